@@ -1,0 +1,58 @@
+# STSRN-lite: the two commands are `make book` and `make test`; both set up what they need.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PROFILE ?= smoke
+DATA_ROOT ?= data/synthetic
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+OPENCV_SAMPLES := data/opencv-samples/rubberwhale1.png
+
+# Reproducible CPU numbers need a fixed thread count (book/toolchain notes); tqdm stays quiet.
+export OMP_NUM_THREADS ?= 2
+export PYTHONHASHSEED := 0
+
+.PHONY: help venv test book synthetic clean-book
+
+help:
+	@echo "make book   - set up, execute the notebooks (PROFILE=$(PROFILE)), build the HTML book"
+	@echo "make test   - set up, run the unit tests and nbval"
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; STSRN-lite needs Python 3.11 (set PYTHON=...)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+	touch $@
+
+# Real frame pairs for the optical-flow test (OpenCV's samples, Debian package opencv-doc).
+# Best effort: without it the test that needs the pair is skipped and says why.
+$(OPENCV_SAMPLES):
+	-$(PY) data_scripts/fetch_opencv_samples.py --out data/opencv-samples
+
+test: $(STAMP) $(OPENCV_SAMPLES)
+	$(PY) -m pytest tests -q
+	@if ls notebooks/*.ipynb >/dev/null 2>&1; then \
+	  $(PY) -m pytest --nbval --nbval-current-env -q notebooks; \
+	else echo "nbval: no notebooks yet"; fi
+
+synthetic: $(STAMP)
+	$(PY) data_scripts/make_synthetic.py --all-layouts --profile $(PROFILE) --root $(DATA_ROOT)
+
+book: $(STAMP)
+	@if [ -n "$(NOTEBOOKS)" ]; then \
+	  $(MAKE) synthetic && \
+	  $(PY) book/execute_notebooks.py --profile $(PROFILE) --data-root $(DATA_ROOT) $(NOTEBOOKS); \
+	fi
+	rm -rf _build
+	$(VENV)/bin/jupyter-book build . -W --keep-going
+	@echo "book: open _build/html/index.html"
+
+clean-book:
+	rm -rf _build

@@ -1,0 +1,212 @@
+"""The preprocessing cache: every frame decoded and preprocessed once (paper §4.2).
+
+A cache folder holds, for one dataset read from disk:
+
+- ``rgb.u8``   the frames resized to 64x48, RGB, uint8, shape (F, 3, 64, 48) (a raw memory map);
+- ``flow.i8``  the Lucas-Kanade flow to the previous frame, quantised int8, shape (F, 2, 64, 48);
+- ``index.npz`` per tracklet: ``offsets`` (n+1,), ``pids``, ``camids``, ``lengths``;
+- ``manifest.json`` written last: cache and preprocessing settings, and a fingerprint of the
+  source frames (relative path, size and modification time of every file, in order).
+
+F is the number of frames of the whole dataset; tracklet i is rows offsets[i]:offsets[i+1].
+The model's five channels are made from the two arrays at load time
+(`stsrn_lite.preprocess.transforms.model_input`), so the normalisation can change without a
+rebuild. The cache is built in a hidden sibling folder and renamed into place when complete;
+a cache whose manifest does not match the dataset, or whose files are short, is never used.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from stsrn_lite.data.layout import DatasetError
+from stsrn_lite.data.tracklet import VideoReIDDataset
+from stsrn_lite.preprocess import transforms
+from stsrn_lite.preprocess.frames import preprocess_tracklet
+
+CACHE_VERSION = 1
+MANIFEST = "manifest.json"
+_PNG_END = b"IEND\xaeB`\x82"
+
+
+class StaleCacheError(RuntimeError):
+    """A cache exists but does not belong to this dataset or these settings."""
+
+
+def settings() -> dict:
+    """Everything that changes the cached bytes; a cache built with other settings is stale."""
+    return {"cache_version": CACHE_VERSION, "frame_hw": list(transforms.FRAME_HW),
+            **transforms.cache_settings()}
+
+
+def decode_frame(path: Path) -> np.ndarray:
+    """Read one PNG or JPEG frame as RGB uint8 (H, W, 3); a truncated or corrupt file raises."""
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError as error:
+        raise DatasetError(f"{path}: cannot read the frame ({error})") from error
+    raw = data.tobytes()
+    if raw[:8] == b"\x89PNG\r\n\x1a\n":
+        complete = raw.endswith(_PNG_END)
+    elif raw[:2] == b"\xff\xd8":
+        complete = b"\xff\xd9" in raw[-32:]
+    else:
+        raise DatasetError(f"{path}: not a PNG or JPEG image")
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if complete else None
+    if image is None:
+        raise DatasetError(f"{path}: truncated or corrupt image (cannot decode it)")
+    return image[..., ::-1]
+
+
+def fingerprint(dataset: VideoReIDDataset) -> dict:
+    """A digest of the source: every frame's path (relative to the root), size and mtime."""
+    digest = hashlib.sha256()
+    files = size = 0
+    for tracklet in dataset.tracklets:
+        digest.update(f"# {tracklet.pid} {tracklet.camid} {tracklet.length}\n".encode())
+        for frame in tracklet.frames:
+            try:
+                stat = frame.stat()
+            except OSError as error:
+                raise DatasetError(f"{frame}: listed frame is missing ({error})") from error
+            rel = os.path.relpath(frame, dataset.root)
+            digest.update(f"{rel}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
+            files += 1
+            size += stat.st_size
+    return {"files": files, "bytes": size, "sha256": digest.hexdigest()}
+
+
+@dataclass
+class PreprocessedCache:
+    """An opened cache: memory-mapped arrays plus the per-tracklet index."""
+
+    path: Path  # the cache folder
+    rgb: np.ndarray  # (F, 3, 64, 48) uint8, memory-mapped
+    flow: np.ndarray  # (F, 2, 64, 48) int8, memory-mapped
+    offsets: np.ndarray  # (n + 1,) int64: tracklet i is rows offsets[i]:offsets[i+1]
+    pids: np.ndarray  # (n,) int64
+    camids: np.ndarray  # (n,) int64
+    manifest: dict  # what manifest.json says
+
+    def __len__(self) -> int:
+        return len(self.pids)
+
+    def tracklet(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """(rgb (T,3,64,48) uint8, flow (T,2,64,48) int8) of tracklet ``index``."""
+        start, end = int(self.offsets[index]), int(self.offsets[index + 1])
+        return self.rgb[start:end], self.flow[start:end]
+
+
+def _shapes(frames: int) -> dict[str, tuple[tuple[int, ...], type]]:
+    h, w = transforms.FRAME_HW
+    return {"rgb.u8": ((frames, 3, h, w), np.uint8), "flow.i8": ((frames, 2, h, w), np.int8)}
+
+
+def open_cache(path: str | Path, dataset: VideoReIDDataset | None = None) -> PreprocessedCache:
+    """Open a complete cache; with ``dataset``, check that it was built from that very data.
+
+    Raises `StaleCacheError` when the cache is missing, incomplete, built with other settings
+    or from other files, and `DatasetError` for a truncated array file.
+    """
+    path = Path(path)
+    manifest_path = path / MANIFEST
+    if not manifest_path.is_file():
+        raise StaleCacheError(f"{path}: no complete cache here (no {MANIFEST}); run data_scripts/prepare.py")
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except ValueError as error:
+        raise StaleCacheError(f"{manifest_path}: unreadable manifest ({error})") from error
+    if manifest.get("settings") != settings():
+        raise StaleCacheError(f"{path}: built with other preprocessing settings "
+                              f"({manifest.get('settings')} != {settings()})")
+    if dataset is not None:
+        if manifest.get("dataset") != dataset.name or manifest.get("source") != fingerprint(dataset):
+            raise StaleCacheError(f"{path}: built from other files than {dataset.root} holds now")
+    frames = int(manifest["frames"])
+    arrays = {}
+    for name, (shape, dtype) in _shapes(frames).items():
+        expected = int(np.prod(shape)) * np.dtype(dtype).itemsize
+        actual = (path / name).stat().st_size if (path / name).is_file() else -1
+        if actual != expected:
+            raise DatasetError(f"{path / name}: truncated cache file ({actual} bytes, expected {expected})")
+        arrays[name] = np.memmap(path / name, dtype=dtype, mode="r", shape=shape)
+    with np.load(path / "index.npz") as index:
+        offsets, pids, camids = index["offsets"], index["pids"], index["camids"]
+    if offsets[-1] != frames:
+        raise DatasetError(f"{path / 'index.npz'}: offsets end at {offsets[-1]}, expected {frames} frames")
+    return PreprocessedCache(path=path, rgb=arrays["rgb.u8"], flow=arrays["flow.i8"], offsets=offsets,
+                             pids=pids, camids=camids, manifest=manifest)
+
+
+def _work(frames: tuple[Path, ...]) -> tuple[np.ndarray, np.ndarray]:
+    return preprocess_tracklet([decode_frame(frame) for frame in frames])
+
+
+def build_cache(dataset: VideoReIDDataset, path: str | Path, *, workers: int = 1,
+                progress: bool = True) -> PreprocessedCache:
+    """Preprocess every tracklet of ``dataset`` into a new cache at ``path`` (replacing any).
+
+    Memory stays bounded by a few tracklets per worker: results are written to the memory
+    maps as they arrive, in order. Runs in ``workers`` processes.
+    """
+    path = Path(path)
+    source = fingerprint(dataset)
+    lengths = np.array([t.length for t in dataset.tracklets], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    partial = path.parent / f".{path.name}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    try:
+        maps = {name: np.memmap(partial / name, dtype=dtype, mode="w+", shape=shape)
+                for name, (shape, dtype) in _shapes(int(offsets[-1])).items()}
+        bar = tqdm(total=int(offsets[-1]), unit="frame", disable=not progress, desc=f"prepare {dataset.name}")
+        jobs = [t.frames for t in dataset.tracklets]
+        pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None
+        try:
+            results = pool.imap(_work, jobs, chunksize=1) if pool else map(_work, jobs)
+            for i, (rgb, flow) in enumerate(results):
+                maps["rgb.u8"][offsets[i]:offsets[i + 1]] = rgb
+                maps["flow.i8"][offsets[i]:offsets[i + 1]] = flow
+                bar.update(len(rgb))
+        finally:
+            if pool:
+                pool.terminate()
+            bar.close()
+        for array in maps.values():
+            array.flush()
+        del maps
+        np.savez(partial / "index.npz", offsets=offsets,
+                 pids=np.array([t.pid for t in dataset.tracklets], dtype=np.int64),
+                 camids=np.array([t.camid for t in dataset.tracklets], dtype=np.int64),
+                 lengths=lengths)
+        manifest = {"dataset": dataset.name, "root": str(dataset.root), "settings": settings(),
+                    "source": source, "tracklets": len(lengths), "frames": int(offsets[-1])}
+        (partial / MANIFEST).write_text(json.dumps(manifest, indent=1))
+        if path.exists():
+            shutil.rmtree(path)
+        partial.rename(path)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return open_cache(path)
+
+
+def prepare(dataset: VideoReIDDataset, path: str | Path, *, workers: int = 1,
+            progress: bool = True) -> tuple[PreprocessedCache, bool]:
+    """Open the cache at ``path`` if it matches ``dataset``, else (re)build it.
+
+    Returns (cache, built): ``built`` is False when an up-to-date cache was reused.
+    """
+    try:
+        return open_cache(path, dataset), False
+    except (StaleCacheError, DatasetError):
+        return build_cache(dataset, path, workers=workers, progress=progress), True

@@ -1,0 +1,1 @@
+"""Synthetic video re-ID benchmark written in the real datasets' layouts."""
