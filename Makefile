@@ -9,7 +9,6 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PROFILE ?= smoke
 DATA_ROOT ?= data/synthetic
-NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 OPENCV_SAMPLES := data/opencv-samples/rubberwhale1.png
 
 # Reproducible CPU numbers need a fixed thread count (book/toolchain notes); tqdm stays quiet.
@@ -46,10 +45,6 @@ synthetic: $(STAMP)
 	$(PY) data_scripts/make_synthetic.py --all-layouts --profile $(PROFILE) --root $(DATA_ROOT)
 
 book: $(STAMP)
-	@if [ -n "$(NOTEBOOKS)" ]; then \
-	  $(MAKE) synthetic && \
-	  $(PY) book/execute_notebooks.py --profile $(PROFILE) --data-root $(DATA_ROOT) $(NOTEBOOKS); \
-	fi
 	rm -rf _build
 	$(VENV)/bin/jupyter-book build . -W --keep-going
 	@echo "book: open _build/html/index.html"
