@@ -1,0 +1,236 @@
+"""Dense Lucas–Kanade optical flow between consecutive frames (paper §4.2, its reference [33]).
+
+The paper (§4.2, after McLaughlin et al.) feeds the network two optical-flow channels,
+"calculated between each pair of images horizontally and vertically by Lucas-Kanade
+algorithm". The original code ran MATLAB's ``vision.OpticalFlow`` (method 'Lucas-Kanade',
+default properties) on ``double(rgb2gray(frame))``, intensities 0..255 (reference §3.2).
+This module is a vectorised re-implementation of the same single-scale method, not a port:
+MATLAB's exact filters are not verified here.
+
+Flow convention: ``flow[0] = u`` (horizontal, +x = right), ``flow[1] = v`` (vertical,
++y = down), in pixels, such that ``nxt(x + u, y + v) ≈ prev(x, y)``.
+
+The method, for a pair of frames I0 = prev, I1 = nxt (all sums are per pixel p):
+
+    I   = (I0 + I1) / 2                                  (1) gradients at the temporal midpoint
+    I_x = I * d,  I_y = I * dᵀ,  d = [1, -8, 0, 8, -1]/12   (2) fourth-order central difference
+    I_t = I1 - I0                                        (3)
+    G = Σ_q w(q - p) [[I_x², I_x I_y], [I_x I_y, I_y²]]  (4) structure tensor, window w
+    b = Σ_q w(q - p) [I_x I_t, I_y I_t]
+    (u, v) = -G⁻¹ b                                      (5) closed-form 2×2 solve
+    λ_min = tr(G)/2 - sqrt((G_xx - G_yy)²/4 + G_xy²);  (u, v) = 0 where λ_min < τ   (6)
+
+Choices, and why:
+
+- (1) Taking the spatial gradient of the average of both frames makes the estimate
+  symmetric in time: for a sinusoid of frequency ω moved by d, the relative error is about
+  (ωd)²/12, against ωd/2 for the gradient of I0 alone.
+- The window w is a ``window``×``window`` Gaussian of standard deviation ``sigma``,
+  normalised to sum 1, or uniform (a box) when ``sigma == 0``. 5×5 with sigma 1 is close to
+  a binomial [1 4 6 4 1]/16 window, which is what we recall MathWorks' opticalFlowLK page
+  describing (with the derivative d of (2)); not checked against MATLAB here.
+- (6) The noise threshold τ (``min_eigenvalue``) works like MATLAB's LK noise threshold:
+  where the window lacks texture in some direction the flow is set to zero. With w
+  summing to 1 and intensities 0..255, λ_min is a mean squared gradient in (grey levels/px)²;
+  τ = 1 zeroes windows whose weakest direction changes by less than about 1 grey level/px.
+  (MATLAB reportedly returns the normal flow where only the larger eigenvalue passes,
+  unverified; we return zero there too.)
+- Borders are handled by replicating the edge pixels; flow within window/2 + 2 pixels of the
+  border is less accurate.
+- Single scale, like MATLAB's LK: shifts beyond about one pixel are underestimated or lost.
+  ``iterations > 1`` refines the estimate: both frames are warped halfway towards each other
+  with ``cv2.remap`` (bilinear), I0'(x) = I0(x - f/2), I1'(x) = I1(x + f/2), and (1)-(6) are
+  solved again for the increment Δf, f ← f + Δf (7). Warping both frames by half keeps their
+  interpolation blur equal. The refined f at pixel x belongs to the point x - f/2 of I0, and
+  ``cv2.remap`` rounds coordinates to 1/32 px, so refinement gains for shifts of a pixel or
+  more and loses a little for sub-pixel ones (see tests/test_flow.py and
+  benchmarks/compare_flow.py).
+
+Implementation: frames are laid out as the channels of one (H, W, K) float32 image so that
+each OpenCV filter call handles a whole chunk of `_MAX_PAIRS` frame pairs (OpenCV allows at
+most 512 channels).
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+WINDOW = 5  # window side, pixels (MathWorks' LK documents a 5×5 window)
+SIGMA = 1.0  # Gaussian window std, pixels; 0 = box window
+MIN_EIGENVALUE = 1.0  # τ of Eq. (6), (grey levels/px)² for 0..255 intensities
+ITERATIONS = 1  # 1 = plain LK; more = warped refinement, Eq. (7)
+
+_MAX_PAIRS = 8  # pairs per chunk; 64×48 temporaries of 8 planes (98 KB) were fastest here:
+#                bigger ones paid for fresh memory pages, smaller ones for per-call overhead
+_DERIV = np.array([1, -8, 0, 8, -1], np.float32) / 12  # Eq. (2), as a correlation kernel
+_ONE = np.ones(1, np.float32)
+_BORDER = cv2.BORDER_REPLICATE
+
+
+def _check_options(window: int, sigma: float, min_eigenvalue: float, iterations: int) -> None:
+    if not (isinstance(window, (int, np.integer)) and window >= 3 and window % 2 == 1):
+        raise ValueError(f"window must be an odd integer >= 3, got {window!r}")
+    if not sigma >= 0:
+        raise ValueError(f"sigma must be >= 0 (0 = box window), got {sigma!r}")
+    if not min_eigenvalue >= 0:
+        raise ValueError(f"min_eigenvalue must be >= 0, got {min_eigenvalue!r}")
+    if not (isinstance(iterations, (int, np.integer)) and iterations >= 1):
+        raise ValueError(f"iterations must be an integer >= 1, got {iterations!r}")
+
+
+def _window_kernel(window: int, sigma: float) -> np.ndarray:
+    if sigma == 0:
+        return np.full(window, 1.0 / window, np.float32)
+    return cv2.getGaussianKernel(window, sigma, cv2.CV_32F).ravel()
+
+
+def _filter(image: np.ndarray, kx: np.ndarray, ky: np.ndarray) -> np.ndarray:
+    """Separable correlation of every channel of ``image`` (H, W, K) -> (H, W, K) float32."""
+    out = cv2.sepFilter2D(image, cv2.CV_32F, kx, ky, borderType=_BORDER)
+    return out.reshape(image.shape)  # OpenCV drops a channel axis of size 1
+
+
+def _pairwise(x: np.ndarray, a: float, b: float) -> np.ndarray:
+    """a·x[..., k] + b·x[..., k+1] for every k: (H, W, T) -> (H, W, T-1), contiguous.
+
+    A (T, T-1) matrix product: for a few frames this is three times faster than adding two
+    strided slices.
+    """
+    H, W, T = x.shape
+    M = np.zeros((T, T - 1), np.float32)
+    k = np.arange(T - 1)
+    M[k, k], M[k + 1, k] = a, b
+    return (x.reshape(H * W, T) @ M).reshape(H, W, T - 1)
+
+
+def _solve(Ix: np.ndarray, Iy: np.ndarray, It: np.ndarray, kernel: np.ndarray,
+           min_eigenvalue: float) -> tuple[np.ndarray, np.ndarray]:
+    """Eqs. (4)-(6) for K pairs at once: gradients (H, W, K) -> u, v (H, W, K) float32.
+
+    Every product is filtered as its own contiguous array, and the arithmetic is done in
+    place: on these small arrays this is about twice as fast as one interleaved array.
+    """
+    Gxx = _filter(Ix * Ix, kernel, kernel)  # Eq. (4): window sums, (H, W, K) each
+    Gyy = _filter(Iy * Iy, kernel, kernel)
+    Gxy = _filter(Ix * Iy, kernel, kernel)
+    bx = _filter(Ix * It, kernel, kernel)
+    by = _filter(Iy * It, kernel, kernel)
+    det = Gxx * Gyy
+    det -= Gxy * Gxy
+    half_gap = Gxx - Gyy  # becomes sqrt((Gxx - Gyy)²/4 + Gxy²)
+    half_gap *= 0.5
+    np.multiply(half_gap, half_gap, out=half_gap)
+    half_gap += Gxy * Gxy
+    np.sqrt(half_gap, out=half_gap)
+    lam_min = Gxx + Gyy
+    lam_min *= 0.5
+    lam_min -= half_gap  # Eq. (6)
+    textured = lam_min >= min_eigenvalue
+    textured &= det > 0
+    inv_det = np.divide(1.0, det, out=np.zeros_like(det), where=textured)
+    u = Gxy * by  # Eq. (5): u = (Gxy by - Gyy bx) / det
+    u -= Gyy * bx
+    u *= inv_det
+    v = Gxy * bx  # v = (Gxy bx - Gxx by) / det
+    v -= Gxx * by
+    v *= inv_det
+    return u, v
+
+
+def _warp_halfway(frames: np.ndarray, u: np.ndarray, v: np.ndarray, sign: float) -> np.ndarray:
+    """Sample each frame k of ``frames`` (H, W, K) at x + sign·f_k/2 (bilinear, edge replicated).
+
+    The K frames are stacked into one tall (K·H, W) image so that a single ``cv2.remap`` call
+    warps them all; clipping the row coordinate to each frame's own rows keeps frames apart.
+    """
+    H, W, K = frames.shape
+    tall = np.ascontiguousarray(frames.transpose(2, 0, 1)).reshape(K * H, W)  # (K·H, W)
+    ys = np.arange(H, dtype=np.float32)[None, :, None]
+    xs = np.arange(W, dtype=np.float32)[None, None, :]
+    top = (np.arange(K, dtype=np.float32) * H)[:, None, None]
+    map_x = np.clip(xs + sign * 0.5 * u.transpose(2, 0, 1), 0, W - 1)  # (K, H, W)
+    map_y = np.clip(ys + sign * 0.5 * v.transpose(2, 0, 1), 0, H - 1) + top
+    warped = cv2.remap(tall, map_x.reshape(K * H, W), map_y.reshape(K * H, W),
+                       cv2.INTER_LINEAR, borderMode=_BORDER)
+    return np.ascontiguousarray(warped.reshape(K, H, W).transpose(1, 2, 0))  # (H, W, K)
+
+
+def _flow_chunk(g: np.ndarray, kernel: np.ndarray, min_eigenvalue: float,
+                iterations: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flow of the T-1 consecutive pairs of ``g`` (H, W, T) -> u, v (H, W, T-1)."""
+    Gx = _filter(g, _DERIV, _ONE)  # (H, W, T): gradients of every frame, once
+    Gy = _filter(g, _ONE, _DERIV)
+    # Eq. (1): the gradient of the pair average is the average of the gradients (linearity).
+    Ix = _pairwise(Gx, 0.5, 0.5)  # (H, W, T-1)
+    Iy = _pairwise(Gy, 0.5, 0.5)
+    It = _pairwise(g, -1.0, 1.0)  # Eq. (3)
+    u, v = _solve(Ix, Iy, It, kernel, min_eigenvalue)
+    prev, nxt = g[..., :-1], g[..., 1:]
+    for _ in range(iterations - 1):  # Eq. (7)
+        prev_w = _warp_halfway(prev, u, v, -1.0)
+        nxt_w = _warp_halfway(nxt, u, v, +1.0)
+        mean = 0.5 * (prev_w + nxt_w)
+        du, dv = _solve(_filter(mean, _DERIV, _ONE), _filter(mean, _ONE, _DERIV),
+                        nxt_w - prev_w, kernel, min_eigenvalue)
+        u, v = u + du, v + dv
+    return u, v
+
+
+def sequence_flow(gray: np.ndarray, *, window: int = WINDOW, sigma: float = SIGMA,
+                  min_eigenvalue: float = MIN_EIGENVALUE, iterations: int = ITERATIONS) -> np.ndarray:
+    """Flow from each frame's predecessor to the frame, for a whole tracklet.
+
+    Args:
+        gray: (T, H, W) grey frames, any real dtype (cast to float32); 0..255 intensities
+            for the default ``min_eigenvalue``.
+        window, sigma, min_eigenvalue, iterations: as in `dense_lucas_kanade`.
+
+    Returns:
+        (T, 2, H, W) float32: ``out[t] = dense_lucas_kanade(gray[t-1], gray[t])`` for t ≥ 1.
+        The first frame has no predecessor and gets zero flow. (What MATLAB's
+        ``vision.OpticalFlow`` returned for the first frame in the original code is
+        unverified; reference §3.2.)
+    """
+    gray = np.asarray(gray)
+    if gray.ndim != 3 or gray.shape[1] < 1 or gray.shape[2] < 1:
+        raise ValueError(f"gray must have shape (T, H, W), got {gray.shape}")
+    if not (np.issubdtype(gray.dtype, np.integer) or np.issubdtype(gray.dtype, np.floating)):
+        raise ValueError(f"gray must be a real (integer or float) array, got dtype {gray.dtype}")
+    _check_options(window, sigma, min_eigenvalue, iterations)
+    T, H, W = gray.shape
+    out = np.zeros((T, 2, H, W), np.float32)  # (T, 2, H, W)
+    if T < 2:
+        return out
+    g = np.ascontiguousarray(gray.transpose(1, 2, 0), dtype=np.float32)  # (H, W, T)
+    kernel = _window_kernel(window, sigma)
+    for start in range(0, T - 1, _MAX_PAIRS):
+        stop = min(start + _MAX_PAIRS, T - 1)  # pairs start..stop-1 use frames start..stop
+        u, v = _flow_chunk(g[..., start:stop + 1], kernel, min_eigenvalue, iterations)
+        out[start + 1:stop + 1, 0] = u.transpose(2, 0, 1)  # (H, W, K) -> (K, H, W)
+        out[start + 1:stop + 1, 1] = v.transpose(2, 0, 1)
+    return out
+
+
+def dense_lucas_kanade(prev: np.ndarray, nxt: np.ndarray, *, window: int = WINDOW,
+                       sigma: float = SIGMA, min_eigenvalue: float = MIN_EIGENVALUE,
+                       iterations: int = ITERATIONS) -> np.ndarray:
+    """Dense single-scale Lucas–Kanade flow from ``prev`` to ``nxt`` (Eqs. (1)-(7) above).
+
+    Args:
+        prev, nxt: (H, W) grey frames, float32 (other real dtypes are cast), 0..255
+            intensities for the default ``min_eigenvalue``.
+        window: side of the (odd) square window of Eq. (4), pixels.
+        sigma: std of the Gaussian window, pixels; 0 gives a uniform box window.
+        min_eigenvalue: τ of Eq. (6); the flow is zero where the smaller eigenvalue of the
+            structure tensor is below it.
+        iterations: 1 = plain LK; n > 1 adds n-1 warped refinement steps, Eq. (7).
+
+    Returns:
+        (2, H, W) float32: u (horizontal, +x right) and v (vertical, +y down), pixels, with
+        ``nxt(x + u, y + v) ≈ prev(x, y)``.
+    """
+    prev, nxt = np.asarray(prev), np.asarray(nxt)
+    if prev.ndim != 2 or prev.shape != nxt.shape:
+        raise ValueError(f"prev and nxt must be (H, W) arrays of one shape, got {prev.shape} and {nxt.shape}")
+    return sequence_flow(np.stack([prev, nxt]), window=window, sigma=sigma,
+                         min_eigenvalue=min_eigenvalue, iterations=iterations)[1]
