@@ -151,12 +151,26 @@ def _work(frames: tuple[Path, ...]) -> tuple[np.ndarray, np.ndarray]:
     return preprocess_tracklet([decode_frame(frame) for frame in frames])
 
 
+_WINDOW = 16  # tracklets in flight per worker
+
+
+def _results(pool, jobs: list, workers: int):
+    """Preprocessed tracklets in order; at most `_WINDOW` per worker are in flight at once."""
+    if pool is None:
+        yield from map(_work, jobs)
+        return
+    step = _WINDOW * workers
+    for start in range(0, len(jobs), step):
+        yield from pool.imap(_work, jobs[start:start + step], chunksize=1)
+
+
 def build_cache(dataset: VideoReIDDataset, path: str | Path, *, workers: int = 1,
                 progress: bool = True) -> PreprocessedCache:
     """Preprocess every tracklet of ``dataset`` into a new cache at ``path`` (replacing any).
 
-    Memory stays bounded by a few tracklets per worker: results are written to the memory
-    maps as they arrive, in order. Runs in ``workers`` processes.
+    Runs in ``workers`` processes. Memory stays bounded: tracklets go to the workers in
+    windows of `_WINDOW` per worker, and each result is appended to the array files as soon as
+    it arrives, in order.
     """
     path = Path(path)
     source = fingerprint(dataset)
@@ -166,24 +180,27 @@ def build_cache(dataset: VideoReIDDataset, path: str | Path, *, workers: int = 1
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     try:
-        maps = {name: np.memmap(partial / name, dtype=dtype, mode="w+", shape=shape)
-                for name, (shape, dtype) in _shapes(int(offsets[-1])).items()}
         bar = tqdm(total=int(offsets[-1]), unit="frame", disable=not progress, desc=f"prepare {dataset.name}")
         jobs = [t.frames for t in dataset.tracklets]
         pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None
-        try:
-            results = pool.imap(_work, jobs, chunksize=1) if pool else map(_work, jobs)
-            for i, (rgb, flow) in enumerate(results):
-                maps["rgb.u8"][offsets[i]:offsets[i + 1]] = rgb
-                maps["flow.i8"][offsets[i]:offsets[i + 1]] = flow
-                bar.update(len(rgb))
-        finally:
-            if pool:
-                pool.terminate()
-            bar.close()
-        for array in maps.values():
-            array.flush()
-        del maps
+        # Plain sequential writes, not a writable memory map: the written pages belong to the
+        # page cache, not to this process, so its memory stays flat on MARS-sized data.
+        with open(partial / "rgb.u8", "wb") as rgb_file, open(partial / "flow.i8", "wb") as flow_file:
+            try:
+                for i, (rgb, flow) in enumerate(_results(pool, jobs, workers)):
+                    if len(rgb) != lengths[i]:
+                        raise DatasetError(f"{jobs[i][0].parent}: preprocessing returned {len(rgb)} "
+                                           f"frames for {lengths[i]}")
+                    rgb_file.write(np.ascontiguousarray(rgb).tobytes())
+                    flow_file.write(np.ascontiguousarray(flow).tobytes())
+                    bar.update(len(rgb))
+            finally:
+                if pool:
+                    pool.terminate()
+                bar.close()
+            for handle in (rgb_file, flow_file):
+                handle.flush()
+                os.fsync(handle.fileno())
         np.savez(partial / "index.npz", offsets=offsets,
                  pids=np.array([t.pid for t in dataset.tracklets], dtype=np.int64),
                  camids=np.array([t.camid for t in dataset.tracklets], dtype=np.int64),

@@ -232,7 +232,7 @@ def _render_job(job: _Job, out_root: Path) -> dict:
     if job.appearance is None:
         out = render_junk(job.camera, len(job.names), job.size_hw, rng)
     else:
-        out = render_tracklet(job.appearance, job.camera, len(job.names), job.size_hw, rng)
+        out = render_tracklet(job.appearance, job.camera, len(job.names), job.size_hw, rng=rng)
     folder = out_root / job.folder
     folder.mkdir(parents=True, exist_ok=True)
     params = [cv2.IMWRITE_JPEG_QUALITY, 90] if job.names[0].endswith(".jpg") else [cv2.IMWRITE_PNG_COMPRESSION, 3]
