@@ -1,0 +1,1 @@
+"""Non-learned baselines used to calibrate the synthetic benchmark."""
