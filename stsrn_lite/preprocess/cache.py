@@ -20,7 +20,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +27,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from stsrn_lite.atomic import building_dir
 from stsrn_lite.data.layout import DatasetError
 from stsrn_lite.data.tracklet import VideoReIDDataset
 from stsrn_lite.preprocess import transforms
@@ -176,10 +176,7 @@ def build_cache(dataset: VideoReIDDataset, path: str | Path, *, workers: int = 1
     source = fingerprint(dataset)
     lengths = np.array([t.length for t in dataset.tracklets], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    partial = path.parent / f".{path.name}.partial"
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    try:
+    with building_dir(path) as partial:
         bar = tqdm(total=int(offsets[-1]), unit="frame", disable=not progress, desc=f"prepare {dataset.name}")
         jobs = [t.frames for t in dataset.tracklets]
         pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None
@@ -208,12 +205,6 @@ def build_cache(dataset: VideoReIDDataset, path: str | Path, *, workers: int = 1
         manifest = {"dataset": dataset.name, "root": str(dataset.root), "settings": settings(),
                     "source": source, "tracklets": len(lengths), "frames": int(offsets[-1])}
         (partial / MANIFEST).write_text(json.dumps(manifest, indent=1))
-        if path.exists():
-            shutil.rmtree(path)
-        partial.rename(path)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
     return open_cache(path)
 
 

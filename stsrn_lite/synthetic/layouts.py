@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import shutil
 from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import numpy as np
 import scipy.io
 from tqdm import tqdm
 
+from stsrn_lite.atomic import building_dir
 from stsrn_lite.synthetic.render import (render_junk, render_tracklet, sample_appearance,
                                          sample_camera)
 from stsrn_lite.synthetic import statistics as st
@@ -272,10 +272,7 @@ def generate(config: SyntheticConfig, root: str | Path, *, workers: int = 1, for
             raise FileExistsError(f"{root}: already exists and is not empty (use force to replace it)")
         if not (root / META_FILE).is_file():
             raise FileExistsError(f"{root}: not a synthetic dataset (no {META_FILE}); refusing to replace it")
-    partial = root.parent / f".{root.name}.partial"
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    try:
+    with building_dir(root) as partial:
         if config.layout == "ilids-vid":
             jobs = _plan_ilidsvid(config, partial)
         elif config.layout == "prid2011":
@@ -293,12 +290,6 @@ def generate(config: SyntheticConfig, root: str | Path, *, workers: int = 1, for
         meta = {"generator_version": GENERATOR_VERSION, "config": asdict(config),
                 "info_dir": None if info_dir is None else str(info_dir), "tracklets": records}
         (partial / META_FILE).write_text(json.dumps(meta, default=_json_default))
-        if root.exists():
-            shutil.rmtree(root)
-        partial.rename(root)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
     return root
 
 
