@@ -1,6 +1,7 @@
 """Tiny on-disk trees in the real datasets' layouts, for the reader and cache tests."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import cv2
@@ -8,7 +9,8 @@ import numpy as np
 import pytest
 import scipy.io
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+# The project's real metadata (never committed): ../shared beside the checkout, or $STSRN_SHARED.
+SHARED = Path(os.environ.get("STSRN_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 MARS_INFO = SHARED / "data" / "mars_info"
 PRID_SPLITS = SHARED / "data" / "prid2011" / "splits_prid2011.json"
 

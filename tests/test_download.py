@@ -24,11 +24,12 @@ from pathlib import Path
 
 import pytest
 
+from conftest import MARS_INFO
+
 from stsrn_lite.data import download as dl
 from stsrn_lite.data.layout import DatasetError
 
 REPO = Path(__file__).resolve().parents[1]
-MARS_INFO = Path("/work/shared/data/mars_info")
 PAYLOAD = bytes(range(256)) * 4000  # 1,024,000 bytes, not a multiple of the 1 MiB chunk
 
 

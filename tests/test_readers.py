@@ -166,7 +166,8 @@ def test_mars_small_tree(mars_root):
     assert junk.frames[0] == mars_root / "bbox_test" / "00-1" / "00-1C2T0001F001.jpg"
     stats = dataset_statistics(data)
     assert stats["junk_tracklets"] == 1 and stats["distractor_tracklets"] == 1
-    assert stats["identities"] == 4  # 1, 3 train; 2, 4 test
+    assert stats["identities"] == 4 and stats["tracklets"] == 9  # 1, 3 train; 2, 4 test; junk counted
+    assert stats["subsets"]["test"]["identities"] == 2 and stats["subsets"]["query"]["tracklets"] == 2
 
 
 def test_mars_range_past_the_name_list(tmp_path):
@@ -224,6 +225,10 @@ def test_mars_real_metadata_counts(tmp_path):
     assert len({t.pid for t in test if t.pid > 0}) == 634
     assert len({data.tracklets[q].pid for q in data.query}) == 626
     assert {t.camid for t in train} == set(range(6))
+    stats = dataset_statistics(data)
+    assert stats["identities"] == 625 + 634 and stats["tracklets"] == 8298 + 12180
+    assert stats["subsets"]["train"]["identities"] == 625 and stats["subsets"]["query"]["tracklets"] == 1980
+    assert stats["subsets"]["train"]["min_length"] == 5 and stats["subsets"]["train"]["max_length"] == 900
 
 
 # --- the command line ------------------------------------------------------------------------

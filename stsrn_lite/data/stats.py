@@ -9,36 +9,31 @@ from stsrn_lite.data.tracklet import Tracklet, VideoReIDDataset
 
 
 def _summary(tracklets: Iterable[Tracklet]) -> dict:
+    """Counts and lengths; ``identities`` counts real persons only (pid > 0)."""
     tracklets = list(tracklets)
     lengths = np.array([t.length for t in tracklets], dtype=np.int64)
-    if lengths.size == 0:
-        return {"identities": 0, "tracklets": 0, "frames": 0}
-    return {
-        "identities": len({t.pid for t in tracklets}),
-        "tracklets": len(tracklets),
-        "frames": int(lengths.sum()),
-        "min_length": int(lengths.min()),
-        "mean_length": round(float(lengths.mean()), 2),
-        "max_length": int(lengths.max()),
-    }
+    summary = {"identities": len({t.pid for t in tracklets if t.pid > 0}), "tracklets": len(tracklets),
+               "frames": int(lengths.sum())}
+    if lengths.size:
+        summary.update(min_length=int(lengths.min()), mean_length=round(float(lengths.mean()), 2),
+                       max_length=int(lengths.max()))
+    for name, pid in (("junk_tracklets", -1), ("distractor_tracklets", 0)):
+        count = sum(t.pid == pid for t in tracklets)
+        if count:
+            summary[name] = count
+    return summary
 
 
 def dataset_statistics(dataset: VideoReIDDataset) -> dict:
     """Counts and sequence lengths, overall, per camera and per split/subset.
 
-    ``identities`` counts real persons (MARS junk -1 and distractors 0 are counted apart).
+    ``identities`` counts real persons; MARS junk (-1) and distractor (0) tracklets are
+    counted among the tracklets and reported apart as ``junk_tracklets``/``distractor_tracklets``.
     """
-    real = [t for t in dataset.tracklets if t.pid > 0]
-    stats = {"dataset": dataset.name, "root": str(dataset.root), **_summary(real)}
-    stats["identities"] = len({t.pid for t in real})
-    if len(real) != len(dataset.tracklets):
-        stats["junk_tracklets"] = sum(t.pid == -1 for t in dataset.tracklets)
-        stats["distractor_tracklets"] = sum(t.pid == 0 for t in dataset.tracklets)
-        stats["all_tracklets"] = _summary(dataset.tracklets)
+    stats = {"dataset": dataset.name, "root": str(dataset.root), **_summary(dataset.tracklets)}
     stats["cameras"] = {name: _summary(t for t in dataset.tracklets if t.camid == camid)
                         for camid, name in enumerate(dataset.cameras)}
-    paired = dataset.paired_pids()
-    stats["identities_in_both_first_cameras"] = len(paired)
+    stats["identities_in_both_first_cameras"] = len(dataset.paired_pids())
     if dataset.subsets:
         stats["subsets"] = {name: _summary(dataset.tracklets[i] for i in indices)
                             for name, indices in dataset.subsets.items()}

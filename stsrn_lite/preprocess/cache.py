@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from tqdm import tqdm
 from stsrn_lite.atomic import building_dir
 from stsrn_lite.data.layout import DatasetError
 from stsrn_lite.data.tracklet import VideoReIDDataset
+from stsrn_lite.parallel import ordered_map
 from stsrn_lite.preprocess import transforms
 from stsrn_lite.preprocess.frames import preprocess_tracklet
 
@@ -151,26 +152,13 @@ def _work(frames: tuple[Path, ...]) -> tuple[np.ndarray, np.ndarray]:
     return preprocess_tracklet([decode_frame(frame) for frame in frames])
 
 
-_WINDOW = 16  # tracklets in flight per worker
-
-
-def _results(pool, jobs: list, workers: int):
-    """Preprocessed tracklets in order; at most `_WINDOW` per worker are in flight at once."""
-    if pool is None:
-        yield from map(_work, jobs)
-        return
-    step = _WINDOW * workers
-    for start in range(0, len(jobs), step):
-        yield from pool.imap(_work, jobs[start:start + step], chunksize=1)
-
-
 def build_cache(dataset: VideoReIDDataset, path: str | Path, *, workers: int = 1,
                 progress: bool = True) -> PreprocessedCache:
     """Preprocess every tracklet of ``dataset`` into a new cache at ``path`` (replacing any).
 
-    Runs in ``workers`` processes. Memory stays bounded: tracklets go to the workers in
-    windows of `_WINDOW` per worker, and each result is appended to the array files as soon as
-    it arrives, in order.
+    Runs in ``workers`` processes. Memory stays bounded: a bounded number of tracklets is in
+    flight (`stsrn_lite.parallel.ordered_map`), and each result is appended to the array files
+    as soon as it arrives, in order.
     """
     path = Path(path)
     source = fingerprint(dataset)
@@ -179,12 +167,12 @@ def build_cache(dataset: VideoReIDDataset, path: str | Path, *, workers: int = 1
     with building_dir(path) as partial:
         bar = tqdm(total=int(offsets[-1]), unit="frame", disable=not progress, desc=f"prepare {dataset.name}")
         jobs = [t.frames for t in dataset.tracklets]
-        pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None
         # Plain sequential writes, not a writable memory map: the written pages belong to the
         # page cache, not to this process, so its memory stays flat on MARS-sized data.
-        with open(partial / "rgb.u8", "wb") as rgb_file, open(partial / "flow.i8", "wb") as flow_file:
+        with (open(partial / "rgb.u8", "wb") as rgb_file, open(partial / "flow.i8", "wb") as flow_file,
+              closing(ordered_map(_work, jobs, workers=workers)) as results):
             try:
-                for i, (rgb, flow) in enumerate(_results(pool, jobs, workers)):
+                for i, (rgb, flow) in enumerate(results):
                     if len(rgb) != lengths[i]:
                         raise DatasetError(f"{jobs[i][0].parent}: preprocessing returned {len(rgb)} "
                                            f"frames for {lengths[i]}")
@@ -192,8 +180,6 @@ def build_cache(dataset: VideoReIDDataset, path: str | Path, *, workers: int = 1
                     flow_file.write(np.ascontiguousarray(flow).tobytes())
                     bar.update(len(rgb))
             finally:
-                if pool:
-                    pool.terminate()
                 bar.close()
             for handle in (rgb_file, flow_file):
                 handle.flush()

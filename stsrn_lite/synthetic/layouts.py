@@ -14,8 +14,9 @@ into place at the end: an interrupted run leaves no half-written dataset behind.
 """
 from __future__ import annotations
 
+import io
 import json
-import multiprocessing
+from contextlib import closing
 from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ import scipy.io
 from tqdm import tqdm
 
 from stsrn_lite.atomic import building_dir
+from stsrn_lite.parallel import ordered_map
 from stsrn_lite.synthetic.render import (render_junk, render_tracklet, sample_appearance,
                                          sample_camera)
 from stsrn_lite.synthetic import statistics as st
@@ -78,6 +80,16 @@ class _Job:
     record: dict  # what the metadata says about it (pid, camid, ...)
 
 
+def _savemat(path: Path, variables: dict[str, np.ndarray]) -> None:
+    """A MATLAB v5 file like the datasets' own, with a fixed header text instead of the time of
+    writing (scipy's default), so that a seed always gives the same bytes."""
+    buffer = io.BytesIO()
+    scipy.io.savemat(buffer, variables, do_compression=True)
+    data = bytearray(buffer.getvalue())
+    data[:116] = b"MATLAB 5.0 MAT-file, Platform: posix, written by stsrn_lite.synthetic".ljust(116)
+    path.write_bytes(bytes(data))
+
+
 def _cap(length: int, config: SyntheticConfig) -> int:
     return length if config.max_length is None else min(length, config.max_length)
 
@@ -109,8 +121,7 @@ def _plan_ilidsvid(config: SyntheticConfig, root: Path) -> list[_Job]:
     ls_set = np.stack([rng.permutation(n) + 1 for _ in range(10)]).astype(np.float64)  # MATLAB doubles
     split_dir = root / "train-test people splits"
     split_dir.mkdir(parents=True)
-    scipy.io.savemat(split_dir / "train_test_splits_ilidsvid.mat", {"ls_set": ls_set},
-                     do_compression=True)
+    _savemat(split_dir / "train_test_splits_ilidsvid.mat", {"ls_set": ls_set})
     return jobs
 
 
@@ -204,11 +215,10 @@ def _plan_mars(config: SyntheticConfig, root: Path, info_dir: Path | None) -> li
                              (config.seed, 3, 3, 0 if subset == "train" else 1, key[0] + 1, key[1]),
                              (256, 128), {"pid": pid, "camid": cam - 1, "subset": subset}))
         (info_dir_out / f"{subset}_name.txt").write_bytes("".join(f"{n}\r\n" for n in names).encode())
-        scipy.io.savemat(info_dir_out / f"tracks_{subset}_info.mat",
-                         {f"track_{subset}_info": np.asarray(info, dtype=np.int32)}, do_compression=True)
+        _savemat(info_dir_out / f"tracks_{subset}_info.mat", {f"track_{subset}_info": np.asarray(info, dtype=np.int32)})
         if subset == "test":
             query = _mars_queries(np.asarray(info), rng)
-            scipy.io.savemat(info_dir_out / "query_IDX.mat", {"query_IDX": query}, do_compression=True)
+            _savemat(info_dir_out / "query_IDX.mat", {"query_IDX": query})
     return jobs
 
 
@@ -282,8 +292,8 @@ def generate(config: SyntheticConfig, root: str | Path, *, workers: int = 1, for
         bar = tqdm(total=sum(len(j.names) for j in jobs), unit="frame", disable=not progress,
                    desc=f"synthetic {config.layout}")
         records = []
-        with multiprocessing.get_context("fork").Pool(workers) if workers > 1 else _Serial() as pool:
-            for record in pool.imap(_render_one, [(job, partial) for job in jobs], chunksize=2):
+        with closing(ordered_map(_render_one, [(job, partial) for job in jobs], workers=workers)) as results:
+            for record in results:
                 records.append(record)
                 bar.update(record["length"])
         bar.close()
@@ -295,20 +305,6 @@ def generate(config: SyntheticConfig, root: str | Path, *, workers: int = 1, for
 
 def _render_one(args: tuple[_Job, Path]) -> dict:
     return _render_job(*args)
-
-
-class _Serial:
-    """The part of a process pool that `generate` uses, run in this process."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        return None
-
-    @staticmethod
-    def imap(function, items, chunksize: int = 1):
-        return map(function, items)
 
 
 def read_meta(root: str | Path) -> dict | None:
