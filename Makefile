@@ -8,7 +8,6 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PROFILE ?= smoke
-DATA_ROOT ?= data/synthetic
 OPENCV_SAMPLES := data/opencv-samples/rubberwhale1.png
 
 # Reproducible CPU numbers need a fixed thread count (book/toolchain notes); tqdm stays quiet.
@@ -18,7 +17,7 @@ export PYTHONHASHSEED := 0
 .PHONY: help venv test book synthetic clean-book
 
 help:
-	@echo "make book   - set up, execute the notebooks (PROFILE=$(PROFILE)), build the HTML book"
+	@echo "make book   - set up, build the HTML book (notebook execution arrives with the notebooks)"
 	@echo "make test   - set up, run the unit tests and nbval"
 
 venv: $(STAMP)
@@ -42,7 +41,7 @@ test: $(STAMP) $(OPENCV_SAMPLES)
 	else echo "nbval: no notebooks yet"; fi
 
 synthetic: $(STAMP)
-	$(PY) data_scripts/make_synthetic.py --all-layouts --profile $(PROFILE) --root $(DATA_ROOT)
+	$(PY) data_scripts/make_synthetic.py --all-layouts --profile $(PROFILE) --root data/synthetic
 
 book: $(STAMP)
 	rm -rf _build

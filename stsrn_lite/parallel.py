@@ -8,8 +8,15 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TypeVar
 
+import cv2
+
 Item = TypeVar("Item")
 Result = TypeVar("Result")
+
+
+def _one_thread_per_worker() -> None:
+    """Workers split the cores between them: OpenCV's own thread pool would oversubscribe."""
+    cv2.setNumThreads(1)
 
 
 def ordered_map(function: Callable[[Item], Result], items: Iterable[Item], *, workers: int = 1,
@@ -21,13 +28,20 @@ def ordered_map(function: Callable[[Item], Result], items: Iterable[Item], *, wo
     ``items`` is. An exception in a call is raised here; closing the iterator early (or an
     exception in the consumer, when it is used inside ``contextlib.closing``) cancels what has
     not started and waits for the calls that have.
+
+    Workers come from a fork server, not from a fork of this process: a process that has
+    started threads (OpenCV's and torch's pools, tqdm's monitor) cannot be forked safely. The
+    server imports ``function``'s module once, so workers start quickly; each uses one OpenCV
+    thread, so that the workers share the cores instead of oversubscribing them.
     """
     if workers <= 1:
         yield from map(function, items)
         return
     limit = in_flight or 8 * workers
-    context = multiprocessing.get_context("fork") if sys.platform == "linux" else None
-    with ProcessPoolExecutor(workers, mp_context=context) as executor:
+    context = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
+    if sys.platform != "win32":
+        context.set_forkserver_preload([function.__module__])  # used when the server starts
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_one_thread_per_worker) as executor:
         pending: deque[Future] = deque()
         try:
             for item in items:

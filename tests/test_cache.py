@@ -77,7 +77,8 @@ def test_corrupt_frame_fails_the_build_and_leaves_no_cache(dataset, tmp_path):
     with pytest.raises(DatasetError, match="truncated or corrupt") as error:
         build_cache(dataset, path, workers=2, progress=False)
     assert str(bad) in str(error.value)
-    assert list(tmp_path.glob("*cache*")) == [] and list(tmp_path.glob(".*")) == []
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name != "ilids"]
+    assert leftovers == [".cache.lock"]  # no cache, no partial folder; only the lock file
 
 
 def test_truncated_and_foreign_images(tmp_path):
@@ -106,6 +107,36 @@ def test_partial_or_damaged_cache_is_never_trusted(dataset, tmp_path):
     with pytest.raises(DatasetError, match="truncated cache file"):
         open_cache(path, dataset)
     assert prepare(dataset, path, progress=False)[1]
+
+
+def test_a_folder_that_is_not_a_cache_is_never_replaced(dataset, tmp_path):
+    precious = tmp_path / "thesis"
+    precious.mkdir()
+    (precious / "thesis.tex").write_text("years of work")
+    with pytest.raises(FileExistsError, match="not a preprocessing cache"):
+        prepare(dataset, precious, progress=False)
+    assert (precious / "thesis.tex").read_text() == "years of work"
+
+
+def test_cache_without_its_index_is_rebuilt(dataset, tmp_path):
+    path = tmp_path / "cache"
+    build_cache(dataset, path, progress=False)
+    (path / "index.npz").unlink()
+    with pytest.raises(StaleCacheError, match="missing or unreadable index"):
+        open_cache(path, dataset)
+    assert prepare(dataset, path, progress=False)[1]
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["tracklets"] += 1
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(DatasetError, match="index does not describe 7 tracklets"):
+        open_cache(path, dataset)
+
+
+def test_png_with_trailing_bytes_still_decodes(tmp_path):
+    png = tmp_path / "a.png"
+    write_image(png, seed=3)
+    png.write_bytes(png.read_bytes() + b"trailing")
+    assert decode_frame(png).shape == (16, 8, 3)
 
 
 def test_prepare_command_line(dataset, tmp_path):

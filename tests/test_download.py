@@ -1,4 +1,4 @@
-"""Tests for `stsrn_lite.data.download` and `data_scripts/download.py`.
+"""Tests for `stsrn_lite.data.download`, `stsrn_lite.data.archive` and `data_scripts/download.py`.
 
 Every download goes to a local HTTP server on 127.0.0.1 (a thread, shut down after each test);
 no other address is contacted.
@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import os
 import re
 import shutil
 import socket
@@ -27,6 +28,7 @@ import pytest
 from conftest import MARS_INFO
 
 from stsrn_lite.data import download as dl
+from stsrn_lite.data.archive import ArchiveError, safe_extract
 from stsrn_lite.data.layout import DatasetError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -142,6 +144,27 @@ def make_zip(path: Path, files: dict[str, bytes]) -> Path:
     return path
 
 
+def snapshot(root: Path) -> dict[str, bytes | None]:
+    """Every path under ``root`` -> its bytes (None for a folder), hidden ones included."""
+    return {str(p.relative_to(root)): None if p.is_dir() else p.read_bytes()
+            for p in sorted(root.rglob("*"))}
+
+
+def break_replace(monkeypatch, fails) -> list[tuple[str, str]]:
+    """Make ``os.replace`` raise where ``fails(n, src, dst)`` (n counts calls from 1); returns
+    the calls made."""
+    real, calls = os.replace, []
+
+    def replace(src, dst):
+        calls.append((str(src), str(dst)))
+        if fails(len(calls), Path(src), Path(dst)):
+            raise OSError(28, "No space left on device (simulated)")
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    return calls
+
+
 # ---------------------------------------------------------------- download_file
 
 def test_download_verifies_md5(serve, tmp_path):
@@ -225,16 +248,16 @@ def test_unsafe_tar_is_refused(tmp_path, case):
         members = [(tar_info(str(tmp_path / "abs_evil")), b"x")]
     archive = make_tar(tmp_path / "evil.tar", [(tar_info("ok.txt"), b"fine")] + members)
     dest = tmp_path / "dest"
-    with pytest.raises(dl.DownloadError, match=re.escape(message)):
-        dl.safe_extract(archive, dest)
+    with pytest.raises(ArchiveError, match=re.escape(message)):
+        safe_extract(archive, dest)
     assert list(dest.iterdir()) == []  # not even ok.txt or a temporary folder
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dest", "evil.tar"]
 
 
 def test_unsafe_zip_is_refused(tmp_path):
     archive = make_zip(tmp_path / "evil.zip", {"ok.txt": b"fine", "../evil": b"x"})
-    with pytest.raises(dl.DownloadError, match="'..' leaves the destination"):
-        dl.safe_extract(archive, tmp_path / "dest")
+    with pytest.raises(ArchiveError, match="'..' leaves the destination"):
+        safe_extract(archive, tmp_path / "dest")
     assert list((tmp_path / "dest").iterdir()) == [] and not (tmp_path / "evil").exists()
 
 
@@ -243,8 +266,8 @@ def test_zip_symlink_is_refused(tmp_path):
     link.external_attr = (stat.S_IFLNK | 0o777) << 16
     with zipfile.ZipFile(tmp_path / "link.zip", "w") as zf:
         zf.writestr(link, "/etc")
-    with pytest.raises(dl.DownloadError, match="'etc': links in zip archives are not extracted"):
-        dl.safe_extract(tmp_path / "link.zip", tmp_path / "dest")
+    with pytest.raises(ArchiveError, match="'etc': links in zip archives are not extracted"):
+        safe_extract(tmp_path / "link.zip", tmp_path / "dest")
     assert list((tmp_path / "dest").iterdir()) == []
 
 
@@ -253,8 +276,8 @@ def test_damaged_zip_leaves_no_partial_folder(tmp_path):
     raw = make_zip(tmp_path / "d.zip", {"data/a.bin": first, "data/b.bin": second}).read_bytes()
     i = raw.index(second)  # stored uncompressed: flip a byte of the second member's data
     (tmp_path / "d.zip").write_bytes(raw[:i] + b"C" + raw[i + 1:])
-    with pytest.raises(dl.DownloadError, match="extraction failed.*nothing was placed"):
-        dl.safe_extract(tmp_path / "d.zip", tmp_path / "dest")
+    with pytest.raises(ArchiveError, match="extraction failed.*nothing was placed"):
+        safe_extract(tmp_path / "d.zip", tmp_path / "dest")
     assert list((tmp_path / "dest").iterdir()) == []  # a.bin was written, then cleaned up
 
 
@@ -265,19 +288,61 @@ def test_normal_tar_and_zip_extract(tmp_path):
         (tar_info("top/link", tarfile.SYMTYPE, "sub/a.txt"), None),
         (tar_info("top/hard", tarfile.LNKTYPE, "top/sub/a.txt"), None),
     ])
-    created = dl.safe_extract(tar, tmp_path / "t")
+    created = safe_extract(tar, tmp_path / "t")
     assert created == [tmp_path / "t" / "top"]
     assert (tmp_path / "t/top/link").read_bytes() == b"alpha"
     assert (tmp_path / "t/top/hard").read_bytes() == b"alpha"
     zipped = make_zip(tmp_path / "ok.zip", {"z/b.txt": b"beta", "c.txt": b"gamma"})
-    created = dl.safe_extract(zipped, tmp_path / "z", prefix="inner")
+    created = safe_extract(zipped, tmp_path / "z", prefix="inner")
     assert created == [tmp_path / "z" / "inner"]
     assert (tmp_path / "z/inner/z/b.txt").read_bytes() == b"beta"
-    with pytest.raises(dl.DownloadError, match="already exist.*--force"):
-        dl.safe_extract(zipped, tmp_path / "z", prefix="inner")
-    dl.safe_extract(make_zip(tmp_path / "new.zip", {"n.txt": b"new"}), tmp_path / "z",
-                    prefix="inner", replace=True)
+    with pytest.raises(ArchiveError, match="already exist.*--force"):
+        safe_extract(zipped, tmp_path / "z", prefix="inner")
+    safe_extract(make_zip(tmp_path / "new.zip", {"n.txt": b"new"}), tmp_path / "z",
+                 prefix="inner", replace=True)
     assert sorted(p.name for p in (tmp_path / "z/inner").iterdir()) == ["n.txt"]
+
+
+OLD = {"a/x.bin": PAYLOAD[:1000], "a/sub/y.txt": b"old y", "b/z.txt": b"old z",
+       "keep.txt": b"not in the archive"}
+NEW = {"a/x.bin": b"new x", "b/w.txt": b"new w", "c.txt": b"new c"}
+
+
+def old_dest(dest: Path) -> Path:
+    for rel, data in OLD.items():
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        (dest / rel).write_bytes(data)
+    return dest
+
+
+@pytest.mark.parametrize("fail_at", [1, 2, 3, 4, 5])
+def test_failed_replace_restores_previous_entries(tmp_path, monkeypatch, fail_at):
+    # five moves: old a/ and b/ into the trash, then the new a/, b/ and c.txt into place
+    dest = old_dest(tmp_path / "dest")
+    before = snapshot(dest)
+    new = make_zip(tmp_path / "new.zip", NEW)
+    calls = break_replace(monkeypatch, lambda n, src, dst: n == fail_at)
+    with pytest.raises(ArchiveError, match="previous entries were restored"):
+        safe_extract(new, dest, replace=True)
+    assert len(calls) >= fail_at  # the simulated failure did happen
+    assert snapshot(dest) == before  # byte for byte, and no .extract-/.replaced- folder
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dest", "new.zip"]
+    monkeypatch.undo()
+    safe_extract(new, dest, replace=True)  # the same call goes through afterwards
+    assert snapshot(dest) == {"a": None, "a/x.bin": b"new x", "b": None, "b/w.txt": b"new w",
+                              "c.txt": b"new c", "keep.txt": OLD["keep.txt"]}
+
+
+def test_failed_restore_keeps_the_previous_entries(tmp_path, monkeypatch):
+    dest = old_dest(tmp_path / "dest")
+    new = make_zip(tmp_path / "new.zip", NEW)
+    break_replace(monkeypatch, lambda n, src, dst: n >= 4)  # new b/ fails, and so does the undo
+    with pytest.raises(ArchiveError, match="nor restore.*they are kept in") as err:
+        safe_extract(new, dest, replace=True)
+    trash, = [p for p in dest.iterdir() if p.name.startswith(".")]
+    assert trash.name.startswith(".replaced-") and str(trash) in str(err.value)
+    assert snapshot(trash) == {k: v for k, v in snapshot(old_dest(tmp_path / "ref")).items()
+                               if k != "keep.txt"}  # old a/ and b/, byte for byte
 
 
 # ---------------------------------------------------------------- fetch_dataset
@@ -328,8 +393,15 @@ def test_ilids_download_extract_and_force(serve, tmp_path, monkeypatch):
     assert "md5 verified" in messages[0]
     assert (root / "i-LIDS-VID/sequences/cam1/person001/cam1_person001_00317.png").is_file()
     (root / "i-LIDS-VID/stale.txt").write_text("old")
+    before = snapshot(root)
+    with monkeypatch.context() as m:  # the last move fails after the new i-LIDS-VID/ is placed
+        break_replace(m, lambda n, src, dst: ".extract-" in str(src)
+                      and dst.name == "train-test people splits")
+        with pytest.raises(dl.DownloadError, match="previous entries were restored"):
+            dl.fetch_dataset("ilids-vid", root, urls=urls, progress=False, force=True)
+    assert snapshot(root) == before  # stale.txt included: the old folders are back
     dl.fetch_dataset("ilids-vid", root, urls=urls, progress=False, force=True)
-    assert not (root / "i-LIDS-VID/stale.txt").exists() and len(server.requests) == 2
+    assert not (root / "i-LIDS-VID/stale.txt").exists() and len(server.requests) == 3
     assert not [p for p in root.iterdir() if p.name.startswith(".")]
 
 

@@ -65,7 +65,7 @@ def test_ilids_stray_files_are_skipped_with_a_warning(ilids_root):
     (person / "Thumbs.db").write_bytes(b"x")
     (person / ".DS_Store").write_bytes(b"x")
     (ilids_root / "i-LIDS-VID" / "sequences" / "cam2" / ".DS_Store").write_bytes(b"x")
-    with pytest.warns(DatasetWarning, match="skipped 3 non-image"):
+    with pytest.warns(DatasetWarning, match="skipped 3 file.s. that are not frames"):
         data = read_ilidsvid(ilids_root)
     assert data.tracklet_of(1, 0).length == 4
     assert {p.name for p in data.skipped} == {"Thumbs.db", ".DS_Store"}
@@ -127,6 +127,27 @@ def test_prid_person_of_the_first_200_in_one_camera_only(prid_root):
     shutil.rmtree(prid_root / "prid_2011" / "multi_shot" / "cam_b" / "person_0003")
     with pytest.raises(DatasetError, match=r"cam_b/person_0003: missing; .* in both cameras"):
         read_prid2011(prid_root)
+
+
+def test_prid_multi_shot_without_its_prid_2011_folder(tmp_path):
+    make_prid(tmp_path / "p")
+    (tmp_path / "p" / "prid_2011").rename(tmp_path / "unzipped")
+    with pytest.raises(DatasetError, match=r"holds multi_shot/ directly; .* move multi_shot/"):
+        read_prid2011(tmp_path / "unzipped")
+
+
+def test_prid_missing_camera_and_stray_files(prid_root):
+    (prid_root / "prid_2011" / "multi_shot" / "cam_a" / "Thumbs.db").write_bytes(b"x")
+    with pytest.warns(DatasetWarning, match="Thumbs.db"):
+        read_prid2011(prid_root)
+    shutil.rmtree(prid_root / "prid_2011" / "multi_shot" / "cam_b")
+    with pytest.raises(DatasetError, match="missing camera folder 'cam_b'"):
+        read_prid2011(prid_root)
+
+
+def test_prid_root_one_level_too_high(prid_root):
+    with pytest.raises(DatasetError, match="one level lower"):
+        read_prid2011(prid_root.parent)
 
 
 def test_prid_root_one_level_too_low(prid_root):
@@ -192,9 +213,37 @@ def test_mars_missing_pieces(mars_root):
         read_mars(mars_root, verify_files=False)
 
 
+def test_mars_row_spanning_two_tracklets_and_duplicate_queries(tmp_path):
+    root = make_mars(tmp_path / "m", write_frames=False)
+    names_path = root / "info" / "train_name.txt"
+    names = names_path.read_text().splitlines()
+    names[1] = names[1].replace("T0001", "T0002")  # row 1 now mixes two tracklets of pid 1, camera 1
+    names_path.write_text("\n".join(names) + "\n")
+    with pytest.raises(DatasetError, match="row 1 .* more than one tracklet"):
+        read_mars(root, verify_files=False)
+    root = make_mars(tmp_path / "n", write_frames=False, query=(3, 3))
+    with pytest.raises(DatasetError, match="lists a test row more than once"):
+        read_mars(root, verify_files=False)
+
+
+def test_mars_bad_name_reports_its_line(tmp_path):
+    root = make_mars(tmp_path / "m", write_frames=False)
+    names_path = root / "info" / "test_name.txt"
+    names = names_path.read_text().splitlines()
+    names[3] = "garbage.jpg"
+    names_path.write_text("\n".join(names) + "\n")
+    with pytest.raises(DatasetError, match=r"test_name.txt: line 4: 'garbage.jpg' is not a MARS frame name"):
+        read_mars(root, verify_files=False)
+
+
+def test_mars_root_one_level_too_high(mars_root):
+    with pytest.raises(DatasetError, match="one level lower"):
+        read_mars(mars_root.parent)
+
+
 def test_mars_unlisted_file_warns(mars_root):
     write_image(mars_root / "bbox_test" / "0002" / "0002C9T0009F001.jpg", seed=1)
-    with pytest.warns(DatasetWarning, match="skipped 1 non-image"):
+    with pytest.warns(DatasetWarning, match="skipped 1 file.s. that are not frames"):
         read_mars(mars_root)
 
 

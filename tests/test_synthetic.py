@@ -61,6 +61,7 @@ def test_generation_is_deterministic_and_independent_of_workers(tmp_path):
 def test_prid_layout_reads_back(tmp_path):
     config = SyntheticConfig(layout="prid2011", identities=6, seed=1, max_length=40)
     root = generate(config, tmp_path / "prid", workers=2, progress=False)
+    assert tree_digest(root) == tree_digest(generate(config, tmp_path / "prid1", workers=1, progress=False))
     data = read_prid2011(root)
     assert protocol_pids(data) == [1, 2, 3, 4, 5, 6]
     single = sorted(t.pid for t in data.tracklets if t.pid > 200)
@@ -75,6 +76,7 @@ def test_prid_layout_reads_back(tmp_path):
 def test_mars_layout_reads_back(tmp_path):
     config = SyntheticConfig(layout="mars", identities=8, seed=2, max_length=6)
     root = generate(config, tmp_path / "mars", workers=2, progress=False)
+    assert tree_digest(root) == tree_digest(generate(config, tmp_path / "mars1", workers=1, progress=False))
     data = read_mars(root)  # verifies every listed frame exists
     train = [data.tracklets[i] for i in data.subsets["train"]]
     test = [data.tracklets[i] for i in data.subsets["test"]]
@@ -115,7 +117,7 @@ def test_interrupted_generation_leaves_nothing(tmp_path, monkeypatch):
     monkeypatch.setattr(layouts, "render_tracklet", flaky)
     with pytest.raises(KeyboardInterrupt):
         generate(SyntheticConfig(layout="ilids-vid", identities=4, max_length=4), tmp_path / "d", progress=False)
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == [".d.lock"]  # no dataset, no partial folder
 
 
 def test_refuses_to_replace_a_folder_that_is_not_synthetic(tmp_path):
@@ -135,6 +137,10 @@ def test_bad_configs():
         SyntheticConfig(layout="market", identities=4)
     with pytest.raises(ValueError, match="identities must be <= 200"):
         SyntheticConfig(layout="prid2011", identities=201)
+    with pytest.raises(ValueError, match="identities must be <= 999"):
+        SyntheticConfig(layout="ilids-vid", identities=1000)
+    with pytest.raises(ValueError, match="identities must be <= 1480"):
+        SyntheticConfig(layout="mars", identities=1490)
 
 
 def test_make_synthetic_command_line(tmp_path):

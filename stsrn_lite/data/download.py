@@ -7,10 +7,11 @@ Addresses, checksums and layouts come from ``shared/reference/datasets_and_proto
 - `download_file`: one HTTP(S) file, resumable through ``<file>.part`` and ``Range``; checked
   against the announced size and the md5 (where known), then renamed into place. A wrong
   checksum deletes nothing: the file is kept as ``<file>.bad``.
-- `safe_extract`: a tar or zip, refusing absolute paths, ``..``, links that leave the
-  destination and device files; all or nothing (a temporary folder moved into place at the end).
-- `fetch_dataset`: the whole job for one dataset; returns the messages to show. MARS lives on
-  Baidu Pan / Google Drive, so for it the messages are the manual steps and a layout check.
+- `check_layout`: what is missing or wrong under a dataset's root folder.
+- `fetch_dataset`: the whole job for one dataset; returns the messages to show. The archive is
+  unpacked by `stsrn_lite.data.archive.safe_extract` (checked members, all or nothing). MARS
+  lives on Baidu Pan / Google Drive, so for it the messages are the manual steps and a layout
+  check.
 
 The library never prints: it returns messages or raises `DownloadError`.
 """
@@ -20,20 +21,16 @@ import hashlib
 import http.client
 import os
 import re
-import shutil
-import stat
 import sys
-import tarfile
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
-import zipfile
-import zlib
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from tqdm import tqdm
+
+from stsrn_lite.data.archive import ArchiveError, safe_extract, top_folders
 
 CHUNK = 1 << 20  # bytes per read
 USER_AGENT = "stsrn-lite-download/0.1 (python-urllib)"
@@ -140,6 +137,7 @@ SOURCES: dict[str, Source] = {s.name: s for s in (ILIDS_VID, PRID2011, MARS)}
 # ---------------------------------------------------------------- download
 
 def file_md5(path: Path) -> str:
+    """The md5 of a file's bytes as 32 lowercase hex digits, read in ``CHUNK``-sized blocks."""
     digest = hashlib.md5()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(CHUNK), b""):
@@ -274,132 +272,6 @@ def download_file(url: str, dest: Path, *, md5: str | None = None,
     return dest
 
 
-# ---------------------------------------------------------------- extraction
-
-def _safe_name(name: str, archive: Path) -> PurePosixPath:
-    path = PurePosixPath(name.replace("\\", "/"))
-    if path.is_absolute() or re.match(r"[A-Za-z]:", name):
-        raise DownloadError(f"{archive}: refusing member {name!r}: absolute path")
-    if ".." in path.parts:
-        raise DownloadError(f"{archive}: refusing member {name!r}: '..' leaves the destination")
-    return path
-
-
-def _inside(path: str) -> bool:
-    norm = os.path.normpath(path)
-    return not (os.path.isabs(path) or norm == ".." or norm.startswith("../"))
-
-
-def _check_tar_member(member: tarfile.TarInfo, archive: Path) -> None:
-    path = _safe_name(member.name, archive)
-    if member.issym() and not _inside(str(path.parent / member.linkname)):
-        raise DownloadError(f"{archive}: refusing symlink {member.name!r} -> "
-                            f"{member.linkname!r}: it points outside the destination")
-    if member.islnk() and not _inside(member.linkname):
-        raise DownloadError(f"{archive}: refusing hard link {member.name!r} -> "
-                            f"{member.linkname!r}: it points outside the destination")
-    if not (member.isfile() or member.isdir() or member.issym() or member.islnk()):
-        raise DownloadError(f"{archive}: refusing member {member.name!r}: device or special file")
-
-
-def _extract_tar(archive: Path, target: Path) -> None:
-    with tarfile.open(archive) as tar:
-        members = tar.getmembers()
-        for member in members:
-            _check_tar_member(member, archive)
-        target.mkdir(parents=True, exist_ok=True)
-        if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4: a second line of defence
-            tar.extractall(target, members, filter="data")
-        else:
-            tar.extractall(target, members)
-
-
-def _extract_zip(archive: Path, target: Path) -> None:
-    with zipfile.ZipFile(archive) as zf:
-        for info in zf.infolist():
-            _safe_name(info.filename, archive)
-            mode = info.external_attr >> 16
-            if stat.S_ISLNK(mode):
-                raise DownloadError(f"{archive}: refusing member {info.filename!r}: links in"
-                                    " zip archives are not extracted")
-            if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
-                raise DownloadError(f"{archive}: refusing member {info.filename!r}: device or"
-                                    " special file")
-        zf.extractall(target)
-
-
-def _top_folders(archive: Path, kind: str) -> set[str]:
-    try:
-        if kind == "tar":
-            with tarfile.open(archive) as tar:
-                names = tar.getnames()
-        else:
-            with zipfile.ZipFile(archive) as zf:
-                names = zf.namelist()
-    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as err:
-        raise DownloadError(f"{archive}: not a readable {kind} archive ({err}); delete it and "
-                            "download it again") from err
-    return {PurePosixPath(n).parts[0] for n in names if PurePosixPath(n).parts} - {"__MACOSX"}
-
-
-def _move_into_place(staging: Path, dest: Path, replace: bool) -> list[Path]:
-    entries = sorted(staging.iterdir())
-    clashes = [dest / e.name for e in entries if os.path.lexists(dest / e.name)]
-    if clashes and not replace:
-        raise DownloadError(f"cannot extract into {dest}: {', '.join(map(str, clashes))} "
-                            "already exist(s); move them away or use --force")
-    trash = Path(tempfile.mkdtemp(prefix=".replaced-", dir=dest))
-    try:
-        for path in clashes:
-            os.replace(path, trash / path.name)
-        for entry in entries:
-            os.replace(entry, dest / entry.name)
-    finally:
-        shutil.rmtree(trash, ignore_errors=True)
-    return [dest / e.name for e in entries]
-
-
-def safe_extract(archive: Path, dest: Path, *, kind: str | None = None, prefix: str = "",
-                 replace: bool = False) -> list[Path]:
-    """Extract a tar or zip archive into ``dest``, all or nothing.
-
-    Every member is checked before anything is written: absolute paths, ``..`` components,
-    links leaving ``dest`` and device files are refused. The archive is unpacked into a
-    temporary folder inside ``dest`` (below ``prefix``, if given), whose top-level entries move
-    into ``dest`` only once the whole archive is out; on any error or Ctrl-C the temporary
-    folder is removed, so no half-written dataset is left behind.
-
-    Args:
-        archive: a tar (any compression) or zip file.
-        dest: the folder to extract into (created if missing).
-        kind: "tar" or "zip"; None guesses from the content.
-        prefix: a folder under ``dest`` that the members land in (e.g. ``prid_2011``).
-        replace: replace existing top-level entries of the same names (else an error).
-
-    Returns:
-        The top-level paths created in ``dest``.
-    """
-    archive, dest = Path(archive), Path(dest)
-    if kind is None:
-        kind = ("zip" if zipfile.is_zipfile(archive)
-                else "tar" if tarfile.is_tarfile(archive) else "")
-    if kind not in ("tar", "zip"):
-        raise DownloadError(f"{archive}: not a tar or zip archive")
-    dest.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".extract-", dir=dest))
-    try:
-        target = staging / prefix
-        try:
-            (_extract_tar if kind == "tar" else _extract_zip)(archive, target)
-        except (tarfile.TarError, zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:
-            raise DownloadError(f"{archive}: extraction failed ({err}); nothing was placed in "
-                                f"{dest}. If the archive is damaged, delete it and download it "
-                                "again.") from err
-        return _move_into_place(staging, dest, replace)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
 # ---------------------------------------------------------------- datasets
 
 def check_layout(source: Source, root: Path) -> list[str]:
@@ -528,9 +400,13 @@ def fetch_dataset(name: str, root: Path, *, urls: list[str] | tuple[str, ...] | 
     if source.size_hint and size != source.size_hint:
         messages.append(f"Note: a third party reported {source.size_hint:,} bytes for this "
                         "archive (unverified); continuing.")
-    tops = _top_folders(archive, source.archive)
-    prefix = "" if tops == {source.unpack_to} else source.unpack_to  # zip with(out) prid_2011/
-    created = safe_extract(archive, root, kind=source.archive, prefix=prefix, replace=force)
+    try:
+        tops = top_folders(archive, source.archive)
+        # a zip with its own prid_2011/ folder goes to the root, one without it goes below it
+        prefix = "" if tops == {source.unpack_to} else source.unpack_to
+        created = safe_extract(archive, root, kind=source.archive, prefix=prefix, replace=force)
+    except ArchiveError as err:
+        raise DownloadError(str(err)) from err
     messages.append(f"Extracted into {root}: {', '.join(p.name + '/' for p in created)}; the "
                     "archive is kept (safe to delete).")
     return messages + _verified(source, root)

@@ -17,28 +17,13 @@ from pathlib import Path
 import numpy as np
 import scipy.io
 
-from stsrn_lite.data.layout import (DatasetError, list_frames, require_dir, require_root,
-                                    warn_skipped)
+from stsrn_lite.data.layout import (DatasetError, list_frames, person_folders, require_dir,
+                                    require_root, warn_skipped)
 from stsrn_lite.data.tracklet import Split, Tracklet, VideoReIDDataset
 
 CAMERAS = ("cam1", "cam2")
 SPLIT_FILE = Path("train-test people splits") / "train_test_splits_ilidsvid.mat"
 _PERSON = re.compile(r"person(\d{3})")
-
-
-def _person_folders(cam_dir: Path, skipped: list[Path]) -> dict[int, Path]:
-    folders: dict[int, Path] = {}
-    for entry in sorted(cam_dir.iterdir()):
-        match = _PERSON.fullmatch(entry.name)
-        if match is None or not entry.is_dir():
-            if entry.is_dir():
-                raise DatasetError(f"{entry}: unexpected folder; expected personNNN folders")
-            skipped.append(entry)
-            continue
-        folders[int(match.group(1))] = entry
-    if not folders:
-        raise DatasetError(f"{cam_dir}: no personNNN folders")
-    return folders
 
 
 def read_split_file(path: Path, person_names: list[str]) -> list[Split]:
@@ -51,7 +36,7 @@ def read_split_file(path: Path, person_names: list[str]) -> list[Split]:
         raise DatasetError(f"{path}: no variable 'ls_set' (found {sorted(k for k in mat if not k.startswith('__'))})")
     ls_set = np.asarray(mat["ls_set"])
     n = len(person_names)
-    if ls_set.ndim != 2 or ls_set.shape[1] != n:
+    if ls_set.ndim != 2 or ls_set.shape[1] != n or ls_set.shape[0] == 0:
         raise DatasetError(f"{path}: ls_set has shape {ls_set.shape}; expected (splits, {n}) "
                            f"for the {n} persons found")
     if not np.array_equal(ls_set, np.round(ls_set)) or ls_set.min() < 1 or ls_set.max() > n:
@@ -80,7 +65,7 @@ def read_ilidsvid(root: str | Path) -> VideoReIDDataset:
     by_camera = []
     for cam in CAMERAS:
         cam_dir = require_dir(sequences / cam, f"camera folder '{cam}' (expected cam1 and cam2)")
-        by_camera.append(_person_folders(cam_dir, skipped))
+        by_camera.append(person_folders(cam_dir, _PERSON, skipped))
     only = set(by_camera[0]) ^ set(by_camera[1])
     if only:
         pid = min(only)

@@ -26,6 +26,7 @@ class DatasetWarning(UserWarning):
 
 
 def is_image_name(name: str) -> bool:
+    """A visible file with an image suffix (``.png``, ``.jpg``, ``.jpeg``)."""
     return name.lower().endswith(IMAGE_SUFFIXES) and not name.startswith(".")
 
 
@@ -60,9 +61,30 @@ def require_root(root: Path, marker: str, dataset: str, hint: str) -> Path:
 
 
 def require_dir(path: Path, what: str) -> Path:
+    """``path`` if it is a folder, else a `DatasetError` saying it is the missing ``what``."""
     if not path.is_dir():
         raise DatasetError(f"{path}: missing {what}")
     return path
+
+
+def person_folders(cam_dir: Path, pattern: re.Pattern[str], skipped: list[Path]) -> dict[int, Path]:
+    """The person folders of one camera folder, by the number ``pattern``'s first group captures.
+
+    Files are stray (appended to ``skipped``); a folder whose name breaks the pattern, or a
+    camera folder without person folders, raises `DatasetError`.
+    """
+    folders: dict[int, Path] = {}
+    for entry in sorted(cam_dir.iterdir()):
+        match = pattern.fullmatch(entry.name)
+        if not entry.is_dir():
+            skipped.append(entry)
+        elif match is None:
+            raise DatasetError(f"{entry}: unexpected folder; expected folders named like {pattern.pattern}")
+        else:
+            folders[int(match.group(1))] = entry
+    if not folders:
+        raise DatasetError(f"{cam_dir}: no person folders (expected names like {pattern.pattern})")
+    return folders
 
 
 def list_frames(folder: Path, pattern: re.Pattern[str], skipped: list[Path]) -> list[Path]:
@@ -97,5 +119,6 @@ def warn_skipped(skipped: list[Path], dataset: str) -> None:
     if skipped:
         shown = ", ".join(str(p) for p in skipped[:3])
         more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
-        warnings.warn(f"{dataset}: skipped {len(skipped)} non-image file(s): {shown}{more}",
+        warnings.warn(f"{dataset}: skipped {len(skipped)} file(s) that are not frames of the dataset: "
+                      f"{shown}{more}",
                       DatasetWarning, stacklevel=3)

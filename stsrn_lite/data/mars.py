@@ -78,18 +78,23 @@ def _tracklets(info: np.ndarray, names: list[str], folder: Path, info_path: Path
                 f"{len(names)} names (expected 1 <= start <= end <= {len(names)})")
         if not 1 <= cam <= len(CAMERAS):
             raise DatasetError(f"{info_path}: row {row} has camera {cam}; expected 1..6")
-        chunk = names[start - 1:end]
         parsed = []
-        for name in chunk:
+        for line, name in enumerate(names[start - 1:end], start=start):
             try:
                 parsed.append((parse_name(name), name))
             except ValueError as error:
-                raise DatasetError(f"{names_path}: {error}") from error
+                raise DatasetError(f"{names_path}: line {line}: {error}") from error
         for (npid, ncam, _, _), name in parsed:
             if npid != pid or ncam != cam:
                 raise DatasetError(f"{info_path}: row {row} (pid {pid}, camera {cam}) covers "
                                    f"{name} from {names_path}, which belongs to pid {npid} camera {ncam}")
+        if len({tnum for (_, _, tnum, _), _ in parsed}) != 1:
+            raise DatasetError(f"{info_path}: row {row} spans names {start}..{end} of {names_path}, "
+                               f"which belong to more than one tracklet (T number); one row is one tracklet")
         parsed.sort(key=lambda item: item[0][3])  # temporal order = frame number Ffff
+        for ((*_, a), name), ((*_, b), _) in zip(parsed, parsed[1:]):
+            if a == b:
+                raise DatasetError(f"{names_path}: frame number {a} appears twice in row {row} ({name})")
         frames = tuple(folder / name[:4] / name for _, name in parsed)
         tracklets.append(Tracklet(pid=pid, camid=cam - 1, frames=frames))
     return tracklets
@@ -152,6 +157,8 @@ def read_mars(root: str | Path, *, verify_files: bool = True) -> VideoReIDDatase
     if query_rows.size == 0 or query_rows.min() < 1 or query_rows.max() > n_test:
         raise DatasetError(f"{info / 'query_IDX.mat'}: query_IDX must hold row numbers 1..{n_test} "
                            f"of tracks_test_info.mat")
+    if len(set(query_rows.tolist())) != query_rows.size:
+        raise DatasetError(f"{info / 'query_IDX.mat'}: query_IDX lists a test row more than once")
     query = [subsets["test"][row - 1] for row in query_rows.tolist()]
     if any(tracklets[q].pid <= 0 for q in query):
         raise DatasetError(f"{info / 'query_IDX.mat'}: a query points at a junk or distractor tracklet")

@@ -18,8 +18,8 @@ import json
 import re
 from pathlib import Path
 
-from stsrn_lite.data.layout import (DatasetError, list_frames, require_dir, require_root,
-                                    warn_skipped)
+from stsrn_lite.data.layout import (DatasetError, list_frames, person_folders, require_dir,
+                                    require_root, warn_skipped)
 from stsrn_lite.data.tracklet import Split, Tracklet, VideoReIDDataset
 
 CAMERAS = ("cam_a", "cam_b")
@@ -73,28 +73,20 @@ def read_prid2011(root: str | Path, *, split_file: str | Path | None = None) -> 
     Returns every tracklet, ordered by camera then person number; pids are person numbers
     (persons above 200: 10000 + n in cam_a, 20000 + n in cam_b).
     """
-    root = require_root(Path(root), "prid_2011/multi_shot", "PRID2011",
-                        "prid_2011/multi_shot/cam_a and cam_b")
+    root = Path(root)
+    if (root / "multi_shot").is_dir() and not (root.parent / "prid_2011" / "multi_shot").is_dir():
+        raise DatasetError(f"{root}: holds multi_shot/ directly; PRID2011's zip has no top-level folder, "
+                           f"so create {root / 'prid_2011'} and move multi_shot/ (and single_shot/) into it")
+    root = require_root(root, "prid_2011/multi_shot", "PRID2011", "prid_2011/multi_shot/cam_a and cam_b")
     multi_shot = root / "prid_2011" / "multi_shot"
     skipped: list[Path] = []
     tracklets = []
     for camid, cam in enumerate(CAMERAS):
         cam_dir = require_dir(multi_shot / cam, f"camera folder '{cam}' (expected cam_a and cam_b)")
-        found = 0
-        for entry in sorted(cam_dir.iterdir()):
-            match = _PERSON.fullmatch(entry.name)
-            if match is None or not entry.is_dir():
-                if entry.is_dir():
-                    raise DatasetError(f"{entry}: unexpected folder; expected person_NNNN folders")
-                skipped.append(entry)
-                continue
-            frames = list_frames(entry, _FRAME, skipped)
-            number = int(match.group(1))
+        for number, folder in person_folders(cam_dir, _PERSON, skipped).items():
+            frames = list_frames(folder, _FRAME, skipped)
             pid = number if number <= PROTOCOL_PERSONS else SINGLE_CAMERA_PID[camid] + number
             tracklets.append(Tracklet(pid=pid, camid=camid, frames=tuple(frames)))
-            found += 1
-        if not found:
-            raise DatasetError(f"{cam_dir}: no person_NNNN folders")
     shared = [{t.pid for t in tracklets if t.camid == c and t.pid <= PROTOCOL_PERSONS} for c in (0, 1)]
     if shared[0] != shared[1]:
         number = min(shared[0] ^ shared[1])

@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from stsrn_lite.atomic import building_dir
+from stsrn_lite.atomic import building_dir, locked
 from stsrn_lite.data.layout import DatasetError
 from stsrn_lite.data.tracklet import VideoReIDDataset
 from stsrn_lite.parallel import ordered_map
@@ -36,6 +36,7 @@ from stsrn_lite.preprocess.frames import preprocess_tracklet
 
 CACHE_VERSION = 1
 MANIFEST = "manifest.json"
+CACHE_FILES = frozenset({"rgb.u8", "flow.i8", "index.npz", MANIFEST})  # all a cache folder holds
 _PNG_END = b"IEND\xaeB`\x82"
 
 
@@ -57,9 +58,9 @@ def decode_frame(path: Path) -> np.ndarray:
         raise DatasetError(f"{path}: cannot read the frame ({error})") from error
     raw = data.tobytes()
     if raw[:8] == b"\x89PNG\r\n\x1a\n":
-        complete = raw.endswith(_PNG_END)
+        complete = raw.rfind(_PNG_END) > 8  # bytes after IEND are tolerated, as decoders do
     elif raw[:2] == b"\xff\xd8":
-        complete = b"\xff\xd9" in raw[-32:]
+        complete = raw.rfind(b"\xff\xd9") >= max(2, len(raw) - 1024)  # an end-of-image marker near the end
     else:
         raise DatasetError(f"{path}: not a PNG or JPEG image")
     image = cv2.imdecode(data, cv2.IMREAD_COLOR) if complete else None
@@ -124,15 +125,15 @@ def open_cache(path: str | Path, dataset: VideoReIDDataset | None = None) -> Pre
         raise StaleCacheError(f"{path}: no complete cache here (no {MANIFEST}); run data_scripts/prepare.py")
     try:
         manifest = json.loads(manifest_path.read_text())
-    except ValueError as error:
-        raise StaleCacheError(f"{manifest_path}: unreadable manifest ({error})") from error
+        frames, tracklets = int(manifest["frames"]), int(manifest["tracklets"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise StaleCacheError(f"{manifest_path}: unreadable manifest ({error!r})") from error
     if manifest.get("settings") != settings():
         raise StaleCacheError(f"{path}: built with other preprocessing settings "
                               f"({manifest.get('settings')} != {settings()})")
     if dataset is not None:
         if manifest.get("dataset") != dataset.name or manifest.get("source") != fingerprint(dataset):
             raise StaleCacheError(f"{path}: built from other files than {dataset.root} holds now")
-    frames = int(manifest["frames"])
     arrays = {}
     for name, (shape, dtype) in _shapes(frames).items():
         expected = int(np.prod(shape)) * np.dtype(dtype).itemsize
@@ -140,10 +141,15 @@ def open_cache(path: str | Path, dataset: VideoReIDDataset | None = None) -> Pre
         if actual != expected:
             raise DatasetError(f"{path / name}: truncated cache file ({actual} bytes, expected {expected})")
         arrays[name] = np.memmap(path / name, dtype=dtype, mode="r", shape=shape)
-    with np.load(path / "index.npz") as index:
-        offsets, pids, camids = index["offsets"], index["pids"], index["camids"]
-    if offsets[-1] != frames:
-        raise DatasetError(f"{path / 'index.npz'}: offsets end at {offsets[-1]}, expected {frames} frames")
+    try:
+        with np.load(path / "index.npz") as index:
+            offsets, pids, camids = index["offsets"], index["pids"], index["camids"]
+    except (OSError, ValueError, KeyError) as error:
+        raise StaleCacheError(f"{path / 'index.npz'}: missing or unreadable index ({error!r})") from error
+    if (len(offsets) != tracklets + 1 or len(pids) != tracklets or len(camids) != tracklets
+            or offsets[0] != 0 or offsets[-1] != frames or np.any(np.diff(offsets) < 1)):
+        raise DatasetError(f"{path / 'index.npz'}: index does not describe {tracklets} tracklets "
+                           f"of {frames} frames (as {MANIFEST} says)")
     return PreprocessedCache(path=path, rgb=arrays["rgb.u8"], flow=arrays["flow.i8"], offsets=offsets,
                              pids=pids, camids=camids, manifest=manifest)
 
@@ -152,15 +158,34 @@ def _work(frames: tuple[Path, ...]) -> tuple[np.ndarray, np.ndarray]:
     return preprocess_tracklet([decode_frame(frame) for frame in frames])
 
 
+def _refuse_foreign(path: Path) -> None:
+    """Never replace a folder that is not a cache (a typo in --cache must not delete data)."""
+    if path.is_dir():
+        foreign = sorted(p.name for p in path.iterdir() if p.name not in CACHE_FILES)
+        if foreign:
+            raise FileExistsError(f"{path}: not a preprocessing cache (it holds {', '.join(foreign[:3])}); "
+                                  f"refusing to replace it, choose another cache folder")
+
+
 def build_cache(dataset: VideoReIDDataset, path: str | Path, *, workers: int = 1,
                 progress: bool = True) -> PreprocessedCache:
     """Preprocess every tracklet of ``dataset`` into a new cache at ``path`` (replacing any).
+
+    A folder at ``path`` that holds anything but cache files is refused (`FileExistsError`).
+    Holds a lock on ``path`` while building.
+    """
+    with locked(Path(path)):
+        return _build(dataset, Path(path), workers=workers, progress=progress)
+
+
+def _build(dataset: VideoReIDDataset, path: Path, *, workers: int, progress: bool) -> PreprocessedCache:
+    """`build_cache` without the lock.
 
     Runs in ``workers`` processes. Memory stays bounded: a bounded number of tracklets is in
     flight (`stsrn_lite.parallel.ordered_map`), and each result is appended to the array files
     as soon as it arrives, in order.
     """
-    path = Path(path)
+    _refuse_foreign(path)
     source = fingerprint(dataset)
     lengths = np.array([t.length for t in dataset.tracklets], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
@@ -198,9 +223,12 @@ def prepare(dataset: VideoReIDDataset, path: str | Path, *, workers: int = 1,
             progress: bool = True) -> tuple[PreprocessedCache, bool]:
     """Open the cache at ``path`` if it matches ``dataset``, else (re)build it.
 
-    Returns (cache, built): ``built`` is False when an up-to-date cache was reused.
+    Returns (cache, built): ``built`` is False when an up-to-date cache was reused. Holds a
+    lock on ``path``, so concurrent calls take turns and the later one reuses the cache.
     """
-    try:
-        return open_cache(path, dataset), False
-    except (StaleCacheError, DatasetError):
-        return build_cache(dataset, path, workers=workers, progress=progress), True
+    path = Path(path)
+    with locked(path):
+        try:
+            return open_cache(path, dataset), False
+        except (StaleCacheError, DatasetError):
+            return _build(dataset, path, workers=workers, progress=progress), True

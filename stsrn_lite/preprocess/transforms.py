@@ -12,7 +12,10 @@ Two halves, so that the normalisation can change without rebuilding the cache:
 - cache side (numpy): `resize_frame`, `quantise_flow` -> RGB uint8 (T, 3, 64, 48) and
   flow int8 (T, 2, 64, 48) in steps of `FLOW_STEP` px;
 - load side (torch, any device): `model_input` -> float32 (T, 5, 64, 48), the channels
-  [Y, U, V, flow_x, flow_y] (reference §3.1 "Storage").
+  [Y, U, V, flow_x, flow_y] (reference §3.1 "Storage"). The original stores the flow PNG's
+  channels 1 and 2, which hold the vertical and then the horizontal flow (reference §3.2 and
+  §4 item 9), so its order is [Y, U, V, flow_y, flow_x]; for a network whose first layer is a
+  learned convolution the order makes no difference.
 
 Shape letters: T frames, C channels, H×W pixels.
 """

@@ -25,7 +25,7 @@ import numpy as np
 import scipy.io
 from tqdm import tqdm
 
-from stsrn_lite.atomic import building_dir
+from stsrn_lite.atomic import building_dir, locked
 from stsrn_lite.parallel import ordered_map
 from stsrn_lite.synthetic.render import (render_junk, render_tracklet, sample_appearance,
                                          sample_camera)
@@ -35,12 +35,13 @@ GENERATOR_VERSION = 1
 LAYOUTS = ("ilids-vid", "prid2011", "mars")
 META_FILE = "synthetic_meta.json"
 _CODE = {"ilids-vid": 1, "prid2011": 2, "mars": 3}  # keeps the layouts' random streams apart
+MARS_TRAIN_SHARE = 625 / 1259  # MARS: 625 train and 634 test identities
 
 
 @dataclass(frozen=True)
 class SyntheticConfig:
     layout: str  # one of LAYOUTS
-    identities: int  # iLIDS-VID/PRID2011: persons in both cameras (real: 300/200); MARS: real ids (1,259)
+    identities: int  # iLIDS-VID/PRID2011: persons in both cameras (real: 300/200); MARS: train + test ids (625 + 634)
     seed: int = 0  # everything is a function of the seed
     max_length: int | None = None  # cap on tracklet length (small profiles); None = the real ranges
     gallery_only: bool = True  # PRID2011: also write the single-camera persons 201.. (real: 185 in A, 549 in B)
@@ -50,8 +51,10 @@ class SyntheticConfig:
             raise ValueError(f"unknown layout '{self.layout}'; expected one of {', '.join(LAYOUTS)}")
         if self.identities < 2:
             raise ValueError(f"identities must be >= 2, got {self.identities}")
-        if self.layout == "prid2011" and self.identities > 200:
-            raise ValueError("PRID2011 numbers the persons of both cameras 1-200; identities must be <= 200")
+        limit = {"ilids-vid": 999, "prid2011": 200, "mars": 1480}[self.layout]
+        if self.identities > limit:
+            raise ValueError(f"{self.layout}: identities must be <= {limit} (the layout's person numbers "
+                             f"{'have 3 digits' if limit == 999 else 'run 1-200 in both cameras' if limit == 200 else 'run 1-1500, odd for train and even for test'})")
         if self.max_length is not None and self.max_length < 2:
             raise ValueError(f"max_length must be >= 2, got {self.max_length}")
 
@@ -179,7 +182,8 @@ def _real_lengths(info_dir: Path | None, subset: str) -> np.ndarray | None:
 
 def _plan_mars(config: SyntheticConfig, root: Path, info_dir: Path | None) -> list[_Job]:
     rng = _rng(config, 0)
-    n_train, n_test = (config.identities + 1) // 2, config.identities // 2
+    n_train = max(1, round(config.identities * MARS_TRAIN_SHARE))  # real: 625 of 1,259
+    n_test = config.identities - n_train
     train_pids = sorted(int(p) for p in rng.choice(np.arange(1, 1500, 2), n_train, replace=False))
     test_pids = sorted(int(p) for p in rng.choice(np.arange(2, 1501, 2), n_test, replace=False))
     cameras = _cameras(config, 6)
@@ -277,6 +281,13 @@ def generate(config: SyntheticConfig, root: str | Path, *, workers: int = 1, for
         progress: show a tqdm bar on stderr.
     """
     root = Path(root)
+    with locked(root):
+        return _generate(config, root, workers=workers, force=force, info_dir=info_dir, progress=progress)
+
+
+def _generate(config: SyntheticConfig, root: Path, *, workers: int, force: bool,
+              info_dir: str | Path | None, progress: bool) -> Path:
+    """`generate` without the lock."""
     if root.exists() and any(root.iterdir()):
         if not force:
             raise FileExistsError(f"{root}: already exists and is not empty (use force to replace it)")
@@ -315,8 +326,13 @@ def read_meta(root: str | Path) -> dict | None:
 
 def ensure(config: SyntheticConfig, root: str | Path, **options) -> tuple[Path, bool]:
     """Generate unless ``root`` already holds this exact configuration; returns (root, generated)."""
-    meta = read_meta(root)
-    if (meta is not None and meta.get("generator_version") == GENERATOR_VERSION
-            and meta.get("config") == asdict(config)):
-        return Path(root), False
-    return generate(config, root, force=True, **options), True
+    root = Path(root)
+    with locked(root):
+        meta = read_meta(root)
+        if (meta is not None and meta.get("generator_version") == GENERATOR_VERSION
+                and meta.get("config") == asdict(config)):
+            return root, False
+        options.setdefault("workers", 1)
+        options.setdefault("info_dir", None)
+        options.setdefault("progress", True)
+        return _generate(config, root, force=True, **options), True
