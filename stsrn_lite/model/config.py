@@ -1,0 +1,42 @@
+"""Typed configuration of the STSRN model (paper §3, Table 5, Table 6, Fig. 3)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LAYOUTS = ("BaseModel", "SingleResBlock", "DoubleResBlocks", "TripleResBlocks")
+BLOCKS = ("a", "b", "c")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    layout: str  # spatial layer sequence, one of LAYOUTS; Table 5 rows
+    block: str  # residual block kind of Fig. 3: "a" ResNet (3x3, ReLU inside), "b" large kernel + Tanh inside, "c" as b without in-block activation (paper's choice, §3.2)
+    temres: bool  # temporal residual processor Eq. (5)-(7) instead of the plain CNN-RNN recurrence; Table 6 "TemRes"
+    stsm: bool  # Spatial-Temporal Smooth Module Eq. (2)-(3); Table 6 "STSM"
+    filters: tuple[int, int, int] = (16, 32, 32)  # output channels of the three spatial stages (TripleResBlocks repeats the last); CNN-RNN reference §3.3
+    embedding: int = 128  # N, size of the FC embedding and of the hidden state L; reference §3.3
+    dropout: float = 0.6  # p of the dropout before the FC (and in the CNN-RNN feedback); reference §3.3
+    in_channels: int = 5  # C at the input: 3 colour + 2 flow; §3.2 (use_flow False still feeds 5, flow zeroed by the data layer)
+    input_hw: tuple[int, int] = (56, 40)  # H×W of a frame after the crop; reference §3.3
+    num_classes: int | None = None  # training identities of the identification head; None means no head; §3.5
+    res_kernel: int = 5  # kernel of the in-block convs of blocks "b" and "c"; Fig. 3 ("larger kernel"), exact value unstated, our choice
+    res_padding: int = 2  # padding of those convs; Fig. 3, unstated, our choice (5/2 keeps H×W)
+
+    def __post_init__(self) -> None:
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"unknown layout {self.layout!r}; expected one of {LAYOUTS}")
+        if self.block not in BLOCKS:
+            raise ValueError(f"unknown block {self.block!r}; expected one of {BLOCKS}")
+        if len(self.filters) != 3 or min(self.filters) < 1:
+            raise ValueError(f"filters must be three positive ints, got {self.filters}")
+        if self.embedding < 1 or self.in_channels < 1:
+            raise ValueError("embedding and in_channels must be positive")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must lie in [0, 1), got {self.dropout}")
+        if self.num_classes is not None and self.num_classes < 1:
+            raise ValueError(f"num_classes must be positive or None, got {self.num_classes}")
+        if self.res_kernel < 1 or 2 * self.res_padding < self.res_kernel - 1:
+            raise ValueError(
+                f"res_kernel={self.res_kernel}, res_padding={self.res_padding} would shrink the map; "
+                "need 2 * res_padding >= res_kernel - 1 so that a 1x1 shortcut can match it"
+            )
