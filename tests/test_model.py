@@ -55,6 +55,51 @@ def test_cnn_rnn_flattened_size():
     assert STSRN(preset("CNN-RNN")).spatial.flat_features == 32 * 10 * 8
 
 
+def test_stsrn_default_reading_grows_maps_like_the_convs():
+    # Fig. 2 caption "5, 4 and 1" read as kernel 5, padding 4: each in-block conv adds 4 pixels,
+    # so a block adds 8: 30×22 → 38×30 → pool 19×15 → 27×23 → pool 13×11.
+    model = STSRN(preset("STSRN"))
+    assert model.spatial.flat_features == 32 * 13 * 11
+    assert n_params(model) == 712_224  # the figure the book's Design decisions page discusses
+
+
+def test_params_readings_table_lists_default_first():
+    from stsrn_lite.params import readings
+
+    rows = readings()
+    assert rows[0]["params"] == n_params(STSRN(preset("STSRN")))
+    nearest = min(rows, key=lambda row: abs(row["vs_paper_with_classifier"]))
+    assert nearest["overrides"] == {"res_kernel": 7, "res_padding": 4, "filters": [32, 32, 32]}
+    assert abs(nearest["vs_paper_with_classifier"]) < 0.01
+
+
+def test_design_decisions_page_shows_the_computed_counts():
+    from pathlib import Path
+
+    from stsrn_lite.params import readings
+
+    page = (Path(__file__).resolve().parents[1] / "book" / "design_decisions.md").read_text()
+    for row in readings():
+        assert f"{row['params']:,}" in page and f"{row['params_with_classifier']:,}" in page, row["reading"]
+        assert f"{row['vs_paper']:+.1%}".replace("-", "−") in page, row["reading"]
+    assert "384,928" in page and "404,278" in page
+
+
+def test_use_flow_false_ignores_flow_channels():
+    config = preset("STSRN", use_flow=False)
+    model = STSRN(config).eval()
+    x = frames(1, 4, config)
+    y = x.clone()
+    y[:, :, 3:] = torch.randn_like(y[:, :, 3:])  # different flow, same colour
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), model(y))
+        flow_model = STSRN(replace(config, use_flow=True)).eval()
+        flow_model.load_state_dict(model.state_dict())
+        assert not torch.allclose(flow_model(x), flow_model(y))
+    with pytest.raises(ValueError, match="channels"):
+        model(x[:, :, :3])
+
+
 # --- Eq. (1) residual block ----------------------------------------------------------------
 
 
@@ -168,9 +213,8 @@ def test_masked_mean_rejects_bad_lengths():
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_shapes_every_preset(name):
     model = STSRN(preset(name, num_classes=7)).eval()
-    steps = (1, 2, 16, 128) if name in ("CNN-RNN", "STSRN") else (1, 2, 16)
     with torch.no_grad():
-        for T in steps:
+        for T in (1, 2, 16, 128):
             v_g = model(frames(2, T, model.config))
             assert v_g.shape == (2, 128) and torch.isfinite(v_g).all()
         assert model.logits(v_g).shape == (2, 7)

@@ -16,11 +16,12 @@ class ModelConfig:
     filters: tuple[int, int, int] = (16, 32, 32)  # output channels of the three spatial stages (TripleResBlocks repeats the last); CNN-RNN reference §3.3
     embedding: int = 128  # N, size of the FC embedding and of the hidden state L; reference §3.3
     dropout: float = 0.6  # p of the dropout before the FC (and in the CNN-RNN feedback); reference §3.3
-    in_channels: int = 5  # C at the input: 3 colour + 2 flow; §3.2 (use_flow False still feeds 5, flow zeroed by the data layer)
+    in_channels: int = 5  # C at the input: 3 colour + 2 flow; §3.2
+    use_flow: bool = True  # False multiplies the flow channels (after the first 3) by 0, as the original's -disableOpticalFlow
     input_hw: tuple[int, int] = (56, 40)  # H×W of a frame after the crop; reference §3.3
     num_classes: int | None = None  # training identities of the identification head; None means no head; §3.5
-    res_kernel: int = 5  # kernel of the in-block convs of blocks "b" and "c"; Fig. 3 ("larger kernel"), exact value unstated, our choice
-    res_padding: int = 2  # padding of those convs; Fig. 3, unstated, our choice (5/2 keeps H×W)
+    res_kernel: int = 5  # kernel of the in-block convs of blocks "b" and "c"; Fig. 2 caption "5, 4 and 1" (book: Design decisions)
+    res_padding: int = 4  # padding of those convs; Fig. 2 caption read in Table 5's order (kernel, padding, stride); each conv grows H and W by 4
 
     def __post_init__(self) -> None:
         if self.layout not in LAYOUTS:
@@ -29,6 +30,8 @@ class ModelConfig:
             raise ValueError(f"unknown block {self.block!r}; expected one of {BLOCKS}")
         if len(self.filters) != 3 or min(self.filters) < 1:
             raise ValueError(f"filters must be three positive ints, got {self.filters}")
+        if not self.use_flow and self.in_channels <= 3:
+            raise ValueError(f"use_flow=False needs flow channels after the 3 colour ones; in_channels={self.in_channels}")
         if self.embedding < 1 or self.in_channels < 1:
             raise ValueError("embedding and in_channels must be positive")
         if not 0.0 <= self.dropout < 1.0:

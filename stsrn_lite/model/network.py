@@ -52,6 +52,10 @@ class STSRN(nn.Module):
         if frames.dim() != 5:
             raise ValueError(f"frames must be (B, T, C, H, W), got shape {tuple(frames.shape)}")
         B, T, C, H, W = frames.shape
+        if C != self.config.in_channels:
+            raise ValueError(f"frames have {C} channels, the model expects {self.config.in_channels}")
+        if not self.config.use_flow:
+            frames = torch.cat([frames[:, :, :3], torch.zeros_like(frames[:, :, 3:])], dim=2)  # (B, T, C, H, W), flow := 0
         if lengths is None:
             lengths = torch.full((B,), T, dtype=torch.long, device=frames.device)
         x = self.spatial(frames.reshape(B * T, C, H, W))  # (B*T, C, H, W) → (B*T, N)
