@@ -7,7 +7,6 @@ An up-to-date cache is reused; a stale or partial one is rebuilt. Prints one JSO
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -16,24 +15,18 @@ from pathlib import Path
 
 from stsrn_lite.data.layout import DatasetError
 from stsrn_lite.data.read import DATASETS, read_dataset
-from stsrn_lite.preprocess.cache import prepare
-
-
-def default_cache(dataset: str, root: Path) -> Path:
-    """data/cache/<dataset>-<hash of the resolved root>: two roots never share a cache."""
-    tag = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:8]
-    return Path("data") / "cache" / f"{dataset}-{tag}"
+from stsrn_lite.preprocess.cache import default_cache_dir, prepare
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", choices=DATASETS, required=True)
     parser.add_argument("--root", type=Path, required=True)
-    parser.add_argument("--cache", type=Path, default=None, help="cache folder (default data/cache/...)")
+    parser.add_argument("--cache", type=Path, default=None, help="cache folder (default: $STSRN_CACHE or data/cache of the checkout, see default_cache_dir)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
-    cache_dir = args.cache or default_cache(args.dataset, args.root)
+    cache_dir = args.cache or default_cache_dir(args.dataset, args.root)
     start = time.perf_counter()
     try:
         dataset = read_dataset(args.dataset, args.root)

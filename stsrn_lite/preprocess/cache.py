@@ -219,6 +219,20 @@ def _build(dataset: VideoReIDDataset, path: Path, *, workers: int, progress: boo
     return open_cache(path)
 
 
+def default_cache_dir(dataset: str, root: str | Path) -> Path:
+    """Where the cache of the dataset at ``root`` lives unless told: ``$STSRN_CACHE`` if set, else
+    ``data/cache`` of this checkout, else ``~/.cache/stsrn_lite``; one folder per dataset and
+    resolved root (a hash of the path), so two roots never share a cache."""
+    tag = hashlib.sha1(str(Path(root).resolve()).encode()).hexdigest()[:8]
+    if os.environ.get("STSRN_CACHE"):
+        base = Path(os.environ["STSRN_CACHE"])
+    elif (Path(__file__).resolve().parents[2] / "pyproject.toml").is_file():
+        base = Path(__file__).resolve().parents[2] / "data" / "cache"
+    else:
+        base = Path.home() / ".cache" / "stsrn_lite"
+    return base / f"{dataset}-{tag}"
+
+
 def prepare(dataset: VideoReIDDataset, path: str | Path, *, workers: int = 1,
             progress: bool = True) -> tuple[PreprocessedCache, bool]:
     """Open the cache at ``path`` if it matches ``dataset``, else (re)build it.

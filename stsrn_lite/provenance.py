@@ -1,0 +1,31 @@
+"""Where a result came from: the code version and the device (for records and result files)."""
+from __future__ import annotations
+
+import functools
+import subprocess
+from pathlib import Path
+
+import torch
+
+__version__ = "0.1.0"
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """``git describe``-like id of the checkout (commit, "-dirty" with local changes), else the package version."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True,
+                                text=True, check=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, check=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return f"stsrn-lite {__version__} (no git)"
+    return f"{commit}-dirty" if dirty else commit
+
+
+def device_name(device: torch.device) -> str:
+    """"cpu (2 threads)" or the CUDA device's name."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"cpu ({torch.get_num_threads()} threads)"

@@ -1,0 +1,57 @@
+"""Typed configuration of a training run (paper §3.5, §4.2; the CNN-RNN schedule, reference §3.4)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+MODES = ("faithful", "batched")
+DAMPENING = ("torch7", "pytorch")
+POSITIVE_COSTS = ("squared", "distance")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    dataset: str  # "ilids-vid", "prid2011" or "mars"
+    preset: str = "STSRN"  # a name of stsrn_lite.model.PRESETS
+    fold: int = 0  # which of the identity splits (ten-fold protocol, §4.2)
+    folds: int = 10  # how many seeded splits exist when the dataset has no split file
+    seed: int = 1  # every random draw of the run derives from it (the CNN-RNN's default seed is 1)
+    epochs: int = 1000  # the CNN-RNN authors needed 1000 (reference §3.4)
+    mode: str = "faithful"  # "faithful": one pair per SGD step, as the original; "batched": many
+    pairs_per_step: int = 1  # pairs per step; 1 in faithful mode
+    sequence_length: int = 16  # frames of each training subsequence (reference §3.4)
+    skip_short: bool = False  # True: drop pairs with a sequence shorter than sequence_length, as the original
+    learning_rate: float = 2e-3  # the paper, §4.2 (the CNN-RNN used 1e-3)
+    momentum: float = 0.9
+    dampening: str = "torch7"  # "torch7": velocity v = 0.9 v + 0.1 g, as optim.sgd; "pytorch": v = 0.9 v + g
+    grad_clip: float = 5.0  # element-wise clamp of every gradient (reference §3.4)
+    margin: float = 2.0  # m of Eq. (8); 2 in the original code
+    positive_cost: str = "squared"  # Eq. (8): ||·||² for positive pairs; "distance": ||·|| as the original's hinge
+    eval_every: int = 100  # epochs between evaluations (the original: 100); the last epoch is always evaluated
+    eval_length: int = 128  # test sampling length L of those evaluations (§4.2)
+    eval_tta: bool = False  # 16-pass test-time augmentation during training (the final evaluate.py uses it)
+    checkpoint_every: int = 10  # epochs between checkpoints; one is also written on exit
+    prid_split_file: str | None = None  # torchreid's 178-person splits_prid2011.json instead of persons 1-200
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
+        if self.mode == "faithful" and self.pairs_per_step != 1:
+            raise ValueError("faithful mode takes one pair per step; use mode='batched' for more")
+        if self.dampening not in DAMPENING:
+            raise ValueError(f"dampening must be one of {DAMPENING}, got {self.dampening!r}")
+        if self.positive_cost not in POSITIVE_COSTS:
+            raise ValueError(f"positive_cost must be one of {POSITIVE_COSTS}, got {self.positive_cost!r}")
+        for name in ("epochs", "pairs_per_step", "sequence_length", "eval_every", "checkpoint_every",
+                     "eval_length", "folds"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not 0 <= self.fold < self.folds:
+            raise ValueError(f"fold must lie in [0, {self.folds}), got {self.fold}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def identity(self) -> dict:
+        """The fields a resumed run must share with its checkpoint."""
+        return {k: getattr(self, k) for k in ("dataset", "preset", "fold", "folds", "seed", "mode",
+                                              "pairs_per_step", "prid_split_file")}

@@ -1,0 +1,56 @@
+"""What a run trains and tests on: the dataset, its preprocessing cache and the fold's identities.
+
+iLIDS-VID uses the official ten splits when its split file is present, else seeded splits of the
+300 persons; PRID2011 uses seeded splits of persons 1-200 (the paper's protocol), or torchreid's
+178-person split file when asked. MARS trains on ``bbox_train`` and tests on its test set.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from stsrn_lite.data.prid2011 import protocol_pids
+from stsrn_lite.data.read import read_dataset
+from stsrn_lite.data.splits import random_splits
+from stsrn_lite.data.tracklet import Split, VideoReIDDataset
+from stsrn_lite.preprocess.cache import PreprocessedCache, default_cache_dir, prepare
+
+
+@dataclass
+class RunData:
+    dataset: VideoReIDDataset
+    cache: PreprocessedCache
+    train_indices: list[int]  # cache indices of the training tracklets
+    test_pids: list[int]  # identities of the fold's test half (MARS: every test identity)
+    split_source: str  # "official split file", "seeded", "splits_prid2011.json" or "MARS train/test"
+
+
+def fold_split(dataset: VideoReIDDataset, fold: int, folds: int, seed: int) -> tuple[Split, str]:
+    """Split ``fold`` of the dataset's ten-fold protocol and where it came from."""
+    if dataset.name == "ilids-vid" and dataset.splits:
+        source, splits = "official split file", dataset.splits
+    elif dataset.name == "prid2011" and dataset.splits:
+        source, splits = "splits_prid2011.json", dataset.splits
+    elif dataset.name == "prid2011":
+        source, splits = "seeded", random_splits(protocol_pids(dataset), folds=folds, seed=seed)
+    else:
+        source, splits = "seeded", random_splits(dataset.paired_pids(), folds=folds, seed=seed)
+    if not 0 <= fold < len(splits):
+        raise ValueError(f"{dataset.root}: fold {fold} does not exist; {len(splits)} splits ({source})")
+    return splits[fold], source
+
+
+def load_run_data(name: str, root: str | Path, *, fold: int, folds: int, seed: int,
+                  cache_dir: str | Path | None = None, prid_split_file: str | None = None,
+                  workers: int = 1, progress: bool = False) -> RunData:
+    options = {"split_file": prid_split_file} if name == "prid2011" and prid_split_file else {}
+    dataset = read_dataset(name, root, **options)
+    cache, _ = prepare(dataset, cache_dir or default_cache_dir(name, root), workers=workers, progress=progress)
+    if name == "mars":
+        train_indices = list(dataset.subsets["train"])
+        test_pids = sorted({dataset.tracklets[i].pid for i in dataset.subsets["test"]} - {-1, 0})
+        return RunData(dataset, cache, train_indices, test_pids, "MARS train/test")
+    split, source = fold_split(dataset, fold, folds, seed)
+    train = set(split.train)
+    train_indices = [i for i, t in enumerate(dataset.tracklets) if t.pid in train and t.camid in (0, 1)]
+    return RunData(dataset, cache, train_indices, list(split.test), source)

@@ -1,0 +1,209 @@
+"""The training loop (paper §3.5, §4.2): Siamese pairs, Eq. (8) + identification, SGD, clipping,
+periodic evaluation, and checkpoints that resume exactly.
+
+Exact resumption rests on two facts. Every draw of the pair schedule (identities, tracklets,
+subsequences, crops, mirrors) of epoch e is a pure function of (seed, e) (`PairSchedule`), so
+a checkpoint need only record the position. Dropout draws from torch's global generators, whose
+states are saved with the checkpoint and restored on resume. On the CPU, with the same thread
+count, a resumed run therefore repeats the uninterrupted one operation for operation.
+"""
+from __future__ import annotations
+
+import math
+import signal
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from tqdm.auto import tqdm
+
+from stsrn_lite.model.network import STSRN
+from stsrn_lite.model.presets import preset
+from stsrn_lite.provenance import code_version, device_name
+from stsrn_lite.training.checkpoint import CheckpointError, check_compatible, load_checkpoint, save_checkpoint
+from stsrn_lite.training.config import TrainConfig
+from stsrn_lite.training.data import RunData
+from stsrn_lite.training.frames import TrainingFrames
+from stsrn_lite.training.loss import objective
+from stsrn_lite.training.pairs import PairSchedule
+from stsrn_lite.training.records import write_records
+
+CHECKPOINT = "checkpoint.pt"
+RECORDS = "records.csv"
+
+
+class TrainingInterrupted(RuntimeError):
+    """The run stopped on request (SIGINT, SIGTERM or ``stop_after_steps``) after saving a checkpoint."""
+
+
+@dataclass
+class TrainResult:
+    model: STSRN
+    records: list[dict]  # one per epoch (see stsrn_lite.training.records.COLUMNS)
+    checkpoint: Path
+
+
+def epoch_seed(seed: int, epoch: int) -> int:
+    """Seed of torch's global generators (dropout) at the start of epoch ``epoch``."""
+    return (seed * 1_000_003 + epoch) % (2**63)
+
+
+def _rng_state(device: torch.device) -> dict:
+    state = {"torch": torch.get_rng_state()}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict, device: torch.device) -> None:
+    torch.set_rng_state(state["torch"])
+    if device.type == "cuda" and "cuda" in state:
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def build_model(config: TrainConfig, num_classes: int, device: torch.device) -> STSRN:
+    torch.manual_seed(config.seed)  # Xavier initialisation (§4.2) from the run's seed
+    return STSRN(preset(config.preset, num_classes=num_classes)).to(device)
+
+
+def build_optimiser(config: TrainConfig, model: STSRN) -> torch.optim.SGD:
+    dampening = config.momentum if config.dampening == "torch7" else 0.0  # Torch7 optim.sgd: dampening = momentum
+    return torch.optim.SGD(model.parameters(), lr=config.learning_rate, momentum=config.momentum,
+                           dampening=dampening)
+
+
+def clip_gradients(model: torch.nn.Module, limit: float) -> None:
+    """Clamp every gradient element to [−limit, limit] (the CNN-RNN's gradClip, reference §3.4)."""
+    for parameter in model.parameters():
+        if parameter.grad is not None:
+            parameter.grad.clamp_(-limit, limit)
+
+
+class _StopFlag:
+    """SIGINT/SIGTERM set a flag that the loop checks between steps, so no step is left half-done."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: dict = {}
+
+    def __enter__(self) -> "_StopFlag":
+        try:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        except ValueError:  # not the main thread: no handlers, the flag still works for stop_after_steps
+            self._previous.clear()
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        self.requested = True
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def train(config: TrainConfig, data: RunData, out: str | Path, *, device: str = "cpu", resume: bool = False,
+          progress: bool = True, evaluate=None, data_label: str = "", stop_after_steps: int | None = None,
+          ) -> TrainResult:
+    """Train ``config`` on ``data``, writing ``out/checkpoint.pt`` and ``out/records.csv``.
+
+    ``evaluate(model, data, config, device) -> dict`` gives the ranks and mAP of the epochs that
+    are evaluated (every ``config.eval_every`` and the last); None skips evaluation.
+    ``stop_after_steps`` stops like a signal would after that many steps of this call (tests).
+    Raises `TrainingInterrupted` after saving a checkpoint when stopped early.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    device_t = torch.device(device)
+    checkpoint_path = out / CHECKPOINT
+    if checkpoint_path.exists() and not resume:
+        raise CheckpointError(f"{checkpoint_path}: a run is already here; pass resume=True (--resume) to "
+                              "continue it or choose another output folder")
+    cache = data.cache
+    schedule = PairSchedule(cache.pids, cache.camids, cache.offsets[1:] - cache.offsets[:-1], data.train_indices,
+                            seed=config.seed, sequence_length=config.sequence_length, skip_short=config.skip_short)
+    model = build_model(config, schedule.num_identities, device_t)
+    optimiser = build_optimiser(config, model)
+    epoch, step, records, wall, totals = 0, 0, [], 0.0, [0.0, 0.0, 0.0, 0]
+    rng_state = None
+    if resume and checkpoint_path.exists():
+        state = load_checkpoint(checkpoint_path)
+        check_compatible(state, config.identity(), checkpoint_path)
+        if state["train_pids"] != list(schedule.pids):
+            raise CheckpointError(f"{checkpoint_path}: trained on other identities than this dataset's fold {config.fold}")
+        model.load_state_dict(state["model"])
+        optimiser.load_state_dict(state["optimiser"])
+        epoch, step, records, wall = state["epoch"], state["step"], list(state["records"]), state["wall_seconds"]
+        totals, rng_state = list(state["totals"]), state["rng"]
+    frames = TrainingFrames(cache, data.train_indices, device_t)
+    steps_done = 0
+    version, where = code_version(), device_name(device_t)
+
+    def snapshot() -> dict:
+        return {"config": config.to_dict(), "model_config": asdict(model.config), "model": model.state_dict(),
+                "optimiser": optimiser.state_dict(), "epoch": epoch, "step": step, "totals": totals,
+                "rng": _rng_state(device_t), "records": records, "wall_seconds": wall,
+                "code_version": version, "train_pids": list(schedule.pids)}
+
+    if resume:
+        write_records(records, out / RECORDS)  # back to the checkpoint's epoch
+    per_epoch = math.ceil(2 * schedule.num_identities / config.pairs_per_step)  # without skipped pairs
+    bar = tqdm(total=(config.epochs - epoch) * per_epoch - step, disable=not progress, unit="step",
+               desc=f"{config.preset} {config.dataset} fold {config.fold}", mininterval=2.0)
+    with _StopFlag() as stop:
+        while epoch < config.epochs:
+            plan = schedule.epoch(epoch)
+            steps_in_epoch = math.ceil(len(plan) / config.pairs_per_step)
+            if step == 0:
+                torch.manual_seed(epoch_seed(config.seed, epoch))
+            elif rng_state is not None:
+                _set_rng_state(rng_state, device_t)
+            rng_state = None
+            model.train()
+            started = time.perf_counter()
+            while step < steps_in_epoch:
+                if stop.requested or (stop_after_steps is not None and steps_done >= stop_after_steps):
+                    wall += time.perf_counter() - started
+                    save_checkpoint(snapshot(), checkpoint_path)
+                    bar.close()
+                    raise TrainingInterrupted(f"stopped at epoch {epoch}, step {step}; checkpoint {checkpoint_path}")
+                rows = slice(step * config.pairs_per_step, min((step + 1) * config.pairs_per_step, len(plan)))
+                a, a_lengths = frames.sequences(plan, rows, 0)  # (B, T, 5, 56, 40), (B,)
+                b, b_lengths = frames.sequences(plan, rows, 1)
+                labels = torch.from_numpy(plan.labels[rows]).to(device_t)  # (B, 2)
+                out_pair = model.pair_forward(a, a_lengths, b, b_lengths)
+                losses = objective(out_pair, labels[:, 0], labels[:, 1], margin=config.margin,
+                                   positive_cost=config.positive_cost)
+                optimiser.zero_grad(set_to_none=True)
+                losses["loss"].backward()
+                clip_gradients(model, config.grad_clip)
+                optimiser.step()
+                pairs = rows.stop - rows.start
+                totals[0] += float(losses["loss"].detach()) * pairs
+                totals[1] += float(losses["verification"].detach()) * pairs
+                totals[2] += float(losses["identification"].detach()) * pairs
+                totals[3] += pairs
+                step += 1
+                steps_done += 1
+                bar.update(1)
+            seconds = time.perf_counter() - started
+            wall += seconds
+            epoch += 1
+            pairs = max(totals[3], 1)
+            row = {"dataset": config.dataset, "preset": config.preset, "fold": config.fold, "epoch": epoch,
+                   "mode": config.mode, "seed": config.seed, "pairs": totals[3], "loss": totals[0] / pairs,
+                   "verification": totals[1] / pairs, "identification": totals[2] / pairs,
+                   "epoch_seconds": round(seconds, 3), "device": where, "data": data_label,
+                   "code_version": version}
+            if evaluate is not None and (epoch % config.eval_every == 0 or epoch == config.epochs):
+                row.update(evaluate(model, data, config, device_t))
+                model.train()
+            row["wall_seconds"] = round(wall, 3)
+            records.append(row)
+            step, totals = 0, [0.0, 0.0, 0.0, 0]
+            write_records(records, out / RECORDS)
+            if epoch % config.checkpoint_every == 0 or epoch == config.epochs:
+                save_checkpoint(snapshot(), checkpoint_path)
+    bar.close()
+    return TrainResult(model=model, records=records, checkpoint=checkpoint_path)
