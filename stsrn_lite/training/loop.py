@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from stsrn_lite.model.network import STSRN
 from stsrn_lite.model.presets import preset
