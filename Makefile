@@ -8,6 +8,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PROFILE ?= smoke
+DATA_ROOT ?=
+# The environment of every notebook kernel, for papermill and nbval alike (tools/run_notebooks.py KERNEL_ENV).
+NB_ENV := TQDM_DISABLE=1 OMP_NUM_THREADS=2 PYTHONHASHSEED=0 MPLBACKEND=module://matplotlib_inline.backend_inline
 OPENCV_SAMPLES := data/opencv-samples/rubberwhale1.png
 
 # Reproducible CPU numbers need a fixed thread count (book/toolchain notes); tqdm stays quiet.
@@ -17,7 +20,7 @@ export PYTHONHASHSEED := 0
 .PHONY: help venv test book synthetic clean-book
 
 help:
-	@echo "make book   - set up, build the HTML book (notebook execution arrives with the notebooks)"
+	@echo "make book   - set up, execute every notebook with papermill (PROFILE=smoke|full|paper, DATA_ROOT=...), build the HTML book"
 	@echo "make test   - set up, run the unit tests and nbval"
 
 venv: $(STAMP)
@@ -36,15 +39,15 @@ $(OPENCV_SAMPLES):
 
 test: $(STAMP) $(OPENCV_SAMPLES)
 	$(PY) -m pytest tests -q
-	@if ls notebooks/*.ipynb >/dev/null 2>&1; then \
-	  $(PY) -m pytest --nbval --nbval-current-env -q notebooks; \
-	else echo "nbval: no notebooks yet"; fi
+	$(NB_ENV) $(PY) -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \
+	  --nbval-sanitize-with nbval_sanitize.cfg notebooks
 
 synthetic: $(STAMP)
 	$(PY) data_scripts/make_synthetic.py --all-layouts --profile $(PROFILE) --root data/synthetic
 
 book: $(STAMP)
 	rm -rf _build
+	$(PY) tools/run_notebooks.py --profile $(PROFILE) $(if $(DATA_ROOT),--data-root $(DATA_ROOT))
 	$(VENV)/bin/jupyter-book build . -W --keep-going
 	@echo "book: open _build/html/index.html"
 
