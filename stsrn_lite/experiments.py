@@ -1,0 +1,125 @@
+"""Train-and-test runs for the book's table notebooks, and the tidy result files they keep.
+
+`run` trains one preset on one fold (or reuses a finished run in ``runs/<profile>/``) and
+tests it; `save_results` writes a table's rows under ``results/<profile>/NAME.csv`` with a
+provenance file beside it (``NAME.json``: notebook, command, code version, device, date, data);
+`load_results` reads back every profile's rows for a table, so a notebook can show the paper's
+value and ours for every profile whose results exist.
+"""
+from __future__ import annotations
+
+import csv
+import datetime
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from stsrn_lite.evaluation.features import TestConfig
+from stsrn_lite.evaluation.protocols import (Evaluation, cross_dataset_pids, evaluate_mars_paper,
+                                             evaluate_mars_standard, evaluate_two_camera)
+from stsrn_lite.notebook import Session
+from stsrn_lite.provenance import code_version, device_name
+from stsrn_lite.training.config import TrainConfig
+from stsrn_lite.training.data import RunData, load_run_data
+from stsrn_lite.training.loop import TrainResult, train
+
+REPO = Path(__file__).resolve().parents[1]
+RUNS = REPO / "runs"
+RESULTS = REPO / "results"
+PROTOCOLS = ("two-camera", "cross-dataset", "mars-paper", "mars-standard")
+
+
+@dataclass
+class RunOutcome:
+    preset: str
+    dataset: str
+    fold: int
+    records: list[dict]  # one per epoch (stsrn_lite.training.records.COLUMNS)
+    evaluations: dict[str, Evaluation] = field(default_factory=dict)  # protocol -> final test
+
+    def summary(self, protocol: str) -> dict:
+        return self.evaluations[protocol].summary
+
+
+def run(session: Session, dataset: str, preset: str, fold: int, *, epochs: int, mode: str = "faithful",
+        pairs_per_step: int = 1, eval_every: int | None = None, protocols: tuple[str, ...] = ("two-camera",),
+        cross_dataset: str = "prid2011", progress: bool = False) -> RunOutcome:
+    """Train ``preset`` on fold ``fold`` of ``dataset`` for ``epochs`` and test it.
+
+    The run lives in ``runs/<profile>/<dataset>-<preset>-<mode>-fold<k>/``; a finished run with the
+    same settings is reused (resumed with nothing left to do), an interrupted one continues.
+    ``eval_every`` adds test ranks to the records during training (Fig. 5); the final tests
+    (``protocols``) use the profile's test-time augmentation and L = 128.
+    """
+    profile = session.profile
+    data = load_run_data(dataset, session.root(dataset), fold=fold, folds=max(profile.folds, fold + 1),
+                         seed=1, progress=progress)
+    config = TrainConfig(dataset=dataset, preset=preset, fold=fold, folds=max(profile.folds, fold + 1), epochs=epochs,
+                         mode=mode, pairs_per_step=pairs_per_step, eval_every=eval_every or epochs + 1,
+                         eval_length=128, eval_tta=False, checkpoint_every=max(1, min(10, epochs)))
+    out = RUNS / profile.name / f"{dataset}-{preset.replace('*', 'star').replace(' ', '_')}-{mode}-fold{fold}"
+
+    def during(model, run_data: RunData, cfg: TrainConfig, device: torch.device) -> dict:
+        return _test(model, run_data, "two-camera" if dataset != "mars" else "mars-standard",
+                     TestConfig(length=128, tta=False), device, session).summary
+
+    result: TrainResult = train(config, data, out, device=session.device, resume=True, progress=progress,
+                                evaluate=during if eval_every else None, data_label=profile.data)
+    outcome = RunOutcome(preset=preset, dataset=dataset, fold=fold, records=result.records)
+    test_cfg = TestConfig(length=128, tta=profile.eval_tta)
+    for protocol in protocols:
+        if protocol == "cross-dataset":
+            target = load_run_data(cross_dataset, session.root(cross_dataset), fold=fold,
+                                   folds=max(profile.folds, fold + 1), seed=1)
+            pids = cross_dataset_pids(target.dataset, fold, max(profile.folds, fold + 1), seed=1)
+            outcome.evaluations[protocol] = evaluate_two_camera(result.model, target.cache, pids, test_cfg,
+                                                                session.device)
+        else:
+            outcome.evaluations[protocol] = _test(result.model, data, protocol, test_cfg, session.device, session)
+    return outcome
+
+
+def _test(model, data: RunData, protocol: str, cfg: TestConfig, device, session: Session) -> Evaluation:
+    if protocol == "two-camera":
+        return evaluate_two_camera(model, data.cache, data.test_pids, cfg, device)
+    if protocol == "mars-paper":
+        return evaluate_mars_paper(model, data.cache, data.dataset, cfg, device, seed=session.seed)
+    if protocol == "mars-standard":
+        return evaluate_mars_standard(model, data.cache, data.dataset, cfg, device)
+    raise ValueError(f"unknown protocol {protocol!r}; expected one of {PROTOCOLS}")
+
+
+def save_results(session: Session, name: str, rows: list[dict], *, notebook: str) -> Path:
+    """Write ``results/<profile>/<name>.csv`` and its provenance ``<name>.json``; returns the CSV path."""
+    folder = RESULTS / session.profile.name
+    folder.mkdir(parents=True, exist_ok=True)
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    path = folder / f"{name}.csv"
+    temporary = path.with_name(f".{path.name}.partial")
+    with open(temporary, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(temporary, path)
+    provenance = {"table": name, "profile": session.profile.name, "data": session.profile.data,
+                  "notebook": notebook, "command": f"make book PROFILE={session.profile.name}",
+                  "code_version": code_version(), "device": device_name(torch.device(session.device)),
+                  "torch": torch.__version__, "date": datetime.date.today().isoformat()}
+    (folder / f"{name}.json").write_text(json.dumps(provenance, indent=1) + "\n")
+    return path
+
+
+def load_results(name: str, profiles: tuple[str, ...] = ("full", "paper")) -> dict[str, tuple[list[dict], dict]]:
+    """{profile: (rows, provenance)} for every profile with ``results/<profile>/<name>.csv``."""
+    found = {}
+    for profile in profiles:
+        path = RESULTS / profile / f"{name}.csv"
+        if path.is_file():
+            with open(path, newline="") as handle:
+                rows = list(csv.DictReader(handle))
+            meta = path.with_suffix(".json")
+            found[profile] = (rows, json.loads(meta.read_text()) if meta.is_file() else {})
+    return found
