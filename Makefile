@@ -17,7 +17,7 @@ OPENCV_SAMPLES := data/opencv-samples/rubberwhale1.png
 export OMP_NUM_THREADS ?= 2
 export PYTHONHASHSEED := 0
 
-.PHONY: help venv test book synthetic clean-book
+.PHONY: help venv test book check-book synthetic clean-book
 
 help:
 	@echo "make book   - set up, execute every notebook with papermill (PROFILE=smoke|full|paper, DATA_ROOT=...), build the HTML book"
@@ -49,7 +49,12 @@ book: $(STAMP)
 	rm -rf _build
 	$(PY) tools/run_notebooks.py --profile $(PROFILE) $(if $(DATA_ROOT),--data-root $(DATA_ROOT))
 	$(VENV)/bin/jupyter-book build . -W --keep-going
+	@if command -v chromium >/dev/null; then $(PY) tools/check_book.py; \
+	else echo "book: no chromium, so the pages were not checked in a browser (apt-get install chromium; make check-book)"; fi
 	@echo "book: open _build/html/index.html"
+
+check-book: $(STAMP)
+	$(PY) tools/check_book.py
 
 clean-book:
 	rm -rf _build

@@ -1,0 +1,171 @@
+"""Display helpers of the result chapters (stsrn_lite.plots.results): tidy rows against hand-made
+values, the paper's tables as rows, the side-by-side table's cells, labels and column order, CMC
+and epoch curves against hand averages, and every figure drawn without error on Agg."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from stsrn_lite.paper import RANKS, TABLE_1, TABLE_4, TABLE_6, TABLE_6_RANKS  # noqa: E402
+from stsrn_lite.plots.results import (CMC_RANKS, MISSING, cmc_curves, eval_interval, fold_summary,  # noqa: E402
+                                      label_from_provenance, mean_std, metric_name, other_profiles,
+                                      ours_columns, over_epochs, pair_table, paper_rows, plot_cmc,
+                                      plot_losses, plot_over_epochs, plot_pair_crops, result_row,
+                                      side_by_side)
+from stsrn_lite.training.pairs import EpochPlan  # noqa: E402
+
+
+def row(dataset: str, preset: str, fold: int, rank1: float, *, as_text: bool = False) -> dict:
+    """A result row whose CMC climbs from rank1 by one point per rank (capped at 100)."""
+    cmc = np.minimum(np.arange(20) + rank1, 100) / 100
+    out = result_row(dataset, preset, fold, cmc, rank1 / 200)
+    return {k: str(v) for k, v in out.items()} if as_text else out
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_eval_interval():
+    assert eval_interval(4) == 1
+    assert eval_interval(50) == 1
+    assert eval_interval(1000) == 20
+    assert eval_interval(1000, points=10) == 100
+    with pytest.raises(ValueError):
+        eval_interval(0)
+
+
+def test_result_row_in_percent():
+    cmc = np.linspace(0.05, 1.0, 20)
+    out = result_row("ilids-vid", "STSRN", 3, cmc, 0.123456, extra="x")
+    assert list(out)[:4] == ["dataset", "preset", "fold", "extra"]
+    assert [out[k] for k in CMC_RANKS] == [round(100 * c, 2) for c in cmc]
+    assert out["rank1"] == 5.0 and out["rank20"] == 100.0 and out["mAP"] == 12.35
+    with pytest.raises(ValueError, match="at least 20"):
+        result_row("ilids-vid", "STSRN", 0, cmc[:10], 0.5)
+
+
+def test_paper_rows_of_the_three_table_shapes():
+    rows = paper_rows(TABLE_1, RANKS, presets=["STSRN", "CNN-RNN"])
+    assert [(r["dataset"], r["preset"]) for r in rows] == [("ilids-vid", "STSRN"), ("prid2011", "STSRN"),
+                                                          ("ilids-vid", "CNN-RNN"), ("prid2011", "CNN-RNN")]
+    assert rows[0]["rank1"] == 70.0 and rows[1]["rank20"] == 99.0
+    rows4 = paper_rows(TABLE_4, RANKS, dataset="prid2011")
+    assert [r["preset"] for r in rows4] == list(TABLE_4) and rows4[2]["rank10"] is None
+    assert len(paper_rows(TABLE_6, TABLE_6_RANKS)) == 12
+    with pytest.raises(ValueError, match="dataset="):
+        paper_rows(TABLE_4, RANKS)
+    with pytest.raises(KeyError):
+        paper_rows(TABLE_1, RANKS, presets=["nobody"])
+    with pytest.raises(ValueError, match="3 values for 4 ranks"):
+        paper_rows(TABLE_6, RANKS)
+
+
+def test_mean_std():
+    assert mean_std([50.0]) == "50.0"
+    assert mean_std([50.0, 60.0]) == "55.0 ± 7.1"  # sample std: sqrt(50)
+    assert mean_std([50.0, float("nan")]) == "50.0"
+    assert mean_std([]) == MISSING and mean_std([None]) == MISSING
+    assert metric_name("rank5") == "R5" and metric_name("mAP") == "mAP"
+
+
+def test_labels_and_column_order():
+    meta = {"profile": "full", "data": "synthetic benchmark, real datasets' sizes", "device": "NVIDIA H100"}
+    assert label_from_provenance("full", meta) == "ours (full: synthetic benchmark, real datasets' sizes; NVIDIA H100)"
+    assert label_from_provenance("smoke", {"data": "d", "device": "cpu (2 threads)"}) == "ours (smoke: d; CPU)"
+    assert other_profiles("smoke") == ("full", "paper")
+    with pytest.raises(ValueError):
+        other_profiles("huge")
+    loaded = {"paper": ([row("ilids-vid", "STSRN", 0, 60)], {"data": "the real datasets", "device": "GPU X"}),
+              "smoke": ([row("ilids-vid", "STSRN", 0, 30)], {"data": "tiny", "device": "cpu (2 threads)"})}
+    columns = ours_columns("full", "LIVE", [row("ilids-vid", "STSRN", 0, 50)], loaded)
+    assert list(columns) == ["ours (smoke: tiny; CPU)", "LIVE", "ours (paper: the real datasets; GPU X)"]
+    assert list(ours_columns("smoke", "LIVE", [], {})) == ["LIVE"]
+
+
+def test_fold_summary():
+    rows = [row("ilids-vid", "STSRN", 0, 50), row("ilids-vid", "STSRN", 1, 60), row("prid2011", "STSRN", 0, 80)]
+    table = fold_summary(rows, ["rank1", "mAP"])
+    assert table.loc[("iLIDS-VID", "STSRN")].tolist() == ["55.0 ± 7.1", "27.5 ± 3.5", 2]
+    assert table.loc[("PRID2011", "STSRN")].tolist() == ["80.0", "40.0", 1]
+
+
+def test_side_by_side_cells():
+    paper = paper_rows(TABLE_4, RANKS, presets=["STSRN", "TRL"], dataset="prid2011")
+    ours = {"ours A": [row("prid2011", "STSRN", 0, 30), row("prid2011", "STSRN", 1, 40)],
+            "ours B": [row("prid2011", "STSRN", 0, 20, as_text=True), row("prid2011", "Extra", 0, 10, as_text=True)]}
+    table = side_by_side(paper, ours, RANKS, paper_label="paper")
+    assert list(table.columns) == ["paper", "ours A", "ours B"]
+    assert table.index.names == ["dataset", "model", "metric"]
+    assert table.loc[("PRID2011", "STSRN", "R1")].tolist() == ["32.0", "35.0 ± 7.1", "20.0"]
+    assert table.loc[("PRID2011", "STSRN", "R20")].tolist() == ["90.0", "54.0 ± 7.1", "39.0"]
+    assert table.loc[("PRID2011", "TRL", "R10")].tolist() == [MISSING, MISSING, MISSING]  # the paper's "-"
+    assert table.loc[("PRID2011", "Extra", "R5")].tolist() == [MISSING, MISSING, "14.0"]
+    assert [m for _, m, _ in table.index][::4] == ["STSRN", "TRL", "Extra"]  # the paper's rows first
+    with pytest.raises(ValueError, match="labelled"):
+        side_by_side(paper, {"paper": ours["ours A"]}, RANKS, paper_label="paper")
+
+
+def test_side_by_side_keeps_datasets_a_source_lacks():
+    paper = paper_rows(TABLE_6, TABLE_6_RANKS, presets=["BaseModel"])
+    table = side_by_side(paper, {"ours": [row("ilids-vid", "BaseModel", 0, 25)]}, TABLE_6_RANKS)
+    assert table.loc[("iLIDS-VID", "BaseModel", "R5")].tolist() == ["87.7", "29.0"]
+    assert table.loc[("PRID2011", "BaseModel", "R20")].tolist() == ["98.0", MISSING]
+
+
+def test_cmc_curves_average_the_folds():
+    curves = cmc_curves([row("ilids-vid", "STSRN", 0, 50, as_text=True), row("ilids-vid", "STSRN", 1, 60)])
+    mean, std, folds = curves[("ilids-vid", "STSRN")]
+    assert folds == 2 and mean[0] == 55.0 and mean[19] == pytest.approx((69 + 79) / 2)
+    assert std[0] == pytest.approx(np.sqrt(50))
+    fig = plot_cmc([row("ilids-vid", "STSRN", 0, 50), row("prid2011", "CNN-RNN", 0, 70)], title="t")
+    assert len(fig.axes) == 2 and [len(ax.lines) for ax in fig.axes] == [1, 1]
+
+
+def test_over_epochs_skips_epochs_without_a_test():
+    records = [{"dataset": "ilids-vid", "preset": "STSRN", "fold": "0", "epoch": "1", "rank1": "", "loss": "9.0",
+                "verification": "2", "identification": "7"},
+               {"dataset": "ilids-vid", "preset": "STSRN", "fold": "0", "epoch": "2", "rank1": "40.0", "loss": "8.0",
+                "verification": "2", "identification": "6"},
+               {"dataset": "ilids-vid", "preset": "STSRN", "fold": "1", "epoch": "2", "rank1": "50.0", "loss": "8.5",
+                "verification": "2", "identification": "6.5"}]
+    table = over_epochs(records, "rank1")
+    assert table[["epoch", "rank1"]].values.tolist() == [[2, 45.0]]
+    assert len(plot_over_epochs(records, "rank1").axes[0].lines) == 1
+    assert len(plot_losses(records).axes[0].lines) == 3
+
+
+def tiny_plan() -> EpochPlan:
+    two = lambda a, b: np.array([a, b])  # noqa: E731
+    return EpochPlan(tracklets=np.array([[0, 3], [1, 2]]), labels=np.array([[0, 1], [0, 0]]),
+                     starts=np.array([[2, 0], [0, 1]]), lengths=np.array([[4, 3], [5, 4]]),
+                     tops=np.array([two(1, 8), two(4, 4)]), lefts=np.array([two(2, 5), two(3, 1)]),
+                     flips=np.array([[False, True], [False, False]]))
+
+
+def test_pair_table_and_crops():
+    pids, camids, lengths = np.array([7, 7, 7, 9]), np.array([0, 1, 0, 1]), np.array([6, 5, 5, 3])
+    table = pair_table(tiny_plan(), pids, camids, lengths, ("cam1", "cam2"), count=5)
+    assert table["kind"].tolist() == ["negative", "positive"]
+    assert table.loc[0, ["pid a", "camera a", "frames a", "crop a"]].tolist() == [7, "cam1", "2-5 of 6", "(1, 2)"]
+    assert table.loc[0, ["pid b", "camera b", "frames b", "crop b"]].tolist() == [9, "cam2", "0-2 of 3", "(8, 5) mirrored"]
+    rgb = np.zeros((6, 3, 64, 48), dtype=np.uint8)
+    cache = SimpleNamespace(pids=pids, camids=camids, tracklet=lambda i: (rgb, None))
+    fig = plot_pair_crops(tiny_plan(), cache, [0, 1], ("cam1", "cam2"))
+    assert len(fig.axes) == 4
+    box = fig.axes[1].patches[0]
+    assert (box.get_x(), box.get_y(), box.get_width(), box.get_height()) == (4.5, 7.5, 40, 56)
+
+
+def test_fold_summary_label_heads_the_columns():
+    table = fold_summary([row("ilids-vid", "STSRN", 0, 50)], ["rank1"], label="ours (x)")
+    assert table.columns.tolist() == [("ours (x)", "R1"), ("ours (x)", "folds")]
