@@ -34,13 +34,13 @@ tracklets of its own pid and camera are removed from the ranking; the good match
 cameras' tracklets of its pid, usually several. CMC counts the first good match, and mAP averages
 the precision over all good matches with the official trapezoid rule.
 
-**Why the numbers are not comparable.** The paper's protocol asks a query to find its one match
-among ~600 candidates, one per identity; the standard one among ~12,000 candidates with several
-true matches, hundreds of tracklets of look-alike identities, distractors and same-camera
-tracklets removed. The same model gets different numbers under each, and Table 2's rows (the
-CNN-RNN's 40.0 and ASTPN's 44.0 rank-1 were measured by ASTPN's authors with its protocol) can only
-be set beside our paper-protocol column. The standard column is there for comparison with later
-work, which uses it almost exclusively.
+**Why the numbers are not comparable.** The paper's protocol asks a probe to find its one match
+among some 600 candidates, one tracklet per identity; the standard protocol asks a query to find
+any of its several true matches among some 12,000 tracklets of 634 identities, distractors
+included, with junk and the query's own camera removed, and mAP also rewards finding all of them.
+The same model gets different numbers under each. Table 2 reports its rows under the paper's
+protocol (§4.2), so they can only be set beside our paper-protocol column; the standard column is
+there for comparison with later work, which reports the standard protocol.
 
 ## The data of this session
 """),

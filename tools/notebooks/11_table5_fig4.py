@@ -192,8 +192,9 @@ print(path.relative_to(REPO), f"({len(rows)} rows)")
 
 - Table 5's models are one code path: `LAYER_PLANS` gives the stage sequence and the preset's
   `block` the form of Fig. 3, so the table above is read from the very objects that are trained.
-- Residual blocks with 5×5 kernels and padding 4 grow the feature maps, so the residual models are
-  larger and slower than *BaseModel*; *TripleResBlocks*, with one pooling fewer, is the slowest.
+- Residual blocks of forms 3b and 3c (5×5 kernels, padding 4) grow the feature maps, so those
+  models are larger and slower than *BaseModel*, and *TripleResBlocks*, with one pooling fewer, is
+  the largest; *DoubleResBlocks\** (3×3 ResNet blocks that keep the map size) is the smallest.
 - Whether the paper's ordering of the curves holds needs the real data: the `paper` profile.
 """),
     ],

@@ -102,7 +102,7 @@ with SequenceCounter(model) as pairwise:
 once_d = np.array([distmat[i, j].item() for i, j in sample])
 per_pair = pairwise.sequences / len(sample)
 print(f"{len(sample)} pairs run pair-wise: {pairwise.sequences} sequences, {per_pair:g} per pair = 2 tracklets × {P} pass(es)")
-print(f"the same distances as extract-once (to 1e-5 relative): {np.allclose(pair_d, once_d, rtol=1e-5, atol=1e-8)}")
+print(f"the same distances as extract-once (to 1e-4 relative): {np.allclose(pair_d, once_d, rtol=1e-4, atol=1e-6)}")
 counts = pd.DataFrame({
     "paper's count": [f"X + Y = {X + Y}", f"XY = {X * Y}"],
     "sequences through the network (ours)": [once.sequences, int(per_pair * X * Y)],
@@ -113,7 +113,8 @@ counts
         md("""
 The pair-wise scheme runs the network on $2XY / (X + Y)$ times as many sequences: $Y$ times as many
 when $X = Y$. How much time that costs on this machine (timings vary from run to run and machine to
-machine, so the book does not check them):
+machine, so the book does not check them; nor does it check the last line, which is 0 on the CPU
+but not on a GPU, whose arithmetic varies with the batch):
 """),
         code("""
 per_pair_seconds = pairwise_seconds / len(sample)
@@ -123,6 +124,7 @@ timings = pd.Series({
     "pair-wise, per pair (s)": round(per_pair_seconds, 4),
     f"pair-wise, XY = {X * Y} pairs (s)": round(per_pair_seconds * X * Y, 2),
     "pair-wise / extract once": round(per_pair_seconds * X * Y / once_seconds, 1),
+    "largest relative difference of the distances": float(np.max(np.abs(pair_d - once_d) / np.abs(once_d))),
 }, name=f"{session.label}, {torch.get_num_threads()} thread(s)")
 timings.to_frame()
 """, tags=IGNORE),
