@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from stsrn_lite.atomic import locked
 from stsrn_lite.evaluation.features import TestConfig
 from stsrn_lite.evaluation.protocols import (Evaluation, cross_dataset_pids, evaluate_mars_paper,
                                              evaluate_mars_standard, evaluate_two_camera)
@@ -24,7 +25,8 @@ from stsrn_lite.notebook import Session
 from stsrn_lite.provenance import code_version, device_name
 from stsrn_lite.training.config import TrainConfig
 from stsrn_lite.training.data import RunData, load_run_data
-from stsrn_lite.training.loop import TrainResult, train
+from stsrn_lite.training.checkpoint import load_checkpoint
+from stsrn_lite.training.loop import CHECKPOINT, TrainResult, train
 
 REPO = Path(__file__).resolve().parents[1]
 RUNS = REPO / "runs"
@@ -50,7 +52,8 @@ def run(session: Session, dataset: str, preset: str, fold: int, *, epochs: int, 
     """Train ``preset`` on fold ``fold`` of ``dataset`` for ``epochs`` and test it.
 
     The run lives in ``runs/<profile>/<dataset>-<preset>-<mode>-fold<k>/``; a finished run with the
-    same settings is reused (resumed with nothing left to do), an interrupted one continues.
+    same settings is reused (resumed with nothing left to do), an interrupted one continues, and one
+    that trained more epochs than asked is refused. A lock makes concurrent callers take turns.
     ``eval_every`` adds test ranks to the records during training (Fig. 5); the final tests
     (``protocols``) use the profile's test-time augmentation and L = 128.
     """
@@ -66,8 +69,13 @@ def run(session: Session, dataset: str, preset: str, fold: int, *, epochs: int, 
         return _test(model, run_data, "two-camera" if dataset != "mars" else "mars-standard",
                      TestConfig(length=128, tta=False), device, session).summary
 
-    result: TrainResult = train(config, data, out, device=session.device, resume=True, progress=progress,
-                                evaluate=during if eval_every else None, data_label=profile.data)
+    with locked(out):  # two notebooks asking for the same run take turns; the later one reuses it
+        checkpoint = out / CHECKPOINT
+        if checkpoint.exists() and load_checkpoint(checkpoint)["epoch"] > epochs:
+            raise ValueError(f"{out}: this run already trained {load_checkpoint(checkpoint)['epoch']} epochs, "
+                             f"more than the {epochs} asked; ask for as many or remove the folder")
+        result: TrainResult = train(config, data, out, device=session.device, resume=True, progress=progress,
+                                    evaluate=during if eval_every else None, data_label=profile.data)
     outcome = RunOutcome(preset=preset, dataset=dataset, fold=fold, records=result.records)
     test_cfg = TestConfig(length=128, tta=profile.eval_tta)
     for protocol in protocols:
