@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import csv
 import datetime
+import io
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,24 +102,58 @@ def _test(model, data: RunData, protocol: str, cfg: TestConfig, device, session:
     raise ValueError(f"unknown protocol {protocol!r}; expected one of {PROTOCOLS}")
 
 
+RESULT_SOURCES = ("stsrn_lite", "tools/notebooks")  # the code behind a result file (tools/notebooks builds notebooks/)
+
+
 def save_results(session: Session, name: str, rows: list[dict], *, notebook: str) -> Path:
-    """Write ``results/<profile>/<name>.csv`` and its provenance ``<name>.json``; returns the CSV path."""
+    """Write ``results/<profile>/<name>.csv`` and its provenance ``<name>.json``; returns the CSV path.
+
+    The code version is that of `RESULT_SOURCES`. When the rows and every provenance field but the
+    date are what the files already hold, nothing is written: the stored provenance still says
+    which code produced these numbers and when, and ``make book`` leaves the files byte-identical.
+    """
     folder = RESULTS / session.profile.name
     folder.mkdir(parents=True, exist_ok=True)
     columns = list(dict.fromkeys(key for row in rows for key in row))
-    path = folder / f"{name}.csv"
-    temporary = path.with_name(f".{path.name}.partial")
-    with open(temporary, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(temporary, path)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    table = buffer.getvalue()
     provenance = {"table": name, "profile": session.profile.name, "data": session.profile.data,
                   "notebook": notebook, "command": f"make book PROFILE={session.profile.name}",
-                  "code_version": code_version(), "device": device_name(torch.device(session.device)),
+                  "code_version": code_version(RESULT_SOURCES), "device": device_name(torch.device(session.device)),
                   "torch": torch.__version__, "date": datetime.date.today().isoformat()}
-    (folder / f"{name}.json").write_text(json.dumps(provenance, indent=1) + "\n")
+    path, meta = folder / f"{name}.csv", folder / f"{name}.json"
+    if path.is_file() and meta.is_file() and path.read_text() == table:
+        try:
+            stored = json.loads(meta.read_text())
+        except json.JSONDecodeError:
+            stored = None
+        if isinstance(stored, dict) and {**stored, "date": None} == {**provenance, "date": None}:
+            return path
+    for target, text in ((path, table), (meta, json.dumps(provenance, indent=1) + "\n")):
+        temporary = target.with_name(f".{target.name}.partial")
+        temporary.write_text(text)
+        os.replace(temporary, target)
     return path
+
+
+def stored_or_measured(session: Session, name: str, measure: Callable[[], list[dict]], *, notebook: str,
+                       remeasure: bool = False) -> tuple[list[dict], dict]:
+    """(rows, provenance) of ``results/<profile>/<name>``, measuring and saving them first when absent.
+
+    For measurements that differ from run to run (timings): a notebook shows the stored ones, whose
+    provenance names the machine, so re-running the book does not change its pages. They are
+    measured again when ``remeasure`` is set or when they were measured on another kind of device
+    than this session's (a CUDA session does not show CPU timings as its own).
+    """
+    profile = session.profile.name
+    stored = load_results(name, profiles=(profile,)).get(profile)
+    here = device_name(torch.device(session.device))
+    if remeasure or stored is None or stored[1].get("device") != here:
+        save_results(session, name, measure(), notebook=notebook)
+    return load_results(name, profiles=(profile,))[profile]
 
 
 def load_results(name: str, profiles: tuple[str, ...] = ("full", "paper")) -> dict[str, tuple[list[dict], dict]]:

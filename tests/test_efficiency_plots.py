@@ -17,8 +17,9 @@ from torch import nn  # noqa: E402
 from stsrn_lite.evaluation import TestConfig, extract_features, pass_distances  # noqa: E402
 from stsrn_lite.model import STSRN, preset  # noqa: E402
 from stsrn_lite.plots.efficiency import (ONCE_LABEL, PAIRWISE_LABEL, SequenceCounter,  # noqa: E402
-                                         pairwise_distances, pairwise_query_seconds, plot_query_time,
-                                         query_seconds, tiled, timed)
+                                         measure_query_times, measure_timings, pairwise_distances,
+                                         pairwise_query_seconds, plot_query_time, query_seconds,
+                                         query_times_by_scheme, tiled, timed)
 from stsrn_lite.preprocess.cache import PreprocessedCache  # noqa: E402
 
 
@@ -131,6 +132,37 @@ def test_query_timings_are_positive(gallery):
     assert pairwise_query_seconds(model, cache, q[0], g, cfg, "cpu") > 0
     with pytest.raises(ValueError, match="repeats"):
         query_seconds(model, cache, q[0], g_feats, cfg, "cpu", repeats=0)
+
+
+def test_measure_timings_rows(gallery):
+    cache, q, g = gallery
+    model, cfg = LengthModel(), TestConfig(length=4, tta=False)
+    rows = measure_timings(model, cache, q, g, [(0, 1), (2, 0)], cfg, "cpu")
+    seconds = {row["quantity"]: row["seconds"] for row in rows}
+    assert list(seconds) == ["extract once, all X + Y tracklets", "of which the X·Y distances",
+                             "pair-wise, per pair (mean of 2)", "pair-wise, all X·Y = 9 pairs (per pair × X·Y)"]
+    assert all(t > 0 for t in seconds.values())
+    assert seconds["of which the X·Y distances"] < seconds["extract once, all X + Y tracklets"]
+    assert seconds["pair-wise, all X·Y = 9 pairs (per pair × X·Y)"] == pytest.approx(
+        9 * seconds["pair-wise, per pair (mean of 2)"])
+    with pytest.raises(ValueError, match="pair"):
+        measure_timings(model, cache, q, g, [], cfg, "cpu")
+
+
+def test_measure_query_times_rows_and_extrapolation(gallery):
+    cache, q, g = gallery
+    model, cfg = LengthModel(), TestConfig(length=4, tta=False)
+    g_feats = extract_features(model, cache, g, "last", cfg, "cpu")  # (1, 3, 1)
+    rows = measure_query_times(model, cache, q[0], g_feats, g, cfg, "cpu", sizes=[1, 3], large=[30, 300], repeats=1)
+    as_read = [{key: str(value) for key, value in row.items()} for row in rows]  # as a CSV gives them back
+    by_scheme = query_times_by_scheme(as_read)
+    assert {scheme: sorted(times) for scheme, times in by_scheme.items()} == {
+        "stored": [1, 3, 30, 300], "pair-wise": [1, 3], "pair-wise, extrapolated": [3, 30, 300]}
+    extrapolated = by_scheme["pair-wise, extrapolated"]
+    assert extrapolated[3] == pytest.approx(by_scheme["pair-wise"][3])  # anchored at the largest measured
+    assert extrapolated[300] == pytest.approx(100 * extrapolated[3])  # and linear in Y
+    with pytest.raises(ValueError, match="sizes"):
+        measure_query_times(model, cache, q[0], g_feats, g, cfg, "cpu", sizes=[4])
 
 
 def test_plot_query_time_draws_each_scheme():

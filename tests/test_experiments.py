@@ -21,3 +21,70 @@ def test_results_round_trip_with_provenance(tmp_path, monkeypatch):
     assert list(found) == ["smoke"]  # no full results: no column for them
     loaded, meta = found["smoke"]
     assert [row["rank1"] for row in loaded] == ["40.0", "35.0"] and meta["data"].startswith("synthetic")
+
+
+def test_unchanged_results_keep_their_provenance_and_bytes(tmp_path, monkeypatch):
+    monkeypatch.setattr(experiments, "RESULTS", tmp_path)
+    session = setup("smoke")
+    rows = [{"preset": "STSRN", "rank1": 40.0}]
+    experiments.save_results(session, "table1", rows, notebook="07_table1")
+    meta = tmp_path / "smoke" / "table1.json"
+    stored = json.loads(meta.read_text())
+    meta.write_text(json.dumps({**stored, "date": "2000-01-01"}, indent=1) + "\n")  # made on an earlier day
+    before = meta.read_bytes()
+    experiments.save_results(session, "table1", rows, notebook="07_table1")
+    assert meta.read_bytes() == before  # the same numbers from the same code: nothing rewritten
+    experiments.save_results(session, "table1", [{"preset": "STSRN", "rank1": 41.0}], notebook="07_table1")
+    assert json.loads(meta.read_text())["date"] != "2000-01-01"  # new numbers: new provenance
+    experiments.save_results(session, "table1", [{"preset": "STSRN", "rank1": 41.0}], notebook="11_table5_fig4")
+    assert json.loads(meta.read_text())["notebook"] == "11_table5_fig4"  # other provenance: rewritten
+    assert not list((tmp_path / "smoke").glob(".*partial"))
+
+
+def test_stored_or_measured_measures_once_unless_asked(tmp_path, monkeypatch):
+    monkeypatch.setattr(experiments, "RESULTS", tmp_path)
+    session = setup("smoke")
+    calls = []
+
+    def measure():
+        calls.append(1)
+        return [{"quantity": "extract once (s)", "seconds": 0.5 * len(calls)}]
+
+    rows, provenance = experiments.stored_or_measured(session, "timings", measure, notebook="13_efficiency")
+    assert rows == [{"quantity": "extract once (s)", "seconds": "0.5"}] and provenance["notebook"] == "13_efficiency"
+    rows, _ = experiments.stored_or_measured(session, "timings", measure, notebook="13_efficiency")
+    assert len(calls) == 1 and rows[0]["seconds"] == "0.5"  # stored: not measured again
+    rows, _ = experiments.stored_or_measured(session, "timings", measure, notebook="13_efficiency", remeasure=True)
+    assert len(calls) == 2 and rows[0]["seconds"] == "1.0"
+    meta = tmp_path / "smoke" / "timings.json"
+    meta.write_text(json.dumps({**json.loads(meta.read_text()), "device": "NVIDIA H100 80GB HBM3"}))
+    rows, provenance = experiments.stored_or_measured(session, "timings", measure, notebook="13_efficiency")
+    assert len(calls) == 3 and provenance["device"].startswith("cpu")  # measured elsewhere: measured here
+
+
+def test_code_version_of_paths_ignores_other_changes(tmp_path, monkeypatch):
+    import subprocess
+
+    from stsrn_lite import provenance
+
+    repo = tmp_path / "repo"
+    (repo / "stsrn_lite").mkdir(parents=True)
+    (repo / "stsrn_lite" / "provenance.py").write_text("")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (repo / "README.md").write_text("a\n")
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "code"], check=True)
+    code_commit = subprocess.run([*git, "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True).stdout.strip()
+    (repo / "README.md").write_text("b\n")
+    subprocess.run([*git, "commit", "-qam", "docs"], check=True)
+    monkeypatch.setattr(provenance, "__file__", str(repo / "stsrn_lite" / "provenance.py"))
+    provenance.code_version.cache_clear()
+    try:
+        assert provenance.code_version(("stsrn_lite",)) == code_commit  # the docs commit does not count
+        assert provenance.code_version() != code_commit
+        (repo / "stsrn_lite" / "provenance.py").write_text("# changed\n")
+        provenance.code_version.cache_clear()
+        assert provenance.code_version(("stsrn_lite",)) == f"{code_commit}-dirty"
+    finally:
+        provenance.code_version.cache_clear()

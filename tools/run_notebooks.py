@@ -4,9 +4,10 @@
 
 Each notebook runs in a scratch copy under ``_build/papermill/`` with its ``parameters`` cell
 overridden by ``profile`` and ``data_root``. A clean run is normalised so that re-running gives
-the same bytes (no timestamps or durations, the injected cell's id fixed and the cell tagged
-``remove-cell``, kernel ``python3``) and then written over the notebook. A failed run leaves the
-notebook alone, keeps ``_build/papermill/NAME.failed.ipynb`` and makes the exit status 1.
+the same bytes (no timestamps or durations, adjacent prints of one stream joined, the injected
+cell's id fixed and the cell tagged ``remove-cell``, kernel ``python3``) and then written over
+the notebook. A failed run leaves the notebook alone, keeps ``_build/papermill/NAME.failed.ipynb``
+and makes the exit status 1.
 Progress bars are switched off through ``TQDM_DISABLE``; nbval runs with the same environment
 (`KERNEL_ENV`), so the outputs it compares were produced the same way.
 """
@@ -27,6 +28,19 @@ SCRATCH = REPO / "_build" / "papermill"
 KERNEL_ENV = {"TQDM_DISABLE": "1", "OMP_NUM_THREADS": "2", "PYTHONHASHSEED": "0", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
 
 
+def coalesce_streams(outputs: list) -> list:
+    """Join adjacent outputs of one stream: how prints are split into messages depends on timing."""
+    joined = []
+    for output in outputs:
+        previous = joined[-1] if joined else None
+        if (output.get("output_type") == "stream" and previous is not None
+                and previous.get("output_type") == "stream" and previous.get("name") == output.get("name")):
+            previous["text"] = "".join(previous["text"]) + "".join(output["text"])
+        else:
+            joined.append(output)
+    return joined
+
+
 def normalise(nb: nbformat.NotebookNode, parameters: dict) -> nbformat.NotebookNode:
     """Drop what changes from run to run; keep the parameters under metadata.reproduction."""
     nb.metadata.pop("papermill", None)
@@ -34,6 +48,8 @@ def normalise(nb: nbformat.NotebookNode, parameters: dict) -> nbformat.NotebookN
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["reproduction"] = {"parameters": parameters}
     for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = coalesce_streams(cell.outputs)
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
         tags = cell.metadata.get("tags", [])

@@ -13,6 +13,9 @@ pair-wise method (attention between query and gallery) must run its network on e
 - `query_seconds` and `pairwise_query_seconds` time one query against a gallery of Y tracklets,
   with pre-computed gallery features and pair-wise; `tiled` makes a gallery of any size from
   the features at hand (the ranking cost depends on Y only);
+- `measure_timings` and `measure_query_times` gather those timings as tidy rows, which the
+  chapter stores under ``results/<profile>/`` (timings differ from run to run, so the book shows
+  stored ones with the machine that measured them); `query_times_by_scheme` reads them back;
 - `plot_query_time` draws query time against gallery size.
 
 Nothing here is used by the library; the notebooks import it. Shapes: P test passes, Y gallery
@@ -128,6 +131,65 @@ def pairwise_query_seconds(model: nn.Module, cache: PreprocessedCache, q_index: 
                                    cfg, device)
     np.argsort(distances, kind="stable")
     return time.perf_counter() - start
+
+
+def measure_timings(model: nn.Module, cache: PreprocessedCache, q_indices: Sequence[int],
+                    g_indices: Sequence[int], pairs: Sequence[tuple[int, int]], cfg: TestConfig,
+                    device: str | torch.device) -> list[dict]:
+    """Seconds on this machine of extracting once (all X + Y tracklets, then the distances) and of
+    the pair-wise scheme (per pair, timed on ``pairs`` and scaled to all X·Y pairs).
+
+    Returns rows {"quantity", "seconds"}; a warm-up extraction comes first and is not timed.
+    """
+    if not pairs:
+        raise ValueError("measure_timings needs at least one (probe, gallery) pair")
+    extract_features(model, cache, list(q_indices[:1]), "first", cfg, device)  # warm-up
+    q_feats, t_q = timed(extract_features, model, cache, q_indices, "first", cfg, device)
+    g_feats, t_g = timed(extract_features, model, cache, g_indices, "last", cfg, device)
+    _, t_d = timed(pass_distances, q_feats, g_feats)
+    _, t_pairs = timed(pairwise_distances, model, cache, q_indices, g_indices, pairs, cfg, device)
+    per_pair = t_pairs / len(pairs)
+    xy = len(q_indices) * len(g_indices)
+    return [{"quantity": "extract once, all X + Y tracklets", "seconds": t_q + t_g + t_d},
+            {"quantity": "of which the X·Y distances", "seconds": t_d},
+            {"quantity": f"pair-wise, per pair (mean of {len(pairs)})", "seconds": per_pair},
+            {"quantity": f"pair-wise, all X·Y = {xy} pairs (per pair × X·Y)", "seconds": per_pair * xy}]
+
+
+def measure_query_times(model: nn.Module, cache: PreprocessedCache, q_index: int, g_feats: torch.Tensor,
+                        g_indices: Sequence[int], cfg: TestConfig, device: str | torch.device, *,
+                        sizes: Sequence[int], large: Sequence[int] = (), repeats: int = 5) -> list[dict]:
+    """Seconds of one query against galleries of Y tracklets, both schemes.
+
+    ``sizes`` (each at most the ``len(g_indices)`` tracklets at hand, whose features g_feats are
+    (P, Y, N)) are measured for both schemes; ``large`` galleries only with stored features (made
+    with `tiled`), the pair-wise time extrapolated linearly from the largest measured gallery.
+
+    Returns rows {"Y", "scheme", "seconds"} with scheme "stored", "pair-wise" or
+    "pair-wise, extrapolated".
+    """
+    available = len(g_indices)
+    if not sizes or min(sizes) < 1 or max(sizes) > available or g_feats.shape[1] != available:
+        raise ValueError(f"sizes must lie in 1..{available} (the gallery at hand, features "
+                         f"{tuple(g_feats.shape)}), got {list(sizes)}")
+    rows = [{"Y": y, "scheme": "stored", "seconds": query_seconds(model, cache, q_index, g_feats[:, :y], cfg,
+                                                                  device, repeats)} for y in sizes]
+    rows += [{"Y": y, "scheme": "stored", "seconds": query_seconds(model, cache, q_index, tiled(g_feats, y), cfg,
+                                                                   device, repeats)} for y in large]
+    measured = {y: pairwise_query_seconds(model, cache, q_index, g_indices[:y], cfg, device) for y in sizes}
+    rows += [{"Y": y, "scheme": "pair-wise", "seconds": t} for y, t in measured.items()]
+    largest = max(sizes)
+    rows += [{"Y": y, "scheme": "pair-wise, extrapolated", "seconds": measured[largest] / largest * y}
+             for y in sorted({largest, *large})]
+    return rows
+
+
+def query_times_by_scheme(rows: Sequence[Mapping]) -> dict[str, dict[int, float]]:
+    """{scheme: {Y: seconds}} from `measure_query_times` rows, also as read back from a CSV (strings)."""
+    by_scheme: dict[str, dict[int, float]] = {}
+    for row in rows:
+        by_scheme.setdefault(str(row["scheme"]), {})[int(row["Y"])] = float(row["seconds"])
+    return by_scheme
 
 
 def plot_query_time(once: Mapping[int, float], pairwise: Mapping[int, float],

@@ -242,10 +242,12 @@ estimated and the true flow vector, at every pixel at least 6 px from the border
 
 - **ours, plain**: `dense_lucas_kanade` as the cache runs it (single scale, one solve);
 - **ours, 3 iterations**: the same with two warped refinement steps (`iterations=3`, an option);
-- **OpenCV pyramidal LK** (`calcOpticalFlowPyrLK` at every pixel, 5×5 window, 3 levels);
+- **OpenCV pyramidal LK** (`calcOpticalFlowPyrLK` at every pixel, 5×5 window, 3 levels), Bouguet's
+  pyramidal implementation of Lucas–Kanade {cite:p}`bouguet2000pyramidal`;
 - **OpenCV Farnebäck** (`calcOpticalFlowFarneback`, 3 levels, 9-pixel window), a dense method
-  fitting quadratic polynomials to neighbourhoods;
-- **OpenCV DIS** (`DISOpticalFlow`, preset MEDIUM, at full resolution), dense inverse search.
+  fitting quadratic polynomials to neighbourhoods {cite:p}`farneback2003two`;
+- **OpenCV DIS** (`DISOpticalFlow`, preset MEDIUM, at full resolution), dense inverse search
+  {cite:p}`kroeger2016fast`.
 """),
         code("""
 from stsrn_lite.plots.data import endpoint_error, opencv_flows, shifted_pair

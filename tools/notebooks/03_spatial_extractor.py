@@ -100,7 +100,7 @@ print(f"W_s x equals the hand computation (1x1 product + a zero ring of {g} px):
         md("""
 ## The three block kinds of Fig. 3
 
-Fig. 3 compares three blocks: (a) ResNet's, with 3×3 convolutions, padding 1 and a ReLU inside;
+Fig. 3 compares three blocks: (a) ResNet's {cite:p}`he2016deep`, with 3×3 convolutions, padding 1 and a ReLU inside;
 (b) larger kernels and padding, with a Tanh inside; (c), the paper's choice, (b) without the inner
 activation, because "removing the activation layer inside the residual block alleviates the
 gradient vanishing problem caused by Tanh" (§3.2). Each kind is a preset of Table 5 (or of §4.5's

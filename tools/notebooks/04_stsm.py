@@ -12,7 +12,7 @@ write_notebook(
     "embedding with the previous one through a learned gate (§3.3). This chapter states the module, "
     "checks it against the paper's two forms, and watches what it does on a tracklet of the synthetic "
     "iLIDS-VID whose generator recorded which frames are occluded. The embeddings come from an "
-    "**untrained** STSRN (Xavier weights, §4.2): the demonstration is about what the equation does to "
+    "**untrained** STSRN (Xavier weights {cite:p}`glorot2010understanding`, §4.2): the demonstration is about what the equation does to "
     "a sequence of embeddings, not about features that have learned to recognise people.",
     [
         md(r"""

@@ -28,7 +28,8 @@ The paper (§3.5):
 > objective is the sum of these cost.
 
 With $p = g$ meaning that the two sequences show the same person, the verification cost, the
-paper's Eq. (8), is
+paper's Eq. (8), a contrastive loss {cite:p}`hadsell2006dimensionality` as in the CNN-RNN
+{cite:p}`mclaughlin2016recurrent`, is
 
 $$
 \mathcal{L}_{veri}(v_g^m, v_g^n) =

@@ -5,8 +5,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tools.notebook_template import code, md, write_notebook  # noqa: E402
 
-IGNORE = ["nbval-ignore-output"]  # timings change from run to run; nbval compares everything else
-
 write_notebook(
     Path(__file__).resolve().parents[2] / "notebooks" / "13_efficiency.ipynb",
     "13 · Efficiency: X + Y instead of X·Y feature extractions",
@@ -33,7 +31,7 @@ test pass, and `pass_distances` compares stored features; every protocol of
 pair-wise scheme is imitated with our own network: for every (probe, gallery) pair both tracklets
 are extracted again for that pair alone, which is what a network whose features depend on the
 pair must do. That costs $XY$ pair extractions, $2XY$ sequences through the network, against
-$X + Y$. (The paper's references [11,8] are SRM+TAM and ASTPN {cite:p}`xu2017jointly`.)
+$X + Y$. (The paper's references [11,8] are SRM+TAM {cite:p}`zhou2017see` and ASTPN {cite:p}`xu2017jointly`.)
 
 ## The test set
 
@@ -49,9 +47,10 @@ import torch
 import matplotlib.pyplot as plt
 
 from stsrn_lite.evaluation import TestConfig, extract_features, pass_distances, two_camera_indices
+from stsrn_lite.experiments import stored_or_measured
 from stsrn_lite.model import STSRN, preset
-from stsrn_lite.plots.efficiency import (SequenceCounter, pairwise_distances, pairwise_query_seconds, plot_query_time,
-                                         query_seconds, tiled, timed)
+from stsrn_lite.plots.efficiency import (SequenceCounter, measure_query_times, measure_timings, pairwise_distances,
+                                         plot_query_time, query_times_by_scheme)
 from stsrn_lite.preprocess.crop import evaluation_passes
 from stsrn_lite.training.data import load_run_data
 
@@ -73,16 +72,13 @@ print(f"X = {X} probes, Y = {Y} gallery tracklets, {P} test pass(es), L = {cfg.l
 ## Extract once: $X + Y$
 
 `SequenceCounter` hooks the network and counts the sequences it is run on; each tracklet is one
-sequence per test pass. The first call is a warm-up, so that the timings below do not include the
-start-up of the kernels.
+sequence per test pass.
 """),
         code("""
-extract_features(model, cache, q_indices[:1], "first", cfg, session.device)  # warm-up, not counted
 with SequenceCounter(model) as once:
-    (q_feats, t_q), (g_feats, t_g) = (timed(extract_features, model, cache, q_indices, "first", cfg, session.device),
-                                      timed(extract_features, model, cache, g_indices, "last", cfg, session.device))
-    distmat, t_d = timed(pass_distances, q_feats, g_feats)  # (X, Y) float64
-once_seconds = t_q + t_g + t_d
+    q_feats = extract_features(model, cache, q_indices, "first", cfg, session.device)  # (P, X, N)
+    g_feats = extract_features(model, cache, g_indices, "last", cfg, session.device)  # (P, Y, N)
+    distmat = pass_distances(q_feats, g_feats)  # (X, Y) float64
 print(f"sequences through the network: {once.sequences} = (X + Y) × {P} pass(es) = ({X} + {Y}) × {P}")
 print(f"tracklet extractions: {once.sequences // P}; distance matrix {tuple(distmat.shape)}")
 """),
@@ -98,11 +94,12 @@ matrix.
 rng = np.random.default_rng(seed)
 sample = [(int(rng.integers(X)), int(rng.integers(Y))) for _ in range(min(pairs, X * Y))]
 with SequenceCounter(model) as pairwise:
-    pair_d, pairwise_seconds = timed(pairwise_distances, model, cache, q_indices, g_indices, sample, cfg, session.device)
+    pair_d = pairwise_distances(model, cache, q_indices, g_indices, sample, cfg, session.device)  # (pairs,)
 once_d = np.array([distmat[i, j].item() for i, j in sample])
 per_pair = pairwise.sequences / len(sample)
 print(f"{len(sample)} pairs run pair-wise: {pairwise.sequences} sequences, {per_pair:g} per pair = 2 tracklets × {P} pass(es)")
 print(f"the same distances as extract-once (to 1e-4 relative): {np.allclose(pair_d, once_d, rtol=1e-4, atol=1e-6)}")
+print(f"largest relative difference: {np.max(np.abs(pair_d - once_d) / np.abs(once_d)):.1e}")
 counts = pd.DataFrame({
     "paper's count": [f"X + Y = {X + Y}", f"XY = {X * Y}"],
     "sequences through the network (ours)": [once.sequences, int(per_pair * X * Y)],
@@ -112,22 +109,31 @@ counts
 """),
         md("""
 The pair-wise scheme runs the network on $2XY / (X + Y)$ times as many sequences: $Y$ times as many
-when $X = Y$. How much time that costs on this machine (timings vary from run to run and machine to
-machine, so the book does not check them; nor does it check the last line, which is 0 on the CPU
-but not on a GPU, whose arithmetic varies with the batch):
+when $X = Y$. (The last line printed above is 0 on the CPU; on a GPU, whose arithmetic can vary with
+the batch size, it may be small but not 0.)
+
+## Timings
+
+How much time that costs depends on the machine, and a timing differs from run to run. So the
+timings are measured once per profile and stored in `results/<profile>/efficiency_timings.csv`, with
+a provenance file that names the machine, the date and the code; the book shows the stored ones,
+and re-running it does not change this page. They are measured afresh when none are stored, when
+they were measured on another device than this session's, or when the parameter `remeasure` is
+`True`.
 """),
         code("""
-per_pair_seconds = pairwise_seconds / len(sample)
-timings = pd.Series({
-    "extract once, all (s)": round(once_seconds, 3),
-    "  of which distances (s)": round(t_d, 4),
-    "pair-wise, per pair (s)": round(per_pair_seconds, 4),
-    f"pair-wise, XY = {X * Y} pairs (s)": round(per_pair_seconds * X * Y, 2),
-    "pair-wise / extract once": round(per_pair_seconds * X * Y / once_seconds, 1),
-    "largest relative difference of the distances": float(np.max(np.abs(pair_d - once_d) / np.abs(once_d))),
-}, name=f"{session.label}, {torch.get_num_threads()} thread(s)")
-timings.to_frame()
-""", tags=IGNORE),
+def measure():
+    return measure_timings(model, cache, q_indices, g_indices, sample, cfg, session.device)
+
+timings, measured = stored_or_measured(session, "efficiency_timings", measure, notebook="13_efficiency",
+                                       remeasure=remeasure)
+seconds = pd.Series({row["quantity"]: float(row["seconds"]) for row in timings}, name="seconds")
+ratio = seconds.iloc[3] / seconds.iloc[0]
+print(f"measured on {measured['device']} on {measured['date']}, code {measured['code_version']}, "
+      f"profile {session.profile.name} ({measured['data']})")
+print(f"pair-wise over all X·Y pairs / extract once: {ratio:.1f}×")
+seconds.map(lambda t: f"{t:.3g}").to_frame()
+"""),
         md("""
 ## Query time against gallery size
 
@@ -140,22 +146,24 @@ of entries), and the pair-wise scheme is extrapolated linearly from its largest 
         code("""
 sizes = sorted({y for y in (1, 3, 10, 30, 100, 300) if y <= Y} | {Y})
 large = [y for y in (100, 1_000, 12_180) if y > Y]
-query = q_indices[0]
-once_by_size = {y: query_seconds(model, cache, query, g_feats[:, :y], cfg, session.device, repeats=5) for y in sizes}
-once_by_size |= {y: query_seconds(model, cache, query, tiled(g_feats, y), cfg, session.device, repeats=5) for y in large}
-pairwise_by_size = {y: pairwise_query_seconds(model, cache, query, g_indices[:y], cfg, session.device) for y in sizes}
-extrapolated = {y: pairwise_by_size[Y] / Y * y for y in [Y, *large]}  # from the largest measured gallery
-plot_query_time(once_by_size, pairwise_by_size, extrapolated, title=f"{session.label}, one query")
+
+def measure():
+    return measure_query_times(model, cache, q_indices[0], g_feats, g_indices, cfg, session.device,
+                               sizes=sizes, large=large, repeats=5)
+
+rows, measured = stored_or_measured(session, "efficiency_query", measure, notebook="13_efficiency", remeasure=remeasure)
+times = query_times_by_scheme(rows)
+plot_query_time(times["stored"], times["pair-wise"], times["pair-wise, extrapolated"],
+                title=f"one query; measured on {measured['device']}, {measured['date']}")
 plt.show()
-""", tags=[*IGNORE, "hide-input"], figure={
+""", tags=["hide-input"], figure={
             "caption": "Seconds to answer one query against a gallery of Y tracklets: with the gallery's features "
                        "computed beforehand (our scheme, X + Y extractions overall) and pair-wise (X·Y), measured up "
-                       "to the gallery at hand and extrapolated beyond it. Timings from this run's machine; the "
-                       "title says profile, data and device.", "name": "fig-13-query-time"}),
+                       "to the gallery at hand and extrapolated beyond it. Stored timings; the title names the "
+                       "machine and the date they were measured on.", "name": "fig-13-query-time"}),
         code("""
-pd.DataFrame({"pre-computed gallery (s)": once_by_size,
-              "pair-wise (s)": {**{y: extrapolated[y] for y in large}, **pairwise_by_size}}).rename_axis("Y").round(4)
-""", tags=IGNORE),
+pd.DataFrame(times).rename_axis("Y").sort_index().map(lambda t: f"{t:.3g}" if t == t else "")
+"""),
         md("""
 ## What we learned
 
@@ -169,5 +177,5 @@ pd.DataFrame({"pre-computed gallery (s)": once_by_size,
   $Y$ would not.
 """),
     ],
-    extra_parameters={"pairs": 40},
+    extra_parameters={"pairs": 40, "remeasure": False},
 )
