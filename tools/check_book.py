@@ -22,7 +22,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_PAGES = ("book/intro.html", "book/data.html", "book/design_decisions.html",
                  "notebooks/00_introduction.html", "notebooks/03_spatial_extractor.html",
-                 "notebooks/07_table1.html", "notebooks/09_table3.html", "notebooks/14_reproduction_report.html")
+                 "notebooks/07_table1.html", "notebooks/09_table3.html", "notebooks/13_efficiency.html",
+                 "notebooks/14_reproduction_report.html", "book/references.html")
 ERROR_MARKERS = ("Traceback (most recent call last)", "<mjx-merror", "Math input error", "ipythontb")
 
 
