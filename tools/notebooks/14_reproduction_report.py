@@ -169,7 +169,9 @@ pd.DataFrame({"paper (§4.6 text)": FIG_5_EPOCH_100_RANK1, **at_100}).rename_axi
 
 The paper's $X + Y$ against $XY$ feature extractions (§4.3) is a count, not a result file:
 {doc}`13_efficiency` counts the sequences our network runs on in both schemes and checks that
-both give the same distances.
+both give the same distances. Its timings, which the paper does not report, are stored per profile in
+`results/<profile>/efficiency_timings.csv` and `efficiency_query.csv`, each with the machine that
+measured them.
 
 ## What this report shows
 
