@@ -53,8 +53,9 @@ if "smoke" in with_results:
 """),
         md("""
 Where each result came from: the provenance file beside every result file (the data, the device,
-the code version and the date; these change from run to run, so the book does not check this
-table):
+the last commit of the code behind the numbers, and the date they were first produced; a
+re-run that reproduces the same numbers keeps them, a change of the code does not, so the book does
+not check this table):
 """),
         code("""
 KEYS = ("data", "device", "code_version", "torch", "date", "notebook")
