@@ -17,11 +17,11 @@ OPENCV_SAMPLES := data/opencv-samples/rubberwhale1.png
 export OMP_NUM_THREADS ?= 2
 export PYTHONHASHSEED := 0
 
-.PHONY: help venv test book check-book synthetic clean-book
+.PHONY: help venv lint test book check-book synthetic clean-book
 
 help:
 	@echo "make book   - set up, execute every notebook with papermill (PROFILE=smoke|full|paper, DATA_ROOT=...), build the HTML book"
-	@echo "make test   - set up, run the unit tests and nbval"
+	@echo "make test   - set up, run ruff, the unit tests and nbval"
 
 venv: $(STAMP)
 
@@ -37,7 +37,13 @@ $(STAMP): requirements.lock pyproject.toml
 $(OPENCV_SAMPLES):
 	-$(PY) data_scripts/fetch_opencv_samples.py --out data/opencv-samples
 
-test: $(STAMP) $(OPENCV_SAMPLES)
+LINTED := stsrn_lite tools tests benchmarks data_scripts
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check $(LINTED) notebooks
+	$(VENV)/bin/ruff format --check $(LINTED)
+
+test: $(STAMP) $(OPENCV_SAMPLES) lint
 	$(PY) -m pytest tests -q
 	$(NB_ENV) $(PY) -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \
 	  --nbval-sanitize-with nbval_sanitize.cfg notebooks
@@ -47,6 +53,7 @@ synthetic: $(STAMP)
 
 book: $(STAMP)
 	rm -rf _build
+	$(PY) tools/sync_notebooks.py
 	$(PY) tools/run_notebooks.py --profile $(PROFILE) $(if $(DATA_ROOT),--data-root $(DATA_ROOT))
 	$(VENV)/bin/jupyter-book build . -W --keep-going
 	@if command -v chromium >/dev/null; then $(PY) tools/check_book.py; \

@@ -8,6 +8,7 @@ the frames of a small dataset (``--pool``, a MARS-layout folder). The cache is w
 scratch folder and deleted. Prints the wall time, the cache size and the peak resident memory
 of this process and of the worst worker: the cache must stay bounded on a 24 GiB machine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -105,8 +106,11 @@ def main() -> None:
         monitor.done.set()
         shutil.rmtree(args.scratch, ignore_errors=True)
     result = {
-        "frames": frames, "tracklets": len(dataset.tracklets), "workers": args.workers,
-        "seconds": round(seconds, 1), "frames_per_second": round(frames / seconds),
+        "frames": frames,
+        "tracklets": len(dataset.tracklets),
+        "workers": args.workers,
+        "seconds": round(seconds, 1),
+        "frames_per_second": round(frames / seconds),
         "cache_gib": round(size_gb, 2),
         "peak_rss_main_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "peak_rss_worker_mib": round(monitor.peak_mib),  # the largest of the workers (sampled each second)

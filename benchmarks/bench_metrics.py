@@ -10,6 +10,7 @@ measure time, not accuracy. As a check on the rules it also counts valid queries
 gallery under MARS rules, and torchreid's gallery (test minus queries minus junk) under
 torchreid rules. Prints one line per case and one JSON object.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import scipy.io
 
-from stsrn_lite.metrics import evaluate_rank, evaluate_rank_details
+from stsrn_lite.evaluation.metrics import evaluate_rank, evaluate_rank_details
 
 SHARED_INFO = Path(__file__).resolve().parents[2] / "shared" / "data" / "mars_info"
 NUM_QUERY, NUM_TEST, NUM_IDS, NUM_CAMS = 1980, 12_180, 625, 6  # MARS test split
@@ -67,21 +68,30 @@ def main() -> None:
     in_gallery[query] = False
     in_gallery &= pids != -1
 
-    result = {"labels": source, "dtype": args.dtype, "num_query": len(query),
-              "num_gallery": len(pids), "omp_num_threads": os.environ.get("OMP_NUM_THREADS")}
+    result = {
+        "labels": source,
+        "dtype": args.dtype,
+        "num_query": len(query),
+        "num_gallery": len(pids),
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+    }
     for rules in ("torchreid", "mars"):
-        seconds = best_time(lambda: evaluate_rank(distmat, q_pids, pids, q_camids, camids, 50, rules=rules),
-                            args.repeat)
+        seconds = best_time(
+            lambda rules=rules: evaluate_rank(distmat, q_pids, pids, q_camids, camids, 50, rules=rules), args.repeat
+        )
         result[f"seconds_{rules}"] = round(seconds, 3)
         print(f"{rules:9s} {len(query)} x {len(pids)}: {seconds:.3f} s")
     official = evaluate_rank_details(distmat, q_pids, pids, q_camids, camids, 50, rules="mars")
-    reduced = evaluate_rank_details(distmat[:, in_gallery], q_pids, pids[in_gallery], q_camids,
-                                    camids[in_gallery], 50, rules="torchreid")
+    reduced = evaluate_rank_details(
+        distmat[:, in_gallery], q_pids, pids[in_gallery], q_camids, camids[in_gallery], 50, rules="torchreid"
+    )
     result["valid_mars_official_gallery"] = official.num_valid
     result["torchreid_gallery"] = int(in_gallery.sum())
     result["valid_torchreid_gallery"] = reduced.num_valid
-    print(f"valid queries: {official.num_valid} (MARS rules, official gallery), "
-          f"{reduced.num_valid} (torchreid rules, its {int(in_gallery.sum())}-tracklet gallery)")
+    print(
+        f"valid queries: {official.num_valid} (MARS rules, official gallery), "
+        f"{reduced.num_valid} (torchreid rules, its {int(in_gallery.sum())}-tracklet gallery)"
+    )
     print(json.dumps(result))
 
 

@@ -10,6 +10,7 @@ memory and with bfloat16 autocast (on CUDA float16 too), beside the largest rela
 of v_g from float32 (eval mode, same weights and input). A variant is recommended only where it
 is faster and within --tolerance. Prints tables and one JSON object.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -84,7 +85,9 @@ def relative_difference(model: STSRN, config, variant: str, device: str) -> floa
     return float((got - expected).abs().max() / expected.abs().max())
 
 
-def throughput(model: STSRN, config, device: str, batch: int, frames: int, steps: int, variant: str = "float32") -> float:
+def throughput(
+    model: STSRN, config, device: str, batch: int, frames: int, steps: int, variant: str = "float32"
+) -> float:
     model = prepare(model, variant, device).train()
     optimiser = torch.optim.SGD(model.parameters(), lr=1e-3)
     shape = (batch, frames, config.in_channels, *config.input_hw)  # (B, T, C, H, W)
@@ -115,10 +118,18 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--frames", type=int, default=16)
     parser.add_argument("--steps", type=int, default=5)
-    parser.add_argument("--variants-for", nargs="*", default=["CNN-RNN", "STSRN"],
-                        help="presets also timed with channels-last and autocast")
-    parser.add_argument("--tolerance", type=float, default=2e-2,
-                        help="largest relative difference of v_g from float32 a variant may have")
+    parser.add_argument(
+        "--variants-for",
+        nargs="*",
+        default=["CNN-RNN", "STSRN"],
+        help="presets also timed with channels-last and autocast",
+    )
+    parser.add_argument(
+        "--tolerance",
+        type=float,
+        default=2e-2,
+        help="largest relative difference of v_g from float32 a variant may have",
+    )
     args = parser.parse_args()
     torch.manual_seed(0)
     rows, variant_rows = [], []
@@ -128,31 +139,62 @@ def main() -> None:
         computed = computed_flops_per_frame(model, config.input_hw, config.in_channels)
         counted = counted_flops_per_frame(model, config.input_hw, config.in_channels)
         fps = throughput(copy.deepcopy(model), config, args.device, args.batch, args.frames, args.steps)
-        rows.append({"preset": name, "mflops_per_frame": round(computed / 1e6, 2),
-                     "flop_counter_mflops": round(counted / 1e6, 2), "train_frames_per_s": round(fps)})
+        rows.append(
+            {
+                "preset": name,
+                "mflops_per_frame": round(computed / 1e6, 2),
+                "flop_counter_mflops": round(counted / 1e6, 2),
+                "train_frames_per_s": round(fps),
+            }
+        )
         if name not in args.variants_for:
             continue
         variants = [v for v in VARIANTS if not (v == "fp16_autocast" and args.device == "cpu")]
         for variant in variants:
-            fps_v = fps if variant == "float32" else throughput(
-                copy.deepcopy(model), config, args.device, args.batch, args.frames, args.steps, variant)
+            fps_v = (
+                fps
+                if variant == "float32"
+                else throughput(copy.deepcopy(model), config, args.device, args.batch, args.frames, args.steps, variant)
+            )
             difference = 0.0 if variant == "float32" else relative_difference(model, config, variant, args.device)
-            variant_rows.append({"preset": name, "variant": variant, "train_frames_per_s": round(fps_v),
-                                 "speedup": round(fps_v / fps, 2), "max_rel_diff": float(f"{difference:.2e}"),
-                                 "recommended": variant != "float32" and fps_v > fps and difference <= args.tolerance})
+            variant_rows.append(
+                {
+                    "preset": name,
+                    "variant": variant,
+                    "train_frames_per_s": round(fps_v),
+                    "speedup": round(fps_v / fps, 2),
+                    "max_rel_diff": float(f"{difference:.2e}"),
+                    "recommended": variant != "float32" and fps_v > fps and difference <= args.tolerance,
+                }
+            )
     print(f"device {args.device}, threads {torch.get_num_threads()}, pairs of {args.batch}x{args.frames} frames")
     print(f"{'preset':<28} {'MFLOPs/frame':>13} {'flop_counter':>13} {'train frames/s':>15}")
     for row in rows:
-        print(f"{row['preset']:<28} {row['mflops_per_frame']:>13} {row['flop_counter_mflops']:>13} "
-              f"{row['train_frames_per_s']:>15}")
+        print(
+            f"{row['preset']:<28} {row['mflops_per_frame']:>13} {row['flop_counter_mflops']:>13} "
+            f"{row['train_frames_per_s']:>15}"
+        )
     print()
-    print(f"{'preset':<12} {'variant':<15} {'frames/s':>9} {'speedup':>8} {'max rel diff':>13} recommended "
-          f"(tolerance {args.tolerance:g})")
+    print(
+        f"{'preset':<12} {'variant':<15} {'frames/s':>9} {'speedup':>8} {'max rel diff':>13} recommended "
+        f"(tolerance {args.tolerance:g})"
+    )
     for row in variant_rows:
-        print(f"{row['preset']:<12} {row['variant']:<15} {row['train_frames_per_s']:>9} {row['speedup']:>8} "
-              f"{row['max_rel_diff']:>13.2e} {'yes' if row['recommended'] else 'no'}")
-    print(json.dumps({"device": args.device, "threads": torch.get_num_threads(), "rows": rows,
-                      "variants": variant_rows, "tolerance": args.tolerance}))
+        print(
+            f"{row['preset']:<12} {row['variant']:<15} {row['train_frames_per_s']:>9} {row['speedup']:>8} "
+            f"{row['max_rel_diff']:>13.2e} {'yes' if row['recommended'] else 'no'}"
+        )
+    print(
+        json.dumps(
+            {
+                "device": args.device,
+                "threads": torch.get_num_threads(),
+                "rows": rows,
+                "variants": variant_rows,
+                "tolerance": args.tolerance,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

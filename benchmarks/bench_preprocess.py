@@ -7,6 +7,7 @@ whole cache (decode + resize + Lucas-Kanade flow + quantise + memory-map writes 
 fingerprint), each after one untimed pass that puts the files in the page cache. The goal
 (issue 2) is that (b) costs at most twice (a). Prints a table and one JSON object.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,10 +64,15 @@ def main() -> None:
     for workers in args.workers:
         decode = time_decoding(jobs, workers)
         build = time_building(dataset, workers)
-        rows.append({"workers": workers, "decode_fps": round(frames / decode), "prepare_fps": round(frames / build),
-                     "prepare_over_decode": round(build / decode, 2)})
-    print(f"{args.dataset} at {args.root}: {len(jobs)} tracklets, {frames} frames, "
-          f"{multiprocessing.cpu_count()} CPUs")
+        rows.append(
+            {
+                "workers": workers,
+                "decode_fps": round(frames / decode),
+                "prepare_fps": round(frames / build),
+                "prepare_over_decode": round(build / decode, 2),
+            }
+        )
+    print(f"{args.dataset} at {args.root}: {len(jobs)} tracklets, {frames} frames, {multiprocessing.cpu_count()} CPUs")
     print(f"{'workers':>8} {'decode fps':>11} {'prepare fps':>12} {'prepare/decode':>15}")
     for row in rows:
         print(f"{row['workers']:>8} {row['decode_fps']:>11} {row['prepare_fps']:>12} {row['prepare_over_decode']:>15}")

@@ -19,6 +19,7 @@ headline, so the calibration is not against a straw man. Prints one JSON object 
 With ``--root`` the tracklets are read from an iLIDS-VID-layout folder (e.g. one written by
 ``data_scripts/make_synthetic.py``) through the real reader instead of being rendered.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,10 +38,8 @@ from stsrn_lite.synthetic.render import render_tracklet, sample_appearance, samp
 MATCHERS = {
     "hsv8x4x4_s6_centre_bhatt": (dict(space="hsv", bins=(8, 4, 4), n_stripes=6), "bhattacharyya"),
     "hsv8x4x4_s6_centre_l1": (dict(space="hsv", bins=(8, 4, 4), n_stripes=6), "l1"),
-    "hsv8x4x4_s6_uniform_bhatt": (dict(space="hsv", bins=(8, 4, 4), n_stripes=6, centre_sigma=None),
-                                  "bhattacharyya"),
-    "hsv8x4x4_global_bhatt": (dict(space="hsv", bins=(8, 4, 4), n_stripes=1, centre_sigma=None),
-                              "bhattacharyya"),
+    "hsv8x4x4_s6_uniform_bhatt": (dict(space="hsv", bins=(8, 4, 4), n_stripes=6, centre_sigma=None), "bhattacharyya"),
+    "hsv8x4x4_global_bhatt": (dict(space="hsv", bins=(8, 4, 4), n_stripes=1, centre_sigma=None), "bhattacharyya"),
     "hsv8x4x4_s6_centre_chi2": (dict(space="hsv", bins=(8, 4, 4), n_stripes=6), "chi2"),
     "hsv16x4x4_s4_centre_chi2": (dict(space="hsv", bins=(16, 4, 4), n_stripes=4), "chi2"),
     "hsv16x4x4_s6_centre_chi2": (dict(space="hsv", bins=(16, 4, 4), n_stripes=6), "chi2"),
@@ -110,14 +109,15 @@ def main() -> None:
     def r1(name, metric, q_key, g_key):
         if metric == "euclidean":
             q, g = stack(q_key, name), stack(g_key, name)
-            d = np.sqrt(np.maximum(0, (q ** 2).sum(1)[:, None] + (g ** 2).sum(1)[None] - 2 * q @ g.T))
+            d = np.sqrt(np.maximum(0, (q**2).sum(1)[:, None] + (g**2).sum(1)[None] - 2 * q @ g.T))
         else:
             d = distance_matrix(stack(q_key, name), stack(g_key, name), metric)
         return round(rank1(d, pids, pids), 2)
 
-    table = {name: {"cross_camera_rank1": r1(name, metric, 0, 1),
-                    "same_camera_rank1": r1(name, metric, "first", "second")}
-             for name, (_, metric) in MATCHERS.items()}
+    table = {
+        name: {"cross_camera_rank1": r1(name, metric, 0, 1), "same_camera_rank1": r1(name, metric, "first", "second")}
+        for name, (_, metric) in MATCHERS.items()
+    }
     best = max(table, key=lambda n: table[n]["cross_camera_rank1"])
 
     timing = {}
@@ -131,16 +131,22 @@ def main() -> None:
 
     result = {
         "source": args.root or "rendered in memory",
-        "identities": int(args.identities), "seed": args.seed, "frames": n_frames,
+        "identities": int(args.identities),
+        "seed": args.seed,
+        "frames": n_frames,
         "chance_rank1": round(100 / args.identities, 2),
         "cross_camera_rank1": table[best]["cross_camera_rank1"],
         "same_camera_rank1": table[best]["same_camera_rank1"],
         "headline_matcher": best,
         "matchers": table,
-        "grey_stripes_rank1": {"cross_camera": r1("grey", GREY[1], 0, 1),
-                               "same_camera": r1("grey", GREY[1], "first", "second")},
-        "mean_hog_rank1": {"cross_camera": r1("hog", "euclidean", 0, 1),
-                           "same_camera": r1("hog", "euclidean", "first", "second")},
+        "grey_stripes_rank1": {
+            "cross_camera": r1("grey", GREY[1], 0, 1),
+            "same_camera": r1("grey", GREY[1], "first", "second"),
+        },
+        "mean_hog_rank1": {
+            "cross_camera": r1("hog", "euclidean", 0, 1),
+            "same_camera": r1("hog", "euclidean", "first", "second"),
+        },
         "occluded_tracklets_pct": round(100 * n_occluded / (2 * args.identities), 1) if dataset is None else None,
         "views": {f"cam{c}": views[c] for c in (0, 1)} if dataset is None else None,
         "ms_per_frame_in_calibration_128x64": round(1000 * render_s / n_frames, 3) if dataset is None else None,

@@ -18,6 +18,7 @@ Then a realistic timing, once in the fresh process and once after the flow cases
 128×64 PNG frames decoded with cv2.imdecode and passed through preprocess_tracklet, in
 microseconds per frame (median over repeats). Prints a table, then one JSON object.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,7 +52,7 @@ def timed(fn, repeats: int) -> tuple[object, float]:
 
 def grid(hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     step = 2 if hw[0] <= 100 else 4
-    ys, xs = np.mgrid[BORDER:hw[0] - BORDER:step, BORDER:hw[1] - BORDER:step]
+    ys, xs = np.mgrid[BORDER : hw[0] - BORDER : step, BORDER : hw[1] - BORDER : step]
     return ys.ravel(), xs.ravel()
 
 
@@ -62,29 +63,31 @@ def methods(prev: np.ndarray, nxt: np.ndarray, repeats: int) -> dict[str, tuple[
     points = np.stack([xs, ys], axis=1).astype(np.float32).reshape(-1, 1, 2)
     out = {}
     for name, iterations in (("ours", 1), ("ours_iter3", 3)):
-        flow, ms = timed(lambda: dense_lucas_kanade(prev, nxt, iterations=iterations), repeats)
+        flow, ms = timed(lambda iterations=iterations: dense_lucas_kanade(prev, nxt, iterations=iterations), repeats)
         out[name] = (flow, ms)
-    (moved, status, _), ms = timed(lambda: cv2.calcOpticalFlowPyrLK(
-        prev8, nxt8, points, None, winSize=(5, 5), maxLevel=3, criteria=LK_CRITERIA), repeats)
+    (moved, status, _), ms = timed(
+        lambda: cv2.calcOpticalFlowPyrLK(prev8, nxt8, points, None, winSize=(5, 5), maxLevel=3, criteria=LK_CRITERIA),
+        repeats,
+    )
     sparse = np.full((2,) + prev.shape, np.nan, np.float32)
     sparse[:, ys, xs] = np.where(status.ravel() == 1, (moved - points).reshape(-1, 2).T, np.nan)
     out["pyrlk_grid"] = (sparse, ms)
     levels = 2 if prev.shape[0] <= 100 else 3
-    fb, ms = timed(lambda: cv2.calcOpticalFlowFarneback(prev8, nxt8, None, 0.5, levels, 15, 3, 5, 1.2, 0),
-                   repeats)
+    fb, ms = timed(lambda: cv2.calcOpticalFlowFarneback(prev8, nxt8, None, 0.5, levels, 15, 3, 5, 1.2, 0), repeats)
     out["farneback"] = (fb.transpose(2, 0, 1), ms)
     return out
 
 
 def photometric_ratio(prev: np.ndarray, nxt: np.ndarray, flow: np.ndarray) -> float:
-    ys, xs = np.mgrid[0:prev.shape[0], 0:prev.shape[1]].astype(np.float32)
+    ys, xs = np.mgrid[0 : prev.shape[0], 0 : prev.shape[1]].astype(np.float32)
     warped = cv2.remap(nxt, xs + flow[0], ys + flow[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     inner = (slice(BORDER, -BORDER), slice(BORDER, -BORDER))
     return float(np.abs(warped - prev)[inner].mean() / np.abs(nxt - prev)[inner].mean())
 
 
-def evaluate(prev: np.ndarray, nxt: np.ndarray, truth: tuple[float, float] | None,
-             repeats: int) -> dict[str, dict[str, float]]:
+def evaluate(
+    prev: np.ndarray, nxt: np.ndarray, truth: tuple[float, float] | None, repeats: int
+) -> dict[str, dict[str, float]]:
     ys, xs = grid(prev.shape)
     results = methods(prev, nxt, repeats)
     prev8 = np.clip(np.rint(prev), 0, 255).astype(np.uint8)
@@ -101,8 +104,7 @@ def evaluate(prev: np.ndarray, nxt: np.ndarray, truth: tuple[float, float] | Non
         else:
             for ref_name, ref_flow in ref.items():
                 if ref_name != name:
-                    row[f"epd_{ref_name.split('_')[0]}"] = float(
-                        np.median(np.hypot(*(at - ref_flow)[textured].T)))
+                    row[f"epd_{ref_name.split('_')[0]}"] = float(np.median(np.hypot(*(at - ref_flow)[textured].T)))
             row["median_flow"] = float(np.median(np.hypot(*at[textured].T)))
         if name != "pyrlk_grid":
             row["photo"] = photometric_ratio(prev, nxt, flow)
@@ -116,14 +118,18 @@ def synthetic_cases() -> dict[str, tuple[np.ndarray, np.ndarray, tuple[float, fl
 
     def sinusoids(dx, dy):
         xx, yy = x - dx, y - dy
-        return (128 + 40 * np.sin(0.31 * xx + 0.17 * yy + 1) + 30 * np.sin(-0.13 * xx + 0.37 * yy + 2)
-                + 20 * np.sin(0.45 * xx - 0.2 * yy)).astype(np.float32)
+        return (
+            128
+            + 40 * np.sin(0.31 * xx + 0.17 * yy + 1)
+            + 30 * np.sin(-0.13 * xx + 0.37 * yy + 2)
+            + 20 * np.sin(0.45 * xx - 0.2 * yy)
+        ).astype(np.float32)
 
     noise = ndi.gaussian_filter(np.random.default_rng(0).standard_normal((H + 40, W + 40)), 2.0)
     noise = ((noise - noise.min()) / np.ptp(noise) * 255).astype(np.float32)
 
     def crop(dx, dy):
-        return noise[20:20 + H, 20:20 + W], noise[20 - dy:20 - dy + H, 20 - dx:20 - dx + W]
+        return noise[20 : 20 + H, 20 : 20 + W], noise[20 - dy : 20 - dy + H, 20 - dx : 20 - dx + W]
 
     cases = {"sinusoids (0.3,-0.45)": (sinusoids(0, 0), sinusoids(0.3, -0.45), (0.3, -0.45))}
     for dx, dy in ((1, 0), (-1, 1), (2, 0)):
@@ -136,8 +142,10 @@ def real_cases(samples: Path) -> dict[str, tuple[np.ndarray, np.ndarray, None]]:
     if not all(p.is_file() for p in paths):
         return {}
     a, b = (cv2.imread(str(p), cv2.IMREAD_COLOR)[..., ::-1] for p in paths)
-    return {"rubberwhale 64x48": (resize_frame(a) @ GREY, resize_frame(b) @ GREY, None),
-            "rubberwhale 388x584": (a.astype(np.float32) @ GREY, b.astype(np.float32) @ GREY, None)}
+    return {
+        "rubberwhale 64x48": (resize_frame(a) @ GREY, resize_frame(b) @ GREY, None),
+        "rubberwhale 388x584": (a.astype(np.float32) @ GREY, b.astype(np.float32) @ GREY, None),
+    }
 
 
 def preprocess_timing(samples: Path, frames: int, repeats: int) -> dict[str, float]:
@@ -148,7 +156,7 @@ def preprocess_timing(samples: Path, frames: int, repeats: int) -> dict[str, flo
     else:  # a smooth synthetic image compresses like a natural one
         noise = np.random.default_rng(0).random((388, 584, 3)) * 255
         image = ndi.gaussian_filter(noise, (2, 2, 0)).astype(np.uint8)
-    pngs = [cv2.imencode(".png", image[100 + t:228 + t, 200 + t:264 + t])[1] for t in range(frames)]
+    pngs = [cv2.imencode(".png", image[100 + t : 228 + t, 200 + t : 264 + t])[1] for t in range(frames)]
     decode_us, preprocess_us = [], []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -159,15 +167,18 @@ def preprocess_timing(samples: Path, frames: int, repeats: int) -> dict[str, flo
         decode_us.append((middle - start) / frames * 1e6)
         preprocess_us.append((end - middle) / frames * 1e6)
     decode, preprocess = float(np.median(decode_us)), float(np.median(preprocess_us))
-    return {"frames": frames, "png_bytes_mean": float(np.mean([len(p) for p in pngs])),
-            "imdecode_us_per_frame": round(decode, 1), "preprocess_us_per_frame": round(preprocess, 1),
-            "preprocess_over_decode": round(preprocess / decode, 2)}
+    return {
+        "frames": frames,
+        "png_bytes_mean": float(np.mean([len(p) for p in pngs])),
+        "imdecode_us_per_frame": round(decode, 1),
+        "preprocess_us_per_frame": round(preprocess, 1),
+        "preprocess_over_decode": round(preprocess / decode, 2),
+    }
 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=Path,
-                        default=Path(__file__).resolve().parents[1] / "data/opencv-samples")
+    parser.add_argument("--samples", type=Path, default=Path(__file__).resolve().parents[1] / "data/opencv-samples")
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--frames", type=int, default=32, help="tracklet length for the timing")
     args = parser.parse_args(argv)
@@ -178,8 +189,10 @@ def main(argv: list[str] | None = None) -> dict:
     fresh = preprocess_timing(args.samples, args.frames, args.repeats)
     cases = {**synthetic_cases(), **real_cases(args.samples)}
     report = {"cases": {}, "opencv": cv2.__version__}
-    print(f"{'case':26s} {'method':11s} {'epe_truth':>9s} {'epd_pyrlk':>9s} {'epd_farne':>9s} "
-          f"{'|flow|':>7s} {'photo':>6s} {'ms':>8s}")
+    print(
+        f"{'case':26s} {'method':11s} {'epe_truth':>9s} {'epd_pyrlk':>9s} {'epd_farne':>9s} "
+        f"{'|flow|':>7s} {'photo':>6s} {'ms':>8s}"
+    )
     for case, (prev, nxt, truth) in cases.items():
         rows = evaluate(prev, nxt, truth, args.repeats)
         report["cases"][case] = rows
@@ -195,9 +208,11 @@ def main(argv: list[str] | None = None) -> dict:
     report["preprocess_timing"] = {"fresh_process": fresh, "after_the_flow_cases": later}
     print()
     for when, t in report["preprocess_timing"].items():
-        print(f"{when:21s} {t['frames']}-frame tracklet of 128x64 PNGs ({t['png_bytes_mean']:.0f} B): "
-              f"cv2.imdecode {t['imdecode_us_per_frame']:.1f} us/frame, preprocess_tracklet "
-              f"{t['preprocess_us_per_frame']:.1f} us/frame ({t['preprocess_over_decode']:.2f}x)")
+        print(
+            f"{when:21s} {t['frames']}-frame tracklet of 128x64 PNGs ({t['png_bytes_mean']:.0f} B): "
+            f"cv2.imdecode {t['imdecode_us_per_frame']:.1f} us/frame, preprocess_tracklet "
+            f"{t['preprocess_us_per_frame']:.1f} us/frame ({t['preprocess_over_decode']:.2f}x)"
+        )
     print(json.dumps(report))
     return report
 

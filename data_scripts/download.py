@@ -9,6 +9,7 @@ Pan / Google Drive only, so the manual steps are printed, and --check verifies t
 Exit status: 0 done, 1 failed (the reason on stderr), 2 bad arguments.
 The work is done by `stsrn_lite.data.download.fetch_dataset`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,13 +22,11 @@ from stsrn_lite.data.download import SOURCES, DownloadError, fetch_dataset
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("dataset", choices=list(SOURCES), help="which dataset")
-    parser.add_argument("--root", type=Path, required=True,
-                        help="the dataset folder (created if missing)")
-    parser.add_argument("--force", action="store_true",
-                        help="download and extract again even if the data is present")
-    parser.add_argument("--check", action="store_true",
-                        help="download nothing; verify the layout under --root (exit 1 if "
-                             "incomplete)")
+    parser.add_argument("--root", type=Path, required=True, help="the dataset folder (created if missing)")
+    parser.add_argument("--force", action="store_true", help="download and extract again even if the data is present")
+    parser.add_argument(
+        "--check", action="store_true", help="download nothing; verify the layout under --root (exit 1 if incomplete)"
+    )
     args = parser.parse_args(argv)
     try:
         messages = fetch_dataset(args.dataset, args.root, force=args.force, check=args.check)
@@ -35,8 +34,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted; a partial download is kept as <archive>.part and resumes when the "
-              "same command runs again", file=sys.stderr)
+        print(
+            "interrupted; a partial download is kept as <archive>.part and resumes when the same command runs again",
+            file=sys.stderr,
+        )
         return 130
     print("\n".join(messages))
     return 0

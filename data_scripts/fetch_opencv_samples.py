@@ -9,6 +9,7 @@ atomically (write to a temporary name in the same folder, then rename) and delet
 
 Exits non-zero with a message on stderr if apt-get or dpkg-deb is missing or fails.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,8 +32,10 @@ def fail(message: str) -> None:
 
 def run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
     if shutil.which(cmd[0]) is None:
-        fail(f"`{cmd[0]}` not found; this script needs Debian's apt-get and dpkg-deb "
-             f"(or copy {', '.join(NAMES)} from OpenCV's samples/data into --out by hand)")
+        fail(
+            f"`{cmd[0]}` not found; this script needs Debian's apt-get and dpkg-deb "
+            f"(or copy {', '.join(NAMES)} from OpenCV's samples/data into --out by hand)"
+        )
     result = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
     if result.returncode != 0:
         fail(f"`{' '.join(cmd)}` exited with {result.returncode}:\n{result.stderr.strip()}")
@@ -54,15 +57,16 @@ def fetch(out: Path) -> list[Path]:
         for tool in ("dpkg-deb", "tar"):
             if shutil.which(tool) is None:
                 fail(f"`{tool}` not found; it is needed to unpack the .deb")
-        deb_tar = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(debs[0])],
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        untar = subprocess.run(["tar", "-x", "-C", str(extract), *members], stdin=deb_tar.stdout,
-                               capture_output=True, text=True)
+        deb_tar = subprocess.Popen(
+            ["dpkg-deb", "--fsys-tarfile", str(debs[0])], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        untar = subprocess.run(
+            ["tar", "-x", "-C", str(extract), *members], stdin=deb_tar.stdout, capture_output=True, text=True
+        )
         deb_tar.stdout.close()
         deb_err = deb_tar.stderr.read().decode(errors="replace")
         if deb_tar.wait() != 0 or untar.returncode != 0:
-            fail(f"could not extract {members} from {debs[0].name}: "
-                 f"{(deb_err + untar.stderr).strip()}")
+            fail(f"could not extract {members} from {debs[0].name}: {(deb_err + untar.stderr).strip()}")
         debs[0].unlink()
         out.mkdir(parents=True, exist_ok=True)
         written = []

@@ -1,7 +1,8 @@
 """Print a dataset's statistics as one JSON object.
 
-    python data_scripts/inspect_dataset.py --dataset ilids-vid --root DIR
+python data_scripts/inspect_dataset.py --dataset ilids-vid --root DIR
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,10 +19,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", choices=DATASETS, required=True)
     parser.add_argument("--root", type=Path, required=True)
-    parser.add_argument("--prid-splits", type=Path, default=None,
-                        help="PRID2011: a splits_prid2011.json (the 178-person protocol)")
-    parser.add_argument("--no-verify-files", action="store_true",
-                        help="MARS: do not check that every listed frame exists")
+    parser.add_argument(
+        "--prid-splits", type=Path, default=None, help="PRID2011: a splits_prid2011.json (the 178-person protocol)"
+    )
+    parser.add_argument(
+        "--no-verify-files", action="store_true", help="MARS: do not check that every listed frame exists"
+    )
     args = parser.parse_args(argv)
     options = {}
     if args.dataset == "prid2011" and args.prid_splits is not None:

@@ -6,6 +6,7 @@
 With --all-layouts the three layouts go to ROOT/ilids-vid, ROOT/prid2011 and ROOT/mars, at the
 sizes of the chosen profile, and a layout already generated with the same settings is kept.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from stsrn_lite.synthetic.layouts import LAYOUTS, PROFILES, SyntheticConfig, ensure, generate
+from stsrn_lite.synthetic.generator import LAYOUTS, PROFILES, SyntheticConfig, ensure, generate
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,10 +26,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--identities", type=int, help="persons in both cameras (MARS: identities)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-length", type=int, default=None, help="cap on sequence length")
-    parser.add_argument("--no-gallery-only", action="store_true",
-                        help="PRID2011: skip the single-camera persons")
-    parser.add_argument("--mars-info", type=Path, default=None,
-                        help="MARS: a real info/ folder to draw track lengths from")
+    parser.add_argument("--no-gallery-only", action="store_true", help="PRID2011: skip the single-camera persons")
+    parser.add_argument(
+        "--mars-info", type=Path, default=None, help="MARS: a real info/ folder to draw track lengths from"
+    )
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--force", action="store_true", help="replace an existing synthetic dataset")
     args = parser.parse_args(argv)
@@ -43,10 +44,14 @@ def main(argv: list[str] | None = None) -> int:
         else:
             if args.identities is None:
                 parser.error("--identities is required with --layout")
-            config = SyntheticConfig(layout=args.layout, identities=args.identities, seed=args.seed,
-                                     max_length=args.max_length, gallery_only=not args.no_gallery_only)
-            root = generate(config, args.root, workers=args.workers, force=args.force,
-                            info_dir=args.mars_info)
+            config = SyntheticConfig(
+                layout=args.layout,
+                identities=args.identities,
+                seed=args.seed,
+                max_length=args.max_length,
+                gallery_only=not args.no_gallery_only,
+            )
+            root = generate(config, args.root, workers=args.workers, force=args.force, info_dir=args.mars_info)
             print(f"{args.layout}: generated at {root}")
     except (FileExistsError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

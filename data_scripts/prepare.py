@@ -4,6 +4,7 @@
 
 An up-to-date cache is reused; a stale or partial one is rebuilt. Prints one JSON line.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,7 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", choices=DATASETS, required=True)
     parser.add_argument("--root", type=Path, required=True)
-    parser.add_argument("--cache", type=Path, default=None, help="cache folder (default: $STSRN_CACHE or data/cache of the checkout, see default_cache_dir)")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="cache folder (default: $STSRN_CACHE or data/cache of the checkout, see default_cache_dir)",
+    )
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
@@ -34,8 +40,17 @@ def main(argv: list[str] | None = None) -> int:
     except DatasetError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    print(json.dumps({"cache": str(cache.path), "built": built, "tracklets": len(cache),
-                      "frames": int(cache.offsets[-1]), "seconds": round(time.perf_counter() - start, 2)}))
+    print(
+        json.dumps(
+            {
+                "cache": str(cache.path),
+                "built": built,
+                "tracklets": len(cache),
+                "frames": int(cache.offsets[-1]),
+                "seconds": round(time.perf_counter() - start, 2),
+            }
+        )
+    )
     return 0
 
 

@@ -4,6 +4,7 @@ Used by the synthetic generator and the preprocessing cache. Whoever builds hold
 exclusive lock (``.NAME.lock`` beside the folder), so two processes working on one folder
 take turns instead of destroying each other's work.
 """
+
 from __future__ import annotations
 
 import fcntl

@@ -1,4 +1,5 @@
 """Ordered, bounded parallel map over worker processes (used by the generator and the cache)."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -19,8 +20,9 @@ def _one_thread_per_worker() -> None:
     cv2.setNumThreads(1)
 
 
-def ordered_map(function: Callable[[Item], Result], items: Iterable[Item], *, workers: int = 1,
-                in_flight: int | None = None) -> Iterator[Result]:
+def ordered_map(
+    function: Callable[[Item], Result], items: Iterable[Item], *, workers: int = 1, in_flight: int | None = None
+) -> Iterator[Result]:
     """``function(item)`` for every item, yielded in the items' order.
 
     With ``workers > 1`` the calls run in that many processes, with at most ``in_flight``

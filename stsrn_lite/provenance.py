@@ -1,4 +1,5 @@
 """Where a result came from: the code version and the device (for records and result files)."""
+
 from __future__ import annotations
 
 import functools
@@ -10,7 +11,7 @@ import torch
 __version__ = "0.1.0"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def code_version(paths: tuple[str, ...] = ()) -> str:
     """``git describe``-like id of the checkout (commit, "-dirty" with local changes), else the package version.
 
@@ -21,10 +22,22 @@ def code_version(paths: tuple[str, ...] = ()) -> str:
     root = Path(__file__).resolve().parents[1]
     scope = ["--", *paths] if paths else []
     try:
-        commit = subprocess.run(["git", "log", "-1", "--format=%h", "--abbrev=12", *scope], cwd=root,
-                                capture_output=True, text=True, check=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", *scope], cwd=root,
-                               capture_output=True, text=True, check=True, timeout=10).stdout.strip()
+        commit = subprocess.run(
+            ["git", "log", "-1", "--format=%h", "--abbrev=12", *scope],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", *scope],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return f"stsrn-lite {__version__} (no git)"
     if not commit:
@@ -33,7 +46,7 @@ def code_version(paths: tuple[str, ...] = ()) -> str:
 
 
 def device_name(device: torch.device) -> str:
-    """"cpu (2 threads)" or the CUDA device's name."""
+    """ "cpu (2 threads)" or the CUDA device's name."""
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     return f"cpu ({torch.get_num_threads()} threads)"

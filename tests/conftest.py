@@ -1,4 +1,5 @@
 """Tiny on-disk trees in the real datasets' layouts, for the reader and cache tests."""
+
 from __future__ import annotations
 
 import os
@@ -57,9 +58,13 @@ def mars_names(info: np.ndarray) -> list[str]:
     return names
 
 
-def make_mars(root: Path, train=((1, 1, 3), (1, 2, 4), (3, 1, 2)),
-              test=((-1, 2, 2), (0, 1, 3), (2, 1, 3), (2, 2, 2), (4, 1, 2), (4, 3, 3)),
-              query=(3, 5), write_frames=True) -> Path:
+def make_mars(
+    root: Path,
+    train=((1, 1, 3), (1, 2, 4), (3, 1, 2)),
+    test=((-1, 2, 2), (0, 1, 3), (2, 1, 3), (2, 2, 2), (4, 1, 2), (4, 3, 3)),
+    query=(3, 5),
+    write_frames=True,
+) -> Path:
     """MARS tree from (pid, cam, length) rows; ``query`` holds 1-based test rows."""
     info_dir = root / "info"
     info_dir.mkdir(parents=True)

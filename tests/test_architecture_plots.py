@@ -1,6 +1,7 @@
-"""Architecture figures drawn from the model (stsrn_lite.plots.architecture): the shape table
+"""Architecture figures drawn from the model (stsrn_lite.book.architecture): the shape table
 against hand-computed map sizes, the overview's boxes against the modules each preset holds,
 and every figure drawn without error on the Agg backend."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -11,9 +12,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
+from stsrn_lite.book.architecture import (
+    block_kind,
+    draw_layers,
+    draw_overview,
+    layer_table,  # noqa: E402
+    overview_stages,
+)
 from stsrn_lite.model import PRESETS, STSRN, preset  # noqa: E402
-from stsrn_lite.plots.architecture import (block_kind, draw_layers, draw_overview, layer_table,  # noqa: E402
-                                           overview_stages)
 
 
 def texts(fig) -> list[str]:
@@ -69,8 +75,15 @@ def test_table_leaves_the_model_and_rng_as_they_were():
 
 
 def test_overview_follows_the_modules():
-    assert [k for k, _ in overview_stages(STSRN(preset("STSRN")))] == \
-        ["frames", "spatial", "fc", "stsm", "temporal", "pool", "v_g"]
+    assert [k for k, _ in overview_stages(STSRN(preset("STSRN")))] == [
+        "frames",
+        "spatial",
+        "fc",
+        "stsm",
+        "temporal",
+        "pool",
+        "v_g",
+    ]
     assert "stsm" not in [k for k, _ in overview_stages(STSRN(preset("Double+TemRes")))]
     labels = dict(overview_stages(STSRN(preset("CNN-RNN"))))
     assert "plain RNN" in labels["temporal"] and "Conv, Conv, Conv" in labels["spatial"]
@@ -78,8 +91,10 @@ def test_overview_follows_the_modules():
 
 
 def test_block_kinds():
-    kinds = {name: {block_kind(s[0]) for s in STSRN(preset(name)).spatial.stages if hasattr(s[0], "phi")}
-             for name in ("DoubleResBlocks", "DoubleResBlocks*", "DoubleResBlocks (Fig. 3b)")}
+    kinds = {
+        name: {block_kind(s[0]) for s in STSRN(preset(name)).spatial.stages if hasattr(s[0], "phi")}
+        for name in ("DoubleResBlocks", "DoubleResBlocks*", "DoubleResBlocks (Fig. 3b)")
+    }
     assert kinds == {"DoubleResBlocks": {"c"}, "DoubleResBlocks*": {"a"}, "DoubleResBlocks (Fig. 3b)": {"b"}}
 
 
@@ -93,7 +108,9 @@ def test_overview_without_stsm_has_no_stsm_box():
     plt.close(fig)
 
 
-@pytest.mark.parametrize("name", ["STSRN", "CNN-RNN", "TripleResBlocks", "DoubleResBlocks*", "DoubleResBlocks (Fig. 3b)"])
+@pytest.mark.parametrize(
+    "name", ["STSRN", "CNN-RNN", "TripleResBlocks", "DoubleResBlocks*", "DoubleResBlocks (Fig. 3b)"]
+)
 def test_figures_draw_on_agg(name):
     model = STSRN(preset(name))
     for draw in (draw_layers, draw_overview):

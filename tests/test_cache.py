@@ -1,4 +1,5 @@
 """The preprocessing cache: built once, reused, rebuilt when stale, never trusted when partial."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,7 @@ from conftest import make_ilids, write_image
 from stsrn_lite.data.ilidsvid import read_ilidsvid
 from stsrn_lite.data.layout import DatasetError
 from stsrn_lite.preprocess import cache as cache_module
-from stsrn_lite.preprocess.cache import (StaleCacheError, build_cache, decode_frame, open_cache,
-                                         prepare)
+from stsrn_lite.preprocess.cache import StaleCacheError, build_cache, decode_frame, open_cache, prepare
 from stsrn_lite.preprocess.frames import preprocess_tracklet
 
 REPO = Path(__file__).resolve().parents[1]
@@ -140,8 +140,19 @@ def test_png_with_trailing_bytes_still_decodes(tmp_path):
 
 
 def test_prepare_command_line(dataset, tmp_path):
-    command = [sys.executable, str(REPO / "data_scripts" / "prepare.py"), "--dataset", "ilids-vid",
-               "--root", str(dataset.root), "--cache", str(tmp_path / "c"), "--workers", "1", "--no-progress"]
+    command = [
+        sys.executable,
+        str(REPO / "data_scripts" / "prepare.py"),
+        "--dataset",
+        "ilids-vid",
+        "--root",
+        str(dataset.root),
+        "--cache",
+        str(tmp_path / "c"),
+        "--workers",
+        "1",
+        "--no-progress",
+    ]
     first = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
     second = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
     assert first["built"] and not second["built"] and first["frames"] == 30

@@ -1,4 +1,5 @@
 """Tests of the colour-histogram baseline (stsrn_lite/baselines/colour_histogram.py)."""
+
 from __future__ import annotations
 
 import colorsys
@@ -21,8 +22,8 @@ def distinct_colours(n: int) -> list[tuple[int, int, int]]:
 
 def test_histogram_of_a_two_colour_frame_hand_computed():
     frames = np.zeros((2, 8, 4, 3), np.uint8)
-    frames[:, :4] = (255, 0, 0)      # red: HSV (0, 255, 255) -> bins (0, 3, 3) -> 0*16 + 3*4 + 3 = 15
-    frames[:, 4:] = (0, 0, 255)      # blue: H = 120 of 180 -> hue bin 120*8//180 = 5 -> 5*16 + 15 = 95
+    frames[:, :4] = (255, 0, 0)  # red: HSV (0, 255, 255) -> bins (0, 3, 3) -> 0*16 + 3*4 + 3 = 15
+    frames[:, 4:] = (0, 0, 255)  # blue: H = 120 of 180 -> hue bin 120*8//180 = 5 -> 5*16 + 15 = 95
     hist = tracklet_histogram(frames, n_stripes=2, centre_sigma=None)
     expected = np.zeros(2 * 128)
     expected[15], expected[128 + 95] = 0.5, 0.5
@@ -44,8 +45,7 @@ def test_distance_matrix_hand_computed():
     # chi2: 0.5 * (2 * 0.25^2 / 0.75 + 0.5^2 / 0.5) = 1/3
     np.testing.assert_allclose(distance_matrix(q, g, "chi2"), [[1 / 3, 0.0]])
     # Bhattacharyya coefficient 2 * sqrt(0.125) = 0.7071
-    np.testing.assert_allclose(distance_matrix(q, g, "bhattacharyya"),
-                               [[np.sqrt(1 - np.sqrt(0.5)), 0.0]], atol=1e-7)
+    np.testing.assert_allclose(distance_matrix(q, g, "bhattacharyya"), [[np.sqrt(1 - np.sqrt(0.5)), 0.0]], atol=1e-7)
 
 
 def test_distance_matrix_chunks_agree_with_broadcasting():
@@ -56,7 +56,7 @@ def test_distance_matrix_chunks_agree_with_broadcasting():
 
 def test_rank1_hand_computed():
     distmat = np.array([[0.1, 0.2], [0.3, 0.1], [0.5, 0.4]])
-    assert rank1(distmat, np.array([1, 2, 3]), np.array([1, 2])) == 100.0   # pid 3 has no match
+    assert rank1(distmat, np.array([1, 2, 3]), np.array([1, 2])) == 100.0  # pid 3 has no match
     assert rank1(distmat, np.array([2, 1, 3]), np.array([1, 2])) == 0.0
     assert rank1(distmat[:2], np.array([1, 1]), np.array([1, 2])) == 50.0
 
@@ -68,7 +68,7 @@ def test_rank1_on_distinct_solid_colours_and_after_shuffling():
     q = np.stack([tracklet_histogram(solid(c, rng)) for c in colours])
     g = np.stack([tracklet_histogram(solid(c, rng)) for c in colours])
     assert rank1(distance_matrix(q, g), pids, pids) == 100.0
-    shuffled = np.roll(pids, 3)                  # gallery item i now wears pid i+3's colour
+    shuffled = np.roll(pids, 3)  # gallery item i now wears pid i+3's colour
     g_shuffled = np.stack([tracklet_histogram(solid(colours[j], rng)) for j in shuffled])
     assert rank1(distance_matrix(q, g_shuffled), pids, pids) == 0.0
 
@@ -79,13 +79,16 @@ def test_stripes_separate_what_a_global_histogram_confuses():
     top_red[:, :8], top_red[:, 8:] = (200, 30, 30), (30, 30, 200)
     top_blue = top_red[:, ::-1].copy()
     for n_stripes, far in ((1, False), (2, True)):
-        d = distance_matrix(tracklet_histogram(top_red, n_stripes=n_stripes)[None],
-                            tracklet_histogram(top_blue, n_stripes=n_stripes)[None])
+        d = distance_matrix(
+            tracklet_histogram(top_red, n_stripes=n_stripes)[None],
+            tracklet_histogram(top_blue, n_stripes=n_stripes)[None],
+        )
         assert (d[0, 0] > 0.5) == far
 
 
-@pytest.mark.parametrize("bad", [np.zeros((4, 8, 3), np.uint8), np.zeros((1, 8, 4, 3), np.float32),
-                                 np.zeros((0, 8, 4, 3), np.uint8)])
+@pytest.mark.parametrize(
+    "bad", [np.zeros((4, 8, 3), np.uint8), np.zeros((1, 8, 4, 3), np.float32), np.zeros((0, 8, 4, 3), np.uint8)]
+)
 def test_bad_frames_raise(bad):
     with pytest.raises(ValueError):
         tracklet_histogram(bad)

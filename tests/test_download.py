@@ -3,6 +3,7 @@
 Every download goes to a local HTTP server on 127.0.0.1 (a thread, shut down after each test);
 no other address is contacted.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -24,7 +25,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
 from conftest import MARS_INFO
 
 from stsrn_lite.data import download as dl
@@ -36,6 +36,7 @@ PAYLOAD = bytes(range(256)) * 4000  # 1,024,000 bytes, not a multiple of the 1 M
 
 
 # ---------------------------------------------------------------- local server
+
 
 class Server:
     """Serves ``files`` (path -> bytes). mode: "range" (206 on Range), "norange" (always
@@ -85,8 +86,7 @@ class Server:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,),
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     def close(self) -> None:
@@ -146,8 +146,7 @@ def make_zip(path: Path, files: dict[str, bytes]) -> Path:
 
 def snapshot(root: Path) -> dict[str, bytes | None]:
     """Every path under ``root`` -> its bytes (None for a folder), hidden ones included."""
-    return {str(p.relative_to(root)): None if p.is_dir() else p.read_bytes()
-            for p in sorted(root.rglob("*"))}
+    return {str(p.relative_to(root)): None if p.is_dir() else p.read_bytes() for p in sorted(root.rglob("*"))}
 
 
 def break_replace(monkeypatch, fails) -> list[tuple[str, str]]:
@@ -167,10 +166,10 @@ def break_replace(monkeypatch, fails) -> list[tuple[str, str]]:
 
 # ---------------------------------------------------------------- download_file
 
+
 def test_download_verifies_md5(serve, tmp_path):
     server = serve({"/f.bin": PAYLOAD})
-    dest = dl.download_file(f"{server.url}/f.bin", tmp_path / "f.bin", md5=md5(PAYLOAD),
-                            expected_size=len(PAYLOAD))
+    dest = dl.download_file(f"{server.url}/f.bin", tmp_path / "f.bin", md5=md5(PAYLOAD), expected_size=len(PAYLOAD))
     assert dest.read_bytes() == PAYLOAD
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.bin"]
 
@@ -275,19 +274,22 @@ def test_damaged_zip_leaves_no_partial_folder(tmp_path):
     first, second = b"A" * 5000, b"B" * 5000
     raw = make_zip(tmp_path / "d.zip", {"data/a.bin": first, "data/b.bin": second}).read_bytes()
     i = raw.index(second)  # stored uncompressed: flip a byte of the second member's data
-    (tmp_path / "d.zip").write_bytes(raw[:i] + b"C" + raw[i + 1:])
+    (tmp_path / "d.zip").write_bytes(raw[:i] + b"C" + raw[i + 1 :])
     with pytest.raises(ArchiveError, match="extraction failed.*nothing was placed"):
         safe_extract(tmp_path / "d.zip", tmp_path / "dest")
     assert list((tmp_path / "dest").iterdir()) == []  # a.bin was written, then cleaned up
 
 
 def test_normal_tar_and_zip_extract(tmp_path):
-    tar = make_tar(tmp_path / "ok.tar", [
-        (tar_info("top", tarfile.DIRTYPE), None),
-        (tar_info("top/sub/a.txt"), b"alpha"),
-        (tar_info("top/link", tarfile.SYMTYPE, "sub/a.txt"), None),
-        (tar_info("top/hard", tarfile.LNKTYPE, "top/sub/a.txt"), None),
-    ])
+    tar = make_tar(
+        tmp_path / "ok.tar",
+        [
+            (tar_info("top", tarfile.DIRTYPE), None),
+            (tar_info("top/sub/a.txt"), b"alpha"),
+            (tar_info("top/link", tarfile.SYMTYPE, "sub/a.txt"), None),
+            (tar_info("top/hard", tarfile.LNKTYPE, "top/sub/a.txt"), None),
+        ],
+    )
     created = safe_extract(tar, tmp_path / "t")
     assert created == [tmp_path / "t" / "top"]
     assert (tmp_path / "t/top/link").read_bytes() == b"alpha"
@@ -298,13 +300,11 @@ def test_normal_tar_and_zip_extract(tmp_path):
     assert (tmp_path / "z/inner/z/b.txt").read_bytes() == b"beta"
     with pytest.raises(ArchiveError, match="already exist.*--force"):
         safe_extract(zipped, tmp_path / "z", prefix="inner")
-    safe_extract(make_zip(tmp_path / "new.zip", {"n.txt": b"new"}), tmp_path / "z",
-                 prefix="inner", replace=True)
+    safe_extract(make_zip(tmp_path / "new.zip", {"n.txt": b"new"}), tmp_path / "z", prefix="inner", replace=True)
     assert sorted(p.name for p in (tmp_path / "z/inner").iterdir()) == ["n.txt"]
 
 
-OLD = {"a/x.bin": PAYLOAD[:1000], "a/sub/y.txt": b"old y", "b/z.txt": b"old z",
-       "keep.txt": b"not in the archive"}
+OLD = {"a/x.bin": PAYLOAD[:1000], "a/sub/y.txt": b"old y", "b/z.txt": b"old z", "keep.txt": b"not in the archive"}
 NEW = {"a/x.bin": b"new x", "b/w.txt": b"new w", "c.txt": b"new c"}
 
 
@@ -329,8 +329,14 @@ def test_failed_replace_restores_previous_entries(tmp_path, monkeypatch, fail_at
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dest", "new.zip"]
     monkeypatch.undo()
     safe_extract(new, dest, replace=True)  # the same call goes through afterwards
-    assert snapshot(dest) == {"a": None, "a/x.bin": b"new x", "b": None, "b/w.txt": b"new w",
-                              "c.txt": b"new c", "keep.txt": OLD["keep.txt"]}
+    assert snapshot(dest) == {
+        "a": None,
+        "a/x.bin": b"new x",
+        "b": None,
+        "b/w.txt": b"new w",
+        "c.txt": b"new c",
+        "keep.txt": OLD["keep.txt"],
+    }
 
 
 def test_failed_restore_keeps_the_previous_entries(tmp_path, monkeypatch):
@@ -339,16 +345,20 @@ def test_failed_restore_keeps_the_previous_entries(tmp_path, monkeypatch):
     break_replace(monkeypatch, lambda n, src, dst: n >= 4)  # new b/ fails, and so does the undo
     with pytest.raises(ArchiveError, match="nor restore.*they are kept in") as err:
         safe_extract(new, dest, replace=True)
-    trash, = [p for p in dest.iterdir() if p.name.startswith(".")]
+    (trash,) = [p for p in dest.iterdir() if p.name.startswith(".")]
     assert trash.name.startswith(".replaced-") and str(trash) in str(err.value)
-    assert snapshot(trash) == {k: v for k, v in snapshot(old_dest(tmp_path / "ref")).items()
-                               if k != "keep.txt"}  # old a/ and b/, byte for byte
+    assert snapshot(trash) == {
+        k: v for k, v in snapshot(old_dest(tmp_path / "ref")).items() if k != "keep.txt"
+    }  # old a/ and b/, byte for byte
 
 
 # ---------------------------------------------------------------- fetch_dataset
 
-PRID_FILES = {"multi_shot/cam_a/person_0001/0001.png": b"a1",
-              "multi_shot/cam_b/person_0001/0001.png": b"b1", "readme.txt": b"PRID"}
+PRID_FILES = {
+    "multi_shot/cam_a/person_0001/0001.png": b"a1",
+    "multi_shot/cam_b/person_0001/0001.png": b"b1",
+    "readme.txt": b"PRID",
+}
 
 
 @pytest.mark.parametrize("top", ["", "prid_2011/"])
@@ -356,8 +366,7 @@ def test_prid_zip_lands_in_prid_2011(serve, tmp_path, top):
     archive = make_zip(tmp_path / "src.zip", {top + k: v for k, v in PRID_FILES.items()})
     server = serve({"/prid.zip": archive.read_bytes()})
     root = tmp_path / "root"
-    messages = dl.fetch_dataset("prid2011", root, urls=[f"{server.url}/prid.zip"],
-                                progress=False)
+    messages = dl.fetch_dataset("prid2011", root, urls=[f"{server.url}/prid.zip"], progress=False)
     assert (root / "prid_2011/multi_shot/cam_a/person_0001/0001.png").read_bytes() == b"a1"
     assert sorted(p.name for p in root.iterdir()) == ["prid_2011", "prid_2011.zip"]
     text = "\n".join(messages)
@@ -370,23 +379,24 @@ def test_prid_zip_lands_in_prid_2011(serve, tmp_path, top):
 def test_second_address_is_tried(serve, tmp_path, closed_url):
     archive = make_zip(tmp_path / "src.zip", PRID_FILES)
     server = serve({"/prid.zip": archive.read_bytes()})
-    dl.fetch_dataset("prid2011", tmp_path / "root", urls=[closed_url, f"{server.url}/prid.zip"],
-                     progress=False)
+    dl.fetch_dataset("prid2011", tmp_path / "root", urls=[closed_url, f"{server.url}/prid.zip"], progress=False)
     assert (tmp_path / "root/prid_2011/multi_shot/cam_b/person_0001/0001.png").is_file()
 
 
 def ilids_tar(path: Path) -> Path:
-    return make_tar(path, [
-        (tar_info("i-LIDS-VID/sequences/cam1/person001/cam1_person001_00317.png"), b"1"),
-        (tar_info("i-LIDS-VID/sequences/cam2/person001/cam2_person001_00101.png"), b"2"),
-        (tar_info("train-test people splits/readme.txt"), b"splits"),
-    ])
+    return make_tar(
+        path,
+        [
+            (tar_info("i-LIDS-VID/sequences/cam1/person001/cam1_person001_00317.png"), b"1"),
+            (tar_info("i-LIDS-VID/sequences/cam2/person001/cam2_person001_00101.png"), b"2"),
+            (tar_info("train-test people splits/readme.txt"), b"splits"),
+        ],
+    )
 
 
 def test_ilids_download_extract_and_force(serve, tmp_path, monkeypatch):
     data = ilids_tar(tmp_path / "src.tar").read_bytes()
-    monkeypatch.setitem(dl.SOURCES, "ilids-vid",
-                        dataclasses.replace(dl.ILIDS_VID, md5=md5(data)))
+    monkeypatch.setitem(dl.SOURCES, "ilids-vid", dataclasses.replace(dl.ILIDS_VID, md5=md5(data)))
     server = serve({"/i.tar": data})
     root, urls = tmp_path / "root", [f"{server.url}/i.tar"]
     messages = dl.fetch_dataset("ilids-vid", root, urls=urls, progress=False)
@@ -395,8 +405,7 @@ def test_ilids_download_extract_and_force(serve, tmp_path, monkeypatch):
     (root / "i-LIDS-VID/stale.txt").write_text("old")
     before = snapshot(root)
     with monkeypatch.context() as m:  # the last move fails after the new i-LIDS-VID/ is placed
-        break_replace(m, lambda n, src, dst: ".extract-" in str(src)
-                      and dst.name == "train-test people splits")
+        break_replace(m, lambda n, src, dst: ".extract-" in str(src) and dst.name == "train-test people splits")
         with pytest.raises(dl.DownloadError, match="previous entries were restored"):
             dl.fetch_dataset("ilids-vid", root, urls=urls, progress=False, force=True)
     assert snapshot(root) == before  # stale.txt included: the old folders are back
@@ -433,6 +442,7 @@ def test_unknown_name_lists_valid_ones(tmp_path):
 
 # ---------------------------------------------------------------- MARS
 
+
 def mars_layout(root: Path, mats: Path | None = None) -> Path:
     for folder in ("bbox_train/0001", "bbox_test/0002", "info"):
         (root / folder).mkdir(parents=True)
@@ -454,11 +464,14 @@ def test_mars_checker_with_the_real_info_files(tmp_path):
     mat = root / "info/query_IDX.mat"
     mat.write_bytes(mat.read_bytes() + b"\0")
     assert dl.check_layout(dl.MARS, root) == [
-        f"{mat}: md5 {md5(mat.read_bytes())}, expected f939e70b087615653035f1cf38467e25"]
+        f"{mat}: md5 {md5(mat.read_bytes())}, expected f939e70b087615653035f1cf38467e25"
+    ]
     (root / "info/test_name.txt").unlink()
     shutil.rmtree(root / "bbox_test")
     assert dl.check_layout(dl.MARS, root)[:2] == [
-        f"missing folder {root / 'bbox_test'}/", f"missing file {root / 'info/test_name.txt'}"]
+        f"missing folder {root / 'bbox_test'}/",
+        f"missing file {root / 'info/test_name.txt'}",
+    ]
 
 
 def test_mars_deep_check_uses_the_reader(tmp_path, monkeypatch):
@@ -483,17 +496,30 @@ def test_mars_deep_check_uses_the_reader(tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------- command line
 
+
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(REPO / "data_scripts/download.py"), *args],
-                          capture_output=True, text=True, timeout=60, cwd=REPO)
+    return subprocess.run(
+        [sys.executable, str(REPO / "data_scripts/download.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
 
 
 def test_cli_mars_prints_steps_and_check_fails(tmp_path):
     done = cli("mars", "--root", str(tmp_path))
     assert done.returncode == 0, done.stderr
-    for name in ("bbox_train.zip", "bbox_test.zip", "train_name.txt", "test_name.txt",
-                 "tracks_train_info.mat", "tracks_test_info.mat", "query_IDX.mat",
-                 f"{tmp_path / 'info'}/"):
+    for name in (
+        "bbox_train.zip",
+        "bbox_test.zip",
+        "train_name.txt",
+        "test_name.txt",
+        "tracks_train_info.mat",
+        "tracks_test_info.mat",
+        "query_IDX.mat",
+        f"{tmp_path / 'info'}/",
+    ):
         assert name in done.stdout
     checked = cli("mars", "--root", str(tmp_path), "--check")
     assert checked.returncode == 1 and checked.stdout == ""

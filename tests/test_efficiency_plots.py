@@ -1,5 +1,6 @@
-"""stsrn_lite.plots.efficiency: counting extractions, the pair-wise scheme against extract-once,
+"""stsrn_lite.book.efficiency: counting extractions, the pair-wise scheme against extract-once,
 gallery tiling, query timings and the query-time figure (paper §4.3 "Efficiency")."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,12 +15,22 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
+from stsrn_lite.book.efficiency import (
+    ONCE_LABEL,
+    PAIRWISE_LABEL,
+    SequenceCounter,  # noqa: E402
+    measure_query_times,
+    measure_timings,
+    pairwise_distances,
+    pairwise_query_seconds,
+    plot_query_time,
+    query_seconds,
+    query_times_by_scheme,
+    tiled,
+    timed,
+)
 from stsrn_lite.evaluation import TestConfig, extract_features, pass_distances  # noqa: E402
 from stsrn_lite.model import STSRN, preset  # noqa: E402
-from stsrn_lite.plots.efficiency import (ONCE_LABEL, PAIRWISE_LABEL, SequenceCounter,  # noqa: E402
-                                         measure_query_times, measure_timings, pairwise_distances,
-                                         pairwise_query_seconds, plot_query_time, query_seconds,
-                                         query_times_by_scheme, tiled, timed)
 from stsrn_lite.preprocess.cache import PreprocessedCache  # noqa: E402
 
 
@@ -32,7 +43,10 @@ def memory_cache(lengths, pids, camids, seed: int = 0) -> PreprocessedCache:
         rgb=rng.integers(0, 256, size=(frames, 3, 64, 48), dtype=np.uint8),
         flow=rng.integers(-40, 41, size=(frames, 2, 64, 48), dtype=np.int8),
         offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
-        pids=np.asarray(pids, dtype=np.int64), camids=np.asarray(camids, dtype=np.int64), manifest={})
+        pids=np.asarray(pids, dtype=np.int64),
+        camids=np.asarray(camids, dtype=np.int64),
+        manifest={},
+    )
 
 
 class LengthModel(nn.Module):
@@ -99,8 +113,9 @@ def test_pairwise_equals_extract_once_for_a_real_model(gallery):
     torch.manual_seed(0)
     model = STSRN(preset("STSRN", filters=(4, 8, 8), embedding=16))
     cfg = TestConfig(length=4, tta=False, batch_sequences=1)
-    distmat = pass_distances(extract_features(model, cache, q, "first", cfg, "cpu"),
-                             extract_features(model, cache, g, "last", cfg, "cpu")).numpy()  # (3, 3)
+    distmat = pass_distances(
+        extract_features(model, cache, q, "first", cfg, "cpu"), extract_features(model, cache, g, "last", cfg, "cpu")
+    ).numpy()  # (3, 3)
     pairs = [(i, j) for i in range(3) for j in range(3)]
     distances = pairwise_distances(model, cache, q, g, pairs, cfg, "cpu")
     np.testing.assert_allclose(distances, [distmat[i, j] for i, j in pairs], rtol=1e-6, atol=1e-9)
@@ -139,12 +154,17 @@ def test_measure_timings_rows(gallery):
     model, cfg = LengthModel(), TestConfig(length=4, tta=False)
     rows = measure_timings(model, cache, q, g, [(0, 1), (2, 0)], cfg, "cpu")
     seconds = {row["quantity"]: row["seconds"] for row in rows}
-    assert list(seconds) == ["extract once, all X + Y tracklets", "of which the X·Y distances",
-                             "pair-wise, per pair (mean of 2)", "pair-wise, all X·Y = 9 pairs (per pair × X·Y)"]
+    assert list(seconds) == [
+        "extract once, all X + Y tracklets",
+        "of which the X·Y distances",
+        "pair-wise, per pair (mean of 2)",
+        "pair-wise, all X·Y = 9 pairs (per pair × X·Y)",
+    ]
     assert all(t > 0 for t in seconds.values())
     assert seconds["of which the X·Y distances"] < seconds["extract once, all X + Y tracklets"]
     assert seconds["pair-wise, all X·Y = 9 pairs (per pair × X·Y)"] == pytest.approx(
-        9 * seconds["pair-wise, per pair (mean of 2)"])
+        9 * seconds["pair-wise, per pair (mean of 2)"]
+    )
     with pytest.raises(ValueError, match="pair"):
         measure_timings(model, cache, q, g, [], cfg, "cpu")
 
@@ -157,7 +177,10 @@ def test_measure_query_times_rows_and_extrapolation(gallery):
     as_read = [{key: str(value) for key, value in row.items()} for row in rows]  # as a CSV gives them back
     by_scheme = query_times_by_scheme(as_read)
     assert {scheme: sorted(times) for scheme, times in by_scheme.items()} == {
-        "stored": [1, 3, 30, 300], "pair-wise": [1, 3], "pair-wise, extrapolated": [3, 30, 300]}
+        "stored": [1, 3, 30, 300],
+        "pair-wise": [1, 3],
+        "pair-wise, extrapolated": [3, 30, 300],
+    }
     extrapolated = by_scheme["pair-wise, extrapolated"]
     assert extrapolated[3] == pytest.approx(by_scheme["pair-wise"][3])  # anchored at the largest measured
     assert extrapolated[300] == pytest.approx(100 * extrapolated[3])  # and linear in Y

@@ -1,5 +1,6 @@
 """Test-time features and protocols (stsrn_lite.evaluation): frame selection, chunk
 independence, passes, summed distances, known rankings, and who is query and gallery."""
+
 from __future__ import annotations
 
 import json
@@ -16,9 +17,17 @@ from stsrn_lite.data.ilidsvid import read_ilidsvid
 from stsrn_lite.data.mars import read_mars
 from stsrn_lite.data.splits import random_splits
 from stsrn_lite.data.tracklet import Tracklet, VideoReIDDataset
-from stsrn_lite.evaluation import (TestConfig, cross_dataset_pids, evaluate_mars_paper,
-                                   evaluate_mars_standard, evaluate_two_camera, extract_features,
-                                   mars_paper_pairs, pass_distances, select_frames)
+from stsrn_lite.evaluation import (
+    TestConfig,
+    cross_dataset_pids,
+    evaluate_mars_paper,
+    evaluate_mars_standard,
+    evaluate_two_camera,
+    extract_features,
+    mars_paper_pairs,
+    pass_distances,
+    select_frames,
+)
 from stsrn_lite.model import STSRN, preset
 from stsrn_lite.preprocess.cache import PreprocessedCache, prepare
 from stsrn_lite.preprocess.crop import evaluation_passes
@@ -33,7 +42,10 @@ def memory_cache(lengths, pids, camids, seed: int = 0) -> PreprocessedCache:
         rgb=rng.integers(0, 256, size=(frames, 3, 64, 48), dtype=np.uint8),
         flow=rng.integers(-40, 41, size=(frames, 2, 64, 48), dtype=np.int8),
         offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
-        pids=np.asarray(pids, dtype=np.int64), camids=np.asarray(camids, dtype=np.int64), manifest={})
+        pids=np.asarray(pids, dtype=np.int64),
+        camids=np.asarray(camids, dtype=np.int64),
+        manifest={},
+    )
 
 
 def tiny_stsrn(seed: int = 0) -> STSRN:
@@ -76,7 +88,9 @@ def test_features_do_not_depend_on_the_chunk_and_keep_the_order():
     order = [3, 0, 4, 1, 2, 0]  # not sorted by length, with a repeat
     cfg = TestConfig(length=6, tta=False)
     for which in ("first", "last"):
-        together = extract_features(model, cache, order, which, TestConfig(length=6, tta=False, batch_sequences=6), "cpu")
+        together = extract_features(
+            model, cache, order, which, TestConfig(length=6, tta=False, batch_sequences=6), "cpu"
+        )
         alone = torch.cat([extract_features(model, cache, [i], which, cfg, "cpu") for i in order], dim=1)
         assert together.shape == (1, 6, 16)
         torch.testing.assert_close(together, alone, atol=1e-5, rtol=0)
@@ -87,10 +101,24 @@ def test_features_do_not_depend_on_the_chunk_and_keep_the_order():
 def test_last_frames_are_the_tracklets_tail():
     cache = memory_cache([9], pids=[1], camids=[0])
     rgb, flow = cache.tracklet(0)
-    tail = PreprocessedCache(path=Path("tail"), rgb=rgb[5:], flow=flow[5:], offsets=np.array([0, 4]),
-                             pids=cache.pids, camids=cache.camids, manifest={})
-    head = PreprocessedCache(path=Path("head"), rgb=rgb[:4], flow=flow[:4], offsets=np.array([0, 4]),
-                             pids=cache.pids, camids=cache.camids, manifest={})
+    tail = PreprocessedCache(
+        path=Path("tail"),
+        rgb=rgb[5:],
+        flow=flow[5:],
+        offsets=np.array([0, 4]),
+        pids=cache.pids,
+        camids=cache.camids,
+        manifest={},
+    )
+    head = PreprocessedCache(
+        path=Path("head"),
+        rgb=rgb[:4],
+        flow=flow[:4],
+        offsets=np.array([0, 4]),
+        pids=cache.pids,
+        camids=cache.camids,
+        manifest={},
+    )
     model, cfg = tiny_stsrn(), TestConfig(length=4, tta=False)
     last = extract_features(model, cache, [0], "last", cfg, "cpu")
     first = extract_features(model, cache, [0], "first", cfg, "cpu")
@@ -117,8 +145,9 @@ def test_pass_distances_equal_a_hand_loop():
     assert distmat.shape == (4, 6)
     for i in range(4):
         for j in range(6):
-            hand = sum(math.sqrt(sum((q[p, i, k].item() - gal[p, j, k].item()) ** 2 for k in range(5)))
-                       for p in range(3))
+            hand = sum(
+                math.sqrt(sum((q[p, i, k].item() - gal[p, j, k].item()) ** 2 for k in range(5))) for p in range(3)
+            )
             assert distmat[i, j].item() == pytest.approx(hand, abs=1e-9)
     assert pass_distances(q, q).diagonal().abs().max() == 0  # equal features: exactly 0
     with pytest.raises(ValueError, match="same P"):

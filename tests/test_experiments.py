@@ -1,20 +1,23 @@
 """Result files of the book's tables: written with provenance, read back per profile."""
+
 from __future__ import annotations
 
 import json
 
-from stsrn_lite import experiments
-from stsrn_lite.notebook import setup
+from stsrn_lite.book import experiments
+from stsrn_lite.book.session import setup
 
 
 def test_results_round_trip_with_provenance(tmp_path, monkeypatch):
-    monkeypatch.setattr(experiments, "RESULTS", tmp_path)
+    monkeypatch.setenv("STSRN_HOME", str(tmp_path))
     session = setup("smoke")
-    rows = [{"dataset": "ilids-vid", "preset": "STSRN", "fold": 0, "rank1": 40.0},
-            {"dataset": "ilids-vid", "preset": "STSRN", "fold": 1, "rank1": 35.0}]
+    rows = [
+        {"dataset": "ilids-vid", "preset": "STSRN", "fold": 0, "rank1": 40.0},
+        {"dataset": "ilids-vid", "preset": "STSRN", "fold": 1, "rank1": 35.0},
+    ]
     path = experiments.save_results(session, "table1", rows, notebook="07_table1")
-    assert path == tmp_path / "smoke" / "table1.csv"
-    provenance = json.loads((tmp_path / "smoke" / "table1.json").read_text())
+    assert path == tmp_path / "results" / "smoke" / "table1.csv"
+    provenance = json.loads((tmp_path / "results" / "smoke" / "table1.json").read_text())
     assert provenance["profile"] == "smoke" and provenance["notebook"] == "07_table1"
     assert provenance["device"].startswith("cpu") and provenance["code_version"]
     found = experiments.load_results("table1", profiles=("smoke", "full"))
@@ -24,11 +27,11 @@ def test_results_round_trip_with_provenance(tmp_path, monkeypatch):
 
 
 def test_unchanged_results_keep_their_provenance_and_bytes(tmp_path, monkeypatch):
-    monkeypatch.setattr(experiments, "RESULTS", tmp_path)
+    monkeypatch.setenv("STSRN_HOME", str(tmp_path))
     session = setup("smoke")
     rows = [{"preset": "STSRN", "rank1": 40.0}]
     experiments.save_results(session, "table1", rows, notebook="07_table1")
-    meta = tmp_path / "smoke" / "table1.json"
+    meta = tmp_path / "results" / "smoke" / "table1.json"
     stored = json.loads(meta.read_text())
     meta.write_text(json.dumps({**stored, "date": "2000-01-01"}, indent=1) + "\n")  # made on an earlier day
     before = meta.read_bytes()
@@ -38,11 +41,11 @@ def test_unchanged_results_keep_their_provenance_and_bytes(tmp_path, monkeypatch
     assert json.loads(meta.read_text())["date"] != "2000-01-01"  # new numbers: new provenance
     experiments.save_results(session, "table1", [{"preset": "STSRN", "rank1": 41.0}], notebook="11_table5_fig4")
     assert json.loads(meta.read_text())["notebook"] == "11_table5_fig4"  # other provenance: rewritten
-    assert not list((tmp_path / "smoke").glob(".*partial"))
+    assert not list((tmp_path / "results" / "smoke").glob(".*partial"))
 
 
 def test_stored_or_measured_measures_once_unless_asked(tmp_path, monkeypatch):
-    monkeypatch.setattr(experiments, "RESULTS", tmp_path)
+    monkeypatch.setenv("STSRN_HOME", str(tmp_path))
     session = setup("smoke")
     calls = []
 
@@ -56,7 +59,7 @@ def test_stored_or_measured_measures_once_unless_asked(tmp_path, monkeypatch):
     assert len(calls) == 1 and rows[0]["seconds"] == "0.5"  # stored: not measured again
     rows, _ = experiments.stored_or_measured(session, "timings", measure, notebook="13_efficiency", remeasure=True)
     assert len(calls) == 2 and rows[0]["seconds"] == "1.0"
-    meta = tmp_path / "smoke" / "timings.json"
+    meta = tmp_path / "results" / "smoke" / "timings.json"
     meta.write_text(json.dumps({**json.loads(meta.read_text()), "device": "NVIDIA H100 80GB HBM3"}))
     rows, provenance = experiments.stored_or_measured(session, "timings", measure, notebook="13_efficiency")
     assert len(calls) == 3 and provenance["device"].startswith("cpu")  # measured elsewhere: measured here
@@ -75,7 +78,9 @@ def test_code_version_of_paths_ignores_other_changes(tmp_path, monkeypatch):
     (repo / "README.md").write_text("a\n")
     subprocess.run([*git, "add", "."], check=True)
     subprocess.run([*git, "commit", "-qm", "code"], check=True)
-    code_commit = subprocess.run([*git, "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True).stdout.strip()
+    code_commit = subprocess.run(
+        [*git, "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
     (repo / "README.md").write_text("b\n")
     subprocess.run([*git, "commit", "-qam", "docs"], check=True)
     monkeypatch.setattr(provenance, "__file__", str(repo / "stsrn_lite" / "provenance.py"))

@@ -12,6 +12,7 @@ Stated tolerances (endpoint error, EPE, in px, median over pixels at least 6 px 
   is < 0.08 px at 64×48 (measured 0.05) and < 0.3 px at 292×194 (measured 0.22, for a median
   flow of 0.6 px there).
 """
+
 from pathlib import Path
 
 import cv2
@@ -41,8 +42,12 @@ def _sinusoids(dx=0.0, dy=0.0):
     """A smooth 0..255 pattern sampled exactly at (x - dx, y - dy): moved by (+dx, +dy)."""
     y, x = np.mgrid[0:H, 0:W].astype(np.float64)
     x, y = x - dx, y - dy
-    img = (128 + 40 * np.sin(0.31 * x + 0.17 * y + 1) + 30 * np.sin(-0.13 * x + 0.37 * y + 2)
-           + 20 * np.sin(0.45 * x - 0.2 * y))
+    img = (
+        128
+        + 40 * np.sin(0.31 * x + 0.17 * y + 1)
+        + 30 * np.sin(-0.13 * x + 0.37 * y + 2)
+        + 20 * np.sin(0.45 * x - 0.2 * y)
+    )
     return img.astype(np.float32)
 
 
@@ -54,12 +59,13 @@ def _noise_texture(seed=0, pad=20):
 
 def _crop_shift(img, dx, dy, pad=20):
     """prev = a crop of img; nxt = the crop content moved by whole pixels (+dx right, +dy down)."""
-    prev = img[pad:pad + H, pad:pad + W]
-    nxt = img[pad - dy:pad - dy + H, pad - dx:pad - dx + W]
+    prev = img[pad : pad + H, pad : pad + W]
+    nxt = img[pad - dy : pad - dy + H, pad - dx : pad - dx + W]
     return prev, nxt
 
 
 # ---------------------------------------------------------------- known motion
+
 
 def test_subpixel_shift_of_sinusoids():
     flow = dense_lucas_kanade(_sinusoids(), _sinusoids(0.3, -0.45))
@@ -125,13 +131,14 @@ def test_bad_arguments_raise():
 
 # ---------------------------------------------------------------- sequence_flow
 
+
 def test_sequence_flow_is_pairwise_with_zero_first_frame():
     # 20 frames cross the internal chunks of pairs; every pair must match the pairwise call.
     rng = np.random.default_rng(5)
     texture = _noise_texture(pad=30)
     steps = rng.integers(-1, 2, (20, 2))
     offsets = np.cumsum(steps, axis=0) - steps[0]
-    gray = np.stack([texture[30 - oy:30 - oy + H, 30 - ox:30 - ox + W] for ox, oy in offsets])
+    gray = np.stack([texture[30 - oy : 30 - oy + H, 30 - ox : 30 - ox + W] for ox, oy in offsets])
     flow = sequence_flow(gray)
     assert flow.shape == (20, 2, H, W) and flow.dtype == np.float32
     assert (flow[0] == 0).all()
@@ -142,13 +149,14 @@ def test_sequence_flow_is_pairwise_with_zero_first_frame():
 
 # ---------------------------------------------------------------- preprocess_tracklet
 
+
 def _moving_tracklet(T, dx, dy, seed=2):
     """T RGB frames of 128×64, a smooth colour pattern moving (dx, dy) px per frame."""
     rng = np.random.default_rng(seed)
     pad = 4 + 2 * T
     big = ndi.gaussian_filter(rng.random((128 + 2 * pad, 64 + 2 * pad, 3)), (3, 3, 0))
     big = ((big - big.min()) / np.ptp(big) * 255).astype(np.uint8)
-    return [big[pad - t * dy:pad - t * dy + 128, pad - t * dx:pad - t * dx + 64] for t in range(T)]
+    return [big[pad - t * dy : pad - t * dy + 128, pad - t * dx : pad - t * dx + 64] for t in range(T)]
 
 
 @pytest.mark.parametrize("dx, dy", [(1, 2), (-1, -2)])
@@ -186,11 +194,14 @@ def test_preprocess_tracklet_rejects_an_empty_tracklet():
 
 # ---------------------------------------------------------------- a real pair (OpenCV's samples)
 
+
 def _rubberwhale():
     paths = [SAMPLES / f"rubberwhale{i}.png" for i in (1, 2)]
     if not all(p.is_file() for p in paths):
-        pytest.skip(f"needs {paths[0].name} and {paths[1].name} in {SAMPLES}; run "
-                    "`python data_scripts/fetch_opencv_samples.py --out data/opencv-samples`")
+        pytest.skip(
+            f"needs {paths[0].name} and {paths[1].name} in {SAMPLES}; run "
+            "`python data_scripts/fetch_opencv_samples.py --out data/opencv-samples`"
+        )
     return [cv2.imread(str(p), cv2.IMREAD_COLOR)[..., ::-1] for p in paths]  # RGB uint8
 
 
@@ -207,7 +218,7 @@ def _grey_pair(hw):
 def test_real_pair_warping_reduces_photometric_error(hw, max_ratio):
     prev, nxt = _grey_pair(hw)
     flow = dense_lucas_kanade(prev, nxt)
-    ys, xs = np.mgrid[0:hw[0], 0:hw[1]].astype(np.float32)
+    ys, xs = np.mgrid[0 : hw[0], 0 : hw[1]].astype(np.float32)
     warped = cv2.remap(nxt, xs + flow[0], ys + flow[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     before = np.abs(_interior(nxt - prev)).mean()
     after = np.abs(_interior(warped - prev)).mean()
@@ -219,12 +230,18 @@ def test_real_pair_agrees_with_opencv_pyramidal_lk(hw, max_median):
     prev, nxt = _grey_pair(hw)
     flow = dense_lucas_kanade(prev, nxt)
     step = 2 if hw == FRAME_HW else 4
-    ys, xs = (a.ravel() for a in np.mgrid[BORDER:hw[0] - BORDER:step, BORDER:hw[1] - BORDER:step])
+    ys, xs = (a.ravel() for a in np.mgrid[BORDER : hw[0] - BORDER : step, BORDER : hw[1] - BORDER : step])
     prev8, nxt8 = (np.clip(np.rint(g), 0, 255).astype(np.uint8) for g in (prev, nxt))
     points = np.stack([xs, ys], axis=1).astype(np.float32).reshape(-1, 1, 2)
     moved, status, _ = cv2.calcOpticalFlowPyrLK(
-        prev8, nxt8, points, None, winSize=(5, 5), maxLevel=2,
-        criteria=(cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 30, 0.01))
+        prev8,
+        nxt8,
+        points,
+        None,
+        winSize=(5, 5),
+        maxLevel=2,
+        criteria=(cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 30, 0.01),
+    )
     theirs = (moved - points).reshape(-1, 2)
     ours = flow[:, ys, xs].T
     min_eig = cv2.cornerMinEigenVal(prev8, 5)[ys, xs]

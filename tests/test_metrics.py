@@ -1,14 +1,15 @@
 """CMC and mAP against rankings worked out by hand, and against a plain per-query loop."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from stsrn_lite import metrics
-from stsrn_lite.metrics import evaluate_rank, evaluate_rank_details, summary
-
+from stsrn_lite.evaluation import metrics
+from stsrn_lite.evaluation.metrics import evaluate_rank, evaluate_rank_details, summary
 
 # --- reference: one query at a time, walking down the ranked list ---------------------------
+
 
 def reference_query(dist, q_pid, q_cam, g_pids, g_cams, rules):
     """(AP, first-hit rank) of one query, or None when it has no true match left."""
@@ -36,12 +37,11 @@ def reference_query(dist, q_pid, q_cam, g_pids, g_cams, rules):
 
 
 def reference(distmat, q_pids, g_pids, q_cams, g_cams, max_rank, rules):
-    results = [reference_query(distmat[i], q_pids[i], q_cams[i], g_pids, g_cams, rules)
-               for i in range(len(q_pids))]
+    results = [reference_query(distmat[i], q_pids[i], q_cams[i], g_pids, g_cams, rules) for i in range(len(q_pids))]
     valid = [r for r in results if r is not None]
     cmc = np.zeros(max_rank)
     for _, first in valid:
-        cmc[first - 1:] += 1
+        cmc[first - 1 :] += 1
     return cmc / len(valid), float(np.mean([ap for ap, _ in valid])), results
 
 
@@ -49,11 +49,13 @@ def reference(distmat, q_pids, g_pids, q_cams, g_cams, max_rank, rules):
 
 # Queries in camera 0, gallery in camera 1, so nothing is removed under either rule.
 HAND_G_PIDS = np.array([1, 2, 1, 3])
-HAND_DIST = np.array([
-    [0.3, 0.1, 0.5, 0.2],  # query pid 1: ranking g1(2) g3(3) g0(1) g2(1) -> matches at ranks 3, 4
-    [0.4, 0.2, 0.9, 0.8],  # query pid 2: ranking g1(2) g0 g3 g2          -> match at rank 1
-    [0.1, 0.7, 0.2, 0.3],  # query pid 3: ranking g0(1) g2(1) g3(3) g1    -> match at rank 3
-])
+HAND_DIST = np.array(
+    [
+        [0.3, 0.1, 0.5, 0.2],  # query pid 1: ranking g1(2) g3(3) g0(1) g2(1) -> matches at ranks 3, 4
+        [0.4, 0.2, 0.9, 0.8],  # query pid 2: ranking g1(2) g0 g3 g2          -> match at rank 1
+        [0.1, 0.7, 0.2, 0.3],  # query pid 3: ranking g0(1) g2(1) g3(3) g1    -> match at rank 3
+    ]
+)
 HAND_ARGS = (HAND_DIST, np.array([1, 2, 3]), HAND_G_PIDS, np.zeros(3, int), np.ones(4, int))
 
 
@@ -82,14 +84,17 @@ def test_hand_ranking_mars_trapezoid():
 
 # --- removals and skipped queries -------------------------------------------------------------
 
+
 def test_torchreid_drops_same_pid_same_camera_and_skips_unmatched_queries():
     g_pids, g_cams = np.array([1, 2, 1]), np.array([0, 1, 1])
     q_pids, q_cams = np.array([1, 2, 2]), np.array([0, 1, 0])
-    distmat = np.array([
-        [0.1, 0.2, 0.3],  # g0 (pid 1, cam 0) dropped -> g1, g2: match at rank 2, AP 1/2
-        [0.9, 0.1, 0.5],  # its only pid-2 entry g1 is in its own camera -> no match, skipped
-        [0.5, 0.1, 0.4],  # g1 is a match in another camera -> rank 1, AP 1
-    ])
+    distmat = np.array(
+        [
+            [0.1, 0.2, 0.3],  # g0 (pid 1, cam 0) dropped -> g1, g2: match at rank 2, AP 1/2
+            [0.9, 0.1, 0.5],  # its only pid-2 entry g1 is in its own camera -> no match, skipped
+            [0.5, 0.1, 0.4],  # g1 is a match in another camera -> rank 1, AP 1
+        ]
+    )
     details = evaluate_rank_details(distmat, q_pids, g_pids, q_cams, g_cams, max_rank=3)
     np.testing.assert_array_equal(details.valid, [True, False, True])
     assert (details.num_valid, details.num_skipped) == (2, 1)
@@ -121,6 +126,7 @@ def test_mars_removes_junk_and_own_camera_but_keeps_distractors():
 
 
 # --- ties, single matches, padding --------------------------------------------------------------
+
 
 def test_ties_keep_gallery_order():
     distmat = np.array([[1.0, 1.0, 2.0]])
@@ -154,12 +160,13 @@ def test_cmc_beyond_gallery_repeats_last_value():
 
 # --- the vectorised code against the loop -------------------------------------------------------
 
+
 @pytest.mark.parametrize("rules", ["torchreid", "mars"])
 @pytest.mark.parametrize("seed", range(4))
 def test_matches_reference_loop_on_random_data_with_ties(rules, seed, monkeypatch):
     rng = np.random.default_rng(seed)
     num_q, num_g = 40, 70
-    g_pids = rng.integers(-1, 9, num_g)          # -1 junk, 0 distractors, 1..8 identities
+    g_pids = rng.integers(-1, 9, num_g)  # -1 junk, 0 distractors, 1..8 identities
     g_cams = rng.integers(1, 4, num_g)
     q_pids = rng.integers(1, 9, num_q)
     q_cams = rng.integers(1, 4, num_q)
@@ -177,6 +184,7 @@ def test_matches_reference_loop_on_random_data_with_ties(rules, seed, monkeypatc
 
 
 # --- input validation and the summary -----------------------------------------------------------
+
 
 def test_input_validation():
     d, qp, gp, qc, gc = HAND_ARGS

@@ -1,5 +1,6 @@
 """STSRN model: parameter counts, each equation against a hand computation, shapes, masking,
 gradient flow, overfitting and the Tanh/max-pool commutation (stsrn_lite.model)."""
+
 from __future__ import annotations
 
 import math
@@ -64,7 +65,7 @@ def test_stsrn_default_reading_grows_maps_like_the_convs():
 
 
 def test_params_readings_table_lists_default_first():
-    from stsrn_lite.params import readings
+    from stsrn_lite.book.parameter_counts import readings
 
     rows = readings()
     assert rows[0]["params"] == n_params(STSRN(preset("STSRN")))
@@ -76,7 +77,7 @@ def test_params_readings_table_lists_default_first():
 def test_design_decisions_page_shows_the_computed_counts():
     from pathlib import Path
 
-    from stsrn_lite.params import readings
+    from stsrn_lite.book.parameter_counts import readings
 
     page = (Path(__file__).resolve().parents[1] / "book" / "design_decisions.md").read_text()
     for row in readings():
@@ -299,8 +300,15 @@ def test_tiny_model_overfits():
 
 def test_tanh_and_maxpool_commute_first_submodule():
     extractor = SpatialExtractor(
-        layout="BaseModel", block="c", filters=(16, 32, 32), in_channels=5, input_hw=(56, 40),
-        embedding=8, dropout=0.0, res_kernel=5, res_padding=2,
+        layout="BaseModel",
+        block="c",
+        filters=(16, 32, 32),
+        in_channels=5,
+        input_hw=(56, 40),
+        embedding=8,
+        dropout=0.0,
+        res_kernel=5,
+        res_padding=2,
     )
     conv, pool, tanh = extractor.stages[0]
     assert isinstance(pool, nn.MaxPool2d) and isinstance(tanh, nn.Tanh)

@@ -1,5 +1,6 @@
 """The stored notebooks: no error outputs, small files, the standard head, a papermill parameters
 cell, kernel python3, every notebook in the book's table of contents, no model code defined inline."""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,9 @@ def test_no_error_outputs_and_executed(path):
         assert cell.get("execution_count") is not None, f"{path.name} cell {index} was never executed"
         for output in cell.get("outputs", []):
             assert output["output_type"] != "error", f"{path.name} cell {index} stores an error: {output.get('ename')}"
-            assert output.get("name") != "stderr" or "Warning" not in output.get("text", ""), \
+            assert output.get("name") != "stderr" or "Warning" not in output.get("text", ""), (
                 f"{path.name} cell {index} stores a warning on stderr"
+            )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -1,4 +1,5 @@
 """The three readers on tiny trees in the real layouts, and MARS/PRID on the real metadata."""
+
 from __future__ import annotations
 
 import json
@@ -7,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 import scipy.io
 from conftest import MARS_INFO, PRID_SPLITS, make_ilids, make_mars, make_prid, mars_names, write_image
@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 # --- iLIDS-VID -------------------------------------------------------------------------------
+
 
 def test_ilids_tracklets_in_numeric_frame_order(ilids_root):
     data = read_ilidsvid(ilids_root)
@@ -71,15 +72,22 @@ def test_ilids_stray_files_are_skipped_with_a_warning(ilids_root):
     assert {p.name for p in data.skipped} == {"Thumbs.db", ".DS_Store"}
 
 
-@pytest.mark.parametrize("where, message", [
-    ("missing", "no such directory"),
-    ("too_high", "one level lower"),
-    ("too_low", "inside the iLIDS-VID dataset"),
-    ("too_low_2", "inside the iLIDS-VID dataset"),
-])
+@pytest.mark.parametrize(
+    "where, message",
+    [
+        ("missing", "no such directory"),
+        ("too_high", "one level lower"),
+        ("too_low", "inside the iLIDS-VID dataset"),
+        ("too_low_2", "inside the iLIDS-VID dataset"),
+    ],
+)
 def test_ilids_root_errors(ilids_root, where, message):
-    root = {"missing": ilids_root / "nope", "too_high": ilids_root.parent,
-            "too_low": ilids_root / "i-LIDS-VID", "too_low_2": ilids_root / "i-LIDS-VID" / "sequences"}[where]
+    root = {
+        "missing": ilids_root / "nope",
+        "too_high": ilids_root.parent,
+        "too_low": ilids_root / "i-LIDS-VID",
+        "too_low_2": ilids_root / "i-LIDS-VID" / "sequences",
+    }[where]
     with pytest.raises(DatasetError, match=message) as error:
         read_ilidsvid(root)
     assert str(root) in str(error.value)
@@ -110,6 +118,7 @@ def test_ilids_badly_named_image(ilids_root):
 
 
 # --- PRID2011 --------------------------------------------------------------------------------
+
 
 def test_prid_reads_both_cameras_and_single_camera_persons(prid_root):
     data = read_prid2011(prid_root)
@@ -164,8 +173,30 @@ def test_prid_178_person_split_file(tmp_path):
     union = set(data.splits[0].train) | set(data.splits[0].test)
     assert len(union) == 178
     excluded = sorted(set(range(1, 201)) - union)
-    assert excluded == [6, 19, 31, 52, 57, 62, 71, 94, 106, 120, 136, 138, 139, 142, 145, 158,
-                        159, 166, 183, 190, 199, 200]
+    assert excluded == [
+        6,
+        19,
+        31,
+        52,
+        57,
+        62,
+        71,
+        94,
+        106,
+        120,
+        136,
+        138,
+        139,
+        142,
+        145,
+        158,
+        159,
+        166,
+        183,
+        190,
+        199,
+        200,
+    ]
     assert all(set(s.train) | set(s.test) == union for s in data.splits)
 
 
@@ -177,6 +208,7 @@ def test_prid_split_file_naming_an_absent_person(prid_root, tmp_path):
 
 
 # --- MARS ------------------------------------------------------------------------------------
+
 
 def test_mars_small_tree(mars_root):
     data = read_mars(mars_root)
@@ -282,10 +314,21 @@ def test_mars_real_metadata_counts(tmp_path):
 
 # --- the command line ------------------------------------------------------------------------
 
+
 def test_inspect_dataset_prints_json(ilids_root):
-    out = subprocess.run([sys.executable, str(REPO / "data_scripts" / "inspect_dataset.py"),
-                          "--dataset", "ilids-vid", "--root", str(ilids_root)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "data_scripts" / "inspect_dataset.py"),
+            "--dataset",
+            "ilids-vid",
+            "--root",
+            str(ilids_root),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     stats = json.loads(out.stdout)
     assert stats["identities"] == 4 and stats["tracklets"] == 8 and stats["frames"] == 32
     assert stats["min_length"] == stats["max_length"] == 4 and stats["mean_length"] == 4.0
@@ -294,8 +337,17 @@ def test_inspect_dataset_prints_json(ilids_root):
 
 
 def test_inspect_dataset_reports_errors_cleanly(tmp_path):
-    out = subprocess.run([sys.executable, str(REPO / "data_scripts" / "inspect_dataset.py"),
-                          "--dataset", "mars", "--root", str(tmp_path / "nothing")],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "data_scripts" / "inspect_dataset.py"),
+            "--dataset",
+            "mars",
+            "--root",
+            str(tmp_path / "nothing"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 1
     assert "no such directory" in out.stderr and "Traceback" not in out.stderr

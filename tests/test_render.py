@@ -1,4 +1,5 @@
 """Tests of the synthetic pedestrian renderer (stsrn_lite/synthetic/render.py)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -11,18 +12,37 @@ import cv2
 import numpy as np
 import pytest
 
-from stsrn_lite.synthetic.render import (OCCLUDERS, Appearance, Camera, RenderedTracklet,
-                                         render_junk, render_tracklet, sample_appearance,
-                                         sample_camera)
+from stsrn_lite.synthetic.render import (
+    OCCLUDERS,
+    Appearance,
+    Camera,
+    RenderedTracklet,
+    render_junk,
+    render_tracklet,
+    sample_appearance,
+    sample_camera,
+)
 
-VIEW_PROBS = {"right": (1.0, 0.0, 0.0, 0.0), "left": (0.0, 1.0, 0.0, 0.0),
-              "towards": (0.0, 0.0, 1.0, 0.0), "away": (0.0, 0.0, 0.0, 1.0)}
+VIEW_PROBS = {
+    "right": (1.0, 0.0, 0.0, 0.0),
+    "left": (0.0, 1.0, 0.0, 0.0),
+    "towards": (0.0, 0.0, 1.0, 0.0),
+    "away": (0.0, 0.0, 0.0, 1.0),
+}
 
 
 def clean(camera: Camera, view: str) -> Camera:
     """The camera without per-frame nuisances, always seeing `view`."""
-    return dataclasses.replace(camera, view_probs=VIEW_PROBS[view], jitter=0.0, scale_jitter=0.0,
-                               blur_prob=0.0, noise_sigma=0.0, jpeg_quality=0, occlusion_prob=0.0)
+    return dataclasses.replace(
+        camera,
+        view_probs=VIEW_PROBS[view],
+        jitter=0.0,
+        scale_jitter=0.0,
+        blur_prob=0.0,
+        noise_sigma=0.0,
+        jpeg_quality=0,
+        occlusion_prob=0.0,
+    )
 
 
 def identity(seed: int) -> tuple[Appearance, Camera, Camera]:
@@ -39,7 +59,7 @@ def render(seed: int, n_frames: int = 12, size_hw=(128, 64), **kw) -> RenderedTr
 def leg_region(frames: np.ndarray) -> np.ndarray:
     """Grey levels of the lower-central part of the box, (T, h, w) float."""
     T, H, W, _ = frames.shape
-    return frames[:, int(0.62 * H):int(0.97 * H), W // 4:3 * W // 4].astype(np.float64).mean(axis=3)
+    return frames[:, int(0.62 * H) : int(0.97 * H), W // 4 : 3 * W // 4].astype(np.float64).mean(axis=3)
 
 
 def test_same_seed_gives_identical_bytes_and_different_seed_does_not():
@@ -51,13 +71,15 @@ def test_same_seed_gives_identical_bytes_and_different_seed_does_not():
 
 def test_bytes_do_not_depend_on_process_state():
     """A fresh interpreter (empty scene cache, as in a worker process) renders the same bytes."""
-    code = ("import hashlib, numpy as np\n"
-            "from stsrn_lite.synthetic.render import *\n"
-            "rng = np.random.default_rng(7)\n"
-            "camera = sample_camera(rng, 0)\n"
-            "out = render_tracklet(sample_appearance(rng), camera, 12, (128, 64), rng=rng)\n"
-            "print(hashlib.sha256(out.frames.tobytes()).hexdigest())\n")
-    render(9, 3)                                                   # warm this process's cache
+    code = (
+        "import hashlib, numpy as np\n"
+        "from stsrn_lite.synthetic.render import *\n"
+        "rng = np.random.default_rng(7)\n"
+        "camera = sample_camera(rng, 0)\n"
+        "out = render_tracklet(sample_appearance(rng), camera, 12, (128, 64), rng=rng)\n"
+        "print(hashlib.sha256(out.frames.tobytes()).hexdigest())\n"
+    )
+    render(9, 3)  # warm this process's cache
     child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert child.stdout.strip() == hashlib.sha256(render(7).frames.tobytes()).hexdigest()
 
@@ -85,8 +107,10 @@ def test_person_scales_with_the_box():
     assert same_diff < 0.5 * np.abs(other.frames.astype(int) - small.frames).mean()
 
 
-@pytest.mark.parametrize("bad", [dict(n_frames=0), dict(n_frames=2.5), dict(size_hw=(16, 8)),
-                                 dict(size_hw=(128,)), dict(size_hw=(128.0, 64))])
+@pytest.mark.parametrize(
+    "bad",
+    [dict(n_frames=0), dict(n_frames=2.5), dict(size_hw=(16, 8)), dict(size_hw=(128,)), dict(size_hw=(128.0, 64))],
+)
 def test_bad_arguments_raise_value_error(bad):
     app, cam, _ = identity(0)
     args = dict(n_frames=4, size_hw=(128, 64)) | bad
@@ -111,7 +135,7 @@ def walk(app: Appearance, camera: Camera, n_frames: int = 60) -> np.ndarray:
 @pytest.mark.parametrize("seed", [0, 1, 3])
 def test_legs_move_and_a_still_person_does_not(seed):
     app, _, cam = identity(seed)
-    cam = clean(cam, "towards")                 # no background scroll, no noise
+    cam = clean(cam, "towards")  # no background scroll, no noise
     still = dataclasses.replace(app, stride=0.0, knee=0.0, arm_swing=0.0, bounce=0.0)
     walking_diff = np.abs(np.diff(leg_region(walk(app, cam)), axis=0)).mean()
     still_diff = np.abs(np.diff(leg_region(walk(still, cam)), axis=0)).mean()
@@ -135,7 +159,7 @@ def test_gait_is_periodic(view, seed):
     legs = leg_region(walk(app, cam))
     assert correlation(legs[:20], legs[20:40]) > correlation(legs[:20], legs[10:30]) + 0.05
     still = leg_region(walk(dataclasses.replace(app, stride=0.0, knee=0.0, arm_swing=0.0, bounce=0.0), cam))
-    assert correlation(still[:20], still[10:30]) > 0.999    # the check needs motion to pass
+    assert correlation(still[:20], still[10:30]) > 0.999  # the check needs motion to pass
 
 
 @pytest.mark.parametrize("size_hw", [(128, 64), (256, 128)])
@@ -150,7 +174,7 @@ def test_occlusion_flags_mark_exactly_the_changed_frames(size_hw):
         first, last = occ.meta["occluded_frames"]
         assert occ.occluded[first:last].all() and occ.occluded.sum() == last - first
         body = (slice(None), slice(int(0.1 * H), int(0.95 * H)), slice(W // 4, 3 * W // 4))
-        diff = np.abs(occ.frames.astype(int) - free.frames)[body].mean(axis=(1, 2, 3))   # (T,)
+        diff = np.abs(occ.frames.astype(int) - free.frames)[body].mean(axis=(1, 2, 3))  # (T,)
         assert (diff[occ.occluded] > 2.0).all()
         assert np.array_equal(occ.frames[~occ.occluded], free.frames[~occ.occluded])
     assert kinds == set(OCCLUDERS)
@@ -161,8 +185,7 @@ def test_occlusion_rate_follows_the_camera():
     rates = {}
     for p in (0.0, 1.0):
         cam_p = dataclasses.replace(cam, occlusion_prob=p)
-        hits = [render_tracklet(app, cam_p, 20, rng=np.random.default_rng(s)).occluded.any()
-                for s in range(8)]
+        hits = [render_tracklet(app, cam_p, 20, rng=np.random.default_rng(s)).occluded.any() for s in range(8)]
         rates[p] = np.mean(hits)
     assert rates[0.0] == 0.0 and rates[1.0] >= 0.75
 
@@ -172,8 +195,12 @@ def test_cameras_differ_systematically():
     colour cast has the designed direction (even cameras warm, odd cameras cool)."""
     for seed in range(5):
         app, cam0, cam1 = identity(seed)
-        means = [render_tracklet(app, clean(c, "towards"), 8, rng=np.random.default_rng(seed)).frames
-                 .reshape(-1, 3).mean(axis=0) for c in (cam0, cam1)]
+        means = [
+            render_tracklet(app, clean(c, "towards"), 8, rng=np.random.default_rng(seed))
+            .frames.reshape(-1, 3)
+            .mean(axis=0)
+            for c in (cam0, cam1)
+        ]
         assert np.abs(means[0] - means[1]).sum() > 10
         assert cam0.channel_gains[0] / cam0.channel_gains[2] > cam1.channel_gains[0] / cam1.channel_gains[2]
         assert cam0.view_probs[0] + cam0.view_probs[1] > cam1.view_probs[0] + cam1.view_probs[1]
@@ -186,7 +213,7 @@ def test_colour_cast_is_applied_to_the_whole_frame():
     for cast in (cam0.channel_gains, cam1.channel_gains):
         camera = dataclasses.replace(clean(cam0, "towards"), channel_gains=cast, gamma=1.0, saturation=1.0)
         frames = render_tracklet(app, camera, 4, rng=np.random.default_rng(0)).frames.astype(float)
-        ratios.append(frames[..., 0].mean() / frames[..., 2].mean())             # R / B
+        ratios.append(frames[..., 0].mean() / frames[..., 2].mean())  # R / B
     (r0, _, b0), (r1, _, b1) = cam0.channel_gains, cam1.channel_gains
     assert ratios[0] / ratios[1] == pytest.approx((r0 / b0) / (r1 / b1), rel=0.02)
     assert ratios[0] / ratios[1] > 1.05

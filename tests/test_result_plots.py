@@ -1,6 +1,7 @@
-"""Display helpers of the result chapters (stsrn_lite.plots.results): tidy rows against hand-made
+"""Display helpers of the result chapters (stsrn_lite.book.tables, curves, pairs): tidy rows against hand-made
 values, the paper's tables as rows, the side-by-side table's cells, labels and column order, CMC
 and epoch curves against hand averages, and every figure drawn without error on Agg."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -13,12 +14,23 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from stsrn_lite.paper import RANKS, TABLE_1, TABLE_4, TABLE_6, TABLE_6_RANKS  # noqa: E402
-from stsrn_lite.plots.results import (CMC_RANKS, MISSING, cmc_curves, eval_interval, fold_summary,  # noqa: E402
-                                      label_from_provenance, mean_std, metric_name, other_profiles,
-                                      ours_columns, over_epochs, pair_table, paper_rows, plot_cmc,
-                                      plot_losses, plot_over_epochs, plot_pair_crops, result_row,
-                                      side_by_side)
+from stsrn_lite.book.curves import cmc_curves, over_epochs, plot_cmc, plot_losses, plot_over_epochs  # noqa: E402
+from stsrn_lite.book.experiments import eval_interval  # noqa: E402
+from stsrn_lite.book.pairs import pair_table, plot_pair_crops  # noqa: E402
+from stsrn_lite.book.paper import RANKS, TABLE_1, TABLE_4, TABLE_6, TABLE_6_RANKS  # noqa: E402
+from stsrn_lite.book.tables import (
+    CMC_RANKS,
+    MISSING,
+    fold_summary,
+    label_from_provenance,
+    mean_std,
+    metric_name,
+    other_profiles,
+    ours_columns,
+    paper_rows,
+    result_row,
+    side_by_side,
+)  # noqa: E402
 from stsrn_lite.training.pairs import EpochPlan  # noqa: E402
 
 
@@ -56,8 +68,12 @@ def test_result_row_in_percent():
 
 def test_paper_rows_of_the_three_table_shapes():
     rows = paper_rows(TABLE_1, RANKS, presets=["STSRN", "CNN-RNN"])
-    assert [(r["dataset"], r["preset"]) for r in rows] == [("ilids-vid", "STSRN"), ("prid2011", "STSRN"),
-                                                          ("ilids-vid", "CNN-RNN"), ("prid2011", "CNN-RNN")]
+    assert [(r["dataset"], r["preset"]) for r in rows] == [
+        ("ilids-vid", "STSRN"),
+        ("prid2011", "STSRN"),
+        ("ilids-vid", "CNN-RNN"),
+        ("prid2011", "CNN-RNN"),
+    ]
     assert rows[0]["rank1"] == 70.0 and rows[1]["rank20"] == 99.0
     rows4 = paper_rows(TABLE_4, RANKS, dataset="prid2011")
     assert [r["preset"] for r in rows4] == list(TABLE_4) and rows4[2]["rank10"] is None
@@ -85,8 +101,10 @@ def test_labels_and_column_order():
     assert other_profiles("smoke") == ("full", "paper")
     with pytest.raises(ValueError):
         other_profiles("huge")
-    loaded = {"paper": ([row("ilids-vid", "STSRN", 0, 60)], {"data": "the real datasets", "device": "GPU X"}),
-              "smoke": ([row("ilids-vid", "STSRN", 0, 30)], {"data": "tiny", "device": "cpu (2 threads)"})}
+    loaded = {
+        "paper": ([row("ilids-vid", "STSRN", 0, 60)], {"data": "the real datasets", "device": "GPU X"}),
+        "smoke": ([row("ilids-vid", "STSRN", 0, 30)], {"data": "tiny", "device": "cpu (2 threads)"}),
+    }
     columns = ours_columns("full", "LIVE", [row("ilids-vid", "STSRN", 0, 50)], loaded)
     assert list(columns) == ["ours (smoke: tiny; CPU)", "LIVE", "ours (paper: the real datasets; GPU X)"]
     assert list(ours_columns("smoke", "LIVE", [], {})) == ["LIVE"]
@@ -101,8 +119,10 @@ def test_fold_summary():
 
 def test_side_by_side_cells():
     paper = paper_rows(TABLE_4, RANKS, presets=["STSRN", "TRL"], dataset="prid2011")
-    ours = {"ours A": [row("prid2011", "STSRN", 0, 30), row("prid2011", "STSRN", 1, 40)],
-            "ours B": [row("prid2011", "STSRN", 0, 20, as_text=True), row("prid2011", "Extra", 0, 10, as_text=True)]}
+    ours = {
+        "ours A": [row("prid2011", "STSRN", 0, 30), row("prid2011", "STSRN", 1, 40)],
+        "ours B": [row("prid2011", "STSRN", 0, 20, as_text=True), row("prid2011", "Extra", 0, 10, as_text=True)],
+    }
     table = side_by_side(paper, ours, RANKS, paper_label="paper")
     assert list(table.columns) == ["paper", "ours A", "ours B"]
     assert table.index.names == ["dataset", "model", "metric"]
@@ -132,12 +152,38 @@ def test_cmc_curves_average_the_folds():
 
 
 def test_over_epochs_skips_epochs_without_a_test():
-    records = [{"dataset": "ilids-vid", "preset": "STSRN", "fold": "0", "epoch": "1", "rank1": "", "loss": "9.0",
-                "verification": "2", "identification": "7"},
-               {"dataset": "ilids-vid", "preset": "STSRN", "fold": "0", "epoch": "2", "rank1": "40.0", "loss": "8.0",
-                "verification": "2", "identification": "6"},
-               {"dataset": "ilids-vid", "preset": "STSRN", "fold": "1", "epoch": "2", "rank1": "50.0", "loss": "8.5",
-                "verification": "2", "identification": "6.5"}]
+    records = [
+        {
+            "dataset": "ilids-vid",
+            "preset": "STSRN",
+            "fold": "0",
+            "epoch": "1",
+            "rank1": "",
+            "loss": "9.0",
+            "verification": "2",
+            "identification": "7",
+        },
+        {
+            "dataset": "ilids-vid",
+            "preset": "STSRN",
+            "fold": "0",
+            "epoch": "2",
+            "rank1": "40.0",
+            "loss": "8.0",
+            "verification": "2",
+            "identification": "6",
+        },
+        {
+            "dataset": "ilids-vid",
+            "preset": "STSRN",
+            "fold": "1",
+            "epoch": "2",
+            "rank1": "50.0",
+            "loss": "8.5",
+            "verification": "2",
+            "identification": "6.5",
+        },
+    ]
     table = over_epochs(records, "rank1")
     assert table[["epoch", "rank1"]].values.tolist() == [[2, 45.0]]
     assert len(plot_over_epochs(records, "rank1").axes[0].lines) == 1
@@ -146,10 +192,15 @@ def test_over_epochs_skips_epochs_without_a_test():
 
 def tiny_plan() -> EpochPlan:
     two = lambda a, b: np.array([a, b])  # noqa: E731
-    return EpochPlan(tracklets=np.array([[0, 3], [1, 2]]), labels=np.array([[0, 1], [0, 0]]),
-                     starts=np.array([[2, 0], [0, 1]]), lengths=np.array([[4, 3], [5, 4]]),
-                     tops=np.array([two(1, 8), two(4, 4)]), lefts=np.array([two(2, 5), two(3, 1)]),
-                     flips=np.array([[False, True], [False, False]]))
+    return EpochPlan(
+        tracklets=np.array([[0, 3], [1, 2]]),
+        labels=np.array([[0, 1], [0, 0]]),
+        starts=np.array([[2, 0], [0, 1]]),
+        lengths=np.array([[4, 3], [5, 4]]),
+        tops=np.array([two(1, 8), two(4, 4)]),
+        lefts=np.array([two(2, 5), two(3, 1)]),
+        flips=np.array([[False, True], [False, False]]),
+    )
 
 
 def test_pair_table_and_crops():
@@ -157,7 +208,12 @@ def test_pair_table_and_crops():
     table = pair_table(tiny_plan(), pids, camids, lengths, ("cam1", "cam2"), count=5)
     assert table["kind"].tolist() == ["negative", "positive"]
     assert table.loc[0, ["pid a", "camera a", "frames a", "crop a"]].tolist() == [7, "cam1", "2-5 of 6", "(1, 2)"]
-    assert table.loc[0, ["pid b", "camera b", "frames b", "crop b"]].tolist() == [9, "cam2", "0-2 of 3", "(8, 5) mirrored"]
+    assert table.loc[0, ["pid b", "camera b", "frames b", "crop b"]].tolist() == [
+        9,
+        "cam2",
+        "0-2 of 3",
+        "(8, 5) mirrored",
+    ]
     rgb = np.zeros((6, 3, 64, 48), dtype=np.uint8)
     cache = SimpleNamespace(pids=pids, camids=camids, tracklet=lambda i: (rgb, None))
     fig = plot_pair_crops(tiny_plan(), cache, [0, 1], ("cam1", "cam2"))

@@ -1,4 +1,5 @@
 """The synthetic benchmark: written in the real layouts, read back by the real readers."""
+
 from __future__ import annotations
 
 import hashlib
@@ -15,17 +16,20 @@ import scipy.io
 from stsrn_lite.data.ilidsvid import read_ilidsvid
 from stsrn_lite.data.mars import read_mars
 from stsrn_lite.data.prid2011 import protocol_pids, read_prid2011
-from stsrn_lite.synthetic import layouts
+from stsrn_lite.synthetic import generator
 from stsrn_lite.synthetic import statistics as st
-from stsrn_lite.synthetic.layouts import SyntheticConfig, ensure, generate, read_meta
+from stsrn_lite.synthetic.generator import SyntheticConfig, ensure, generate, read_meta
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def tree_digest(root: Path) -> dict[str, str]:
     """Relative path -> sha256 of every file below ``root``."""
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_ilids_layout_reads_back(tmp_path):
@@ -51,8 +55,11 @@ def test_generation_is_deterministic_and_independent_of_workers(tmp_path):
     config = SyntheticConfig(layout="ilids-vid", identities=4, seed=11, max_length=6)
     a = tree_digest(generate(config, tmp_path / "a", workers=1, progress=False))
     b = tree_digest(generate(config, tmp_path / "b", workers=2, progress=False))
-    c = tree_digest(generate(SyntheticConfig(layout="ilids-vid", identities=4, seed=12, max_length=6),
-                             tmp_path / "c", progress=False))
+    c = tree_digest(
+        generate(
+            SyntheticConfig(layout="ilids-vid", identities=4, seed=12, max_length=6), tmp_path / "c", progress=False
+        )
+    )
     assert sorted(a) == sorted(b)
     assert [name for name in a if a[name] != b[name]] == []
     assert a != c
@@ -68,8 +75,7 @@ def test_prid_layout_reads_back(tmp_path):
     assert single == [10201, 10202, 10203, 10204, 10205, 10206] + list(range(20201, 20217))
     with_json = read_prid2011(root, split_file=root / "splits_prid2011.json")
     assert len(with_json.splits) == 10
-    long_enough = {p for p in range(1, 7)
-                   if min(data.tracklet_of(p, 0).length, data.tracklet_of(p, 1).length) >= 27}
+    long_enough = {p for p in range(1, 7) if min(data.tracklet_of(p, 0).length, data.tracklet_of(p, 1).length) >= 27}
     assert set(with_json.splits[0].train) | set(with_json.splits[0].test) == long_enough
 
 
@@ -88,8 +94,7 @@ def test_mars_layout_reads_back(tmp_path):
     assert info.dtype == np.int32 and query.dtype == np.uint16 and query.shape[0] == 1
     assert (root / "info" / "train_name.txt").read_bytes().count(b"\r\n") == sum(t.length for t in train)
     # one query per (pid, camera) of every test identity seen by >= 2 cameras
-    expected = {(t.pid, t.camid) for t in test if t.pid > 0
-                and len({u.camid for u in test if u.pid == t.pid}) >= 2}
+    expected = {(t.pid, t.camid) for t in test if t.pid > 0 and len({u.camid for u in test if u.pid == t.pid}) >= 2}
     assert {(data.tracklets[q].pid, data.tracklets[q].camid) for q in data.query} == expected
     assert cv2.imread(str(train[0].frames[0])).shape == (256, 128, 3)
 
@@ -106,7 +111,7 @@ def test_length_distributions_follow_the_real_ranges():
 
 def test_interrupted_generation_leaves_nothing(tmp_path, monkeypatch):
     calls = {"n": 0}
-    real = layouts.render_tracklet
+    real = generator.render_tracklet
 
     def flaky(*args, **kwargs):
         calls["n"] += 1
@@ -114,7 +119,7 @@ def test_interrupted_generation_leaves_nothing(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(layouts, "render_tracklet", flaky)
+    monkeypatch.setattr(generator, "render_tracklet", flaky)
     with pytest.raises(KeyboardInterrupt):
         generate(SyntheticConfig(layout="ilids-vid", identities=4, max_length=4), tmp_path / "d", progress=False)
     assert [p.name for p in tmp_path.iterdir()] == [".d.lock"]  # no dataset, no partial folder
@@ -144,13 +149,40 @@ def test_bad_configs():
 
 
 def test_make_synthetic_command_line(tmp_path):
-    out = subprocess.run([sys.executable, str(REPO / "data_scripts" / "make_synthetic.py"), "--layout",
-                          "ilids-vid", "--root", str(tmp_path / "d"), "--identities", "2",
-                          "--max-length", "3", "--workers", "1"], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "data_scripts" / "make_synthetic.py"),
+            "--layout",
+            "ilids-vid",
+            "--root",
+            str(tmp_path / "d"),
+            "--identities",
+            "2",
+            "--max-length",
+            "3",
+            "--workers",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "generated" in out.stdout
-    again = subprocess.run([sys.executable, str(REPO / "data_scripts" / "make_synthetic.py"), "--layout",
-                            "ilids-vid", "--root", str(tmp_path / "d"), "--identities", "2"],
-                           capture_output=True, text=True)
+    again = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "data_scripts" / "make_synthetic.py"),
+            "--layout",
+            "ilids-vid",
+            "--root",
+            str(tmp_path / "d"),
+            "--identities",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert again.returncode == 1 and "already exists" in again.stderr
     meta = json.loads((tmp_path / "d" / "synthetic_meta.json").read_text())
     assert meta["config"]["seed"] == 0

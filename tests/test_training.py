@@ -1,8 +1,8 @@
 """Training: the pair schedule, Eq. (8), SGD semantics, clipping, the frame gather, checkpoints and
-exact resumption after an interruption (stsrn_lite.training, stsrn_lite.train)."""
+exact resumption after an interruption (stsrn_lite.training, stsrn_lite.training.cli)."""
+
 from __future__ import annotations
 
-import csv
 import json
 import os
 import signal
@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from stsrn_lite.synthetic.layouts import SyntheticConfig, generate
+from stsrn_lite.synthetic.generator import SyntheticConfig, generate
 from stsrn_lite.training.checkpoint import CheckpointError, load_checkpoint
 from stsrn_lite.training.config import TrainConfig
 from stsrn_lite.training.data import load_run_data
@@ -141,8 +141,9 @@ def test_resident_frames_equal_memory_mapped_frames(tiny):
     _, _, data = tiny
     pids, camids = data.cache.pids, data.cache.camids
     lengths = data.cache.offsets[1:] - data.cache.offsets[:-1]
-    plan = PairSchedule(pids, camids, lengths, data.train_indices, seed=2, sequence_length=16,
-                        skip_short=False).epoch(0)
+    plan = PairSchedule(pids, camids, lengths, data.train_indices, seed=2, sequence_length=16, skip_short=False).epoch(
+        0
+    )
     cpu = torch.device("cpu")
     mapped = TrainingFrames(data.cache, data.train_indices, cpu, resident=False)
     resident = TrainingFrames(data.cache, data.train_indices, cpu, resident=True)
@@ -201,14 +202,36 @@ def test_truncated_checkpoint_is_reported(tiny, tmp_path):
 def test_killed_process_resumes_to_the_same_metrics(tiny, tmp_path):
     """SIGKILL at an arbitrary moment after the first checkpoint, then --resume (CPU, 1 thread)."""
     root, cache, _ = tiny
-    common = [sys.executable, "-m", "stsrn_lite.train", "--dataset", "ilids-vid", "--root", str(root),
-              "--cache", str(cache), "--preset", "CNN-RNN", "--epochs", "8", "--eval-every", "3",
-              "--eval-length", "8", "--checkpoint-every", "1", "--threads", "1", "--no-progress"]
+    common = [
+        sys.executable,
+        "-m",
+        "stsrn_lite.training.cli",
+        "--dataset",
+        "ilids-vid",
+        "--root",
+        str(root),
+        "--cache",
+        str(cache),
+        "--preset",
+        "CNN-RNN",
+        "--epochs",
+        "8",
+        "--eval-every",
+        "3",
+        "--eval-length",
+        "8",
+        "--checkpoint-every",
+        "1",
+        "--threads",
+        "1",
+        "--no-progress",
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     subprocess.run(common + ["--out", str(tmp_path / "whole")], check=True, env=env, capture_output=True)
     cut = tmp_path / "cut"
-    process = subprocess.Popen(common + ["--out", str(cut)], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        common + ["--out", str(cut)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 120
     while not (cut / "checkpoint.pt").exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -216,8 +239,7 @@ def test_killed_process_resumes_to_the_same_metrics(tiny, tmp_path):
     process.send_signal(signal.SIGKILL)
     assert process.wait() == -signal.SIGKILL, "the run ended before it could be killed"
     assert load_checkpoint(cut / "checkpoint.pt")["epoch"] < 8
-    done = subprocess.run(common + ["--out", str(cut), "--resume"], check=True, env=env, capture_output=True,
-                          text=True)
+    done = subprocess.run(common + ["--out", str(cut), "--resume"], check=True, env=env, capture_output=True, text=True)
     final = json.loads(done.stdout.strip().splitlines()[-1])
     expected = read_records(tmp_path / "whole" / "records.csv")
     got = read_records(cut / "records.csv")
@@ -227,7 +249,20 @@ def test_killed_process_resumes_to_the_same_metrics(tiny, tmp_path):
 
 
 def test_cli_reports_bad_input(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "stsrn_lite.train", "--dataset", "ilids-vid", "--root",
-                           str(tmp_path / "missing"), "--out", str(tmp_path / "o"), "--no-progress"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stsrn_lite.training.cli",
+            "--dataset",
+            "ilids-vid",
+            "--root",
+            str(tmp_path / "missing"),
+            "--out",
+            str(tmp_path / "o"),
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2 and "missing" in done.stderr and "Traceback" not in done.stderr

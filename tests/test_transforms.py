@@ -2,6 +2,7 @@
 
 Every expected value is worked out by hand in the comment beside it.
 """
+
 import warnings
 
 import numpy as np
@@ -9,12 +10,21 @@ import pytest
 import torch
 
 from stsrn_lite.preprocess import transforms
-from stsrn_lite.preprocess.transforms import (FLOW_CLIP, FLOW_STEP, FRAME_HW, PreprocessConfig,
-                                              dequantise_flow, model_input, normalise_per_frame,
-                                              quantise_flow, resize_frame, rgb_to_yuv)
-
+from stsrn_lite.preprocess.transforms import (
+    FLOW_CLIP,
+    FLOW_STEP,
+    FRAME_HW,
+    PreprocessConfig,
+    dequantise_flow,
+    model_input,
+    normalise_per_frame,
+    quantise_flow,
+    resize_frame,
+    rgb_to_yuv,
+)
 
 # ---------------------------------------------------------------- resize_frame
+
 
 @pytest.mark.parametrize("hw", [(128, 64), (256, 128), (64, 48), (40, 30), (100, 30), (30, 100)])
 def test_resize_constant_image_stays_constant(hw):
@@ -50,8 +60,15 @@ def test_resize_of_a_channel_reversed_view_matches_a_copy():
     assert np.array_equal(resize_frame(view), resize_frame(np.ascontiguousarray(view)))
 
 
-@pytest.mark.parametrize("bad", [np.zeros((128, 64), np.uint8), np.zeros((128, 64, 4), np.uint8),
-                                 np.zeros((128, 64, 3), np.float32), np.zeros((0, 64, 3), np.uint8)])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        np.zeros((128, 64), np.uint8),
+        np.zeros((128, 64, 4), np.uint8),
+        np.zeros((128, 64, 3), np.float32),
+        np.zeros((0, 64, 3), np.uint8),
+    ],
+)
 def test_resize_rejects_bad_input(bad):
     with pytest.raises(ValueError):
         resize_frame(bad)
@@ -59,16 +76,19 @@ def test_resize_rejects_bad_input(bad):
 
 # ---------------------------------------------------------------- rgb_to_yuv
 
+
 def test_rgb_to_yuv_hand_picked_colours():
     # (T=4, 3, 1, 1): white, red, green, black.
     rgb = torch.tensor([[1, 1, 1], [1, 0, 0], [0, 1, 0], [0, 0, 0]], dtype=torch.float32)[..., None, None]
     yuv = rgb_to_yuv(rgb)[..., 0, 0]
-    expected = torch.tensor([
-        [1.0, 0.00001, 0.0],  # white: Y = 1; U = -0.14713 - 0.28886 + 0.436; V = 0.615 - 0.51499 - 0.10001
-        [0.299, -0.14713, 0.615],  # red: the first column of the matrix
-        [0.587, -0.28886, -0.51499],  # green: the second column
-        [0.0, 0.0, 0.0],
-    ])
+    expected = torch.tensor(
+        [
+            [1.0, 0.00001, 0.0],  # white: Y = 1; U = -0.14713 - 0.28886 + 0.436; V = 0.615 - 0.51499 - 0.10001
+            [0.299, -0.14713, 0.615],  # red: the first column of the matrix
+            [0.587, -0.28886, -0.51499],  # green: the second column
+            [0.0, 0.0, 0.0],
+        ]
+    )
     torch.testing.assert_close(yuv, expected, atol=1e-6, rtol=0)
 
 
@@ -89,6 +109,7 @@ def test_rgb_to_yuv_rejects_bad_input():
 
 # ---------------------------------------------------------------- quantisation
 
+
 def test_quantise_round_trip_within_half_a_step():
     flow = np.random.default_rng(2).uniform(-FLOW_CLIP, FLOW_CLIP, (3, 2, 8, 6)).astype(np.float32)
     q = quantise_flow(flow)
@@ -108,8 +129,9 @@ def test_quantise_hand_values_and_clipping():
 def test_quantise_torch_matches_numpy():
     flow = np.random.default_rng(3).normal(0, 4, (2, 2, 5, 5)).astype(np.float32)
     assert np.array_equal(quantise_flow(torch.from_numpy(flow)).numpy(), quantise_flow(flow))
-    torch.testing.assert_close(dequantise_flow(torch.from_numpy(quantise_flow(flow))),
-                               torch.from_numpy(dequantise_flow(quantise_flow(flow))))
+    torch.testing.assert_close(
+        dequantise_flow(torch.from_numpy(quantise_flow(flow))), torch.from_numpy(dequantise_flow(quantise_flow(flow)))
+    )
 
 
 def test_quantise_rejects_nan_and_bad_shapes():
@@ -163,6 +185,7 @@ def test_normalise_rejects_unknown_mode():
 
 # ---------------------------------------------------------------- model_input
 
+
 def _cached_arrays(T=3, seed=4):
     rng = np.random.default_rng(seed)
     rgb = rng.integers(0, 256, (T, 3, *FRAME_HW), np.uint8)
@@ -199,7 +222,7 @@ def test_model_input_mclaughlin_uses_the_flow_scale():
     rgb, flow = _cached_arrays()
     a = model_input(rgb, flow, PreprocessConfig(normalisation="mclaughlin", flow_scale=1.0))
     b = model_input(rgb, flow, PreprocessConfig(normalisation="mclaughlin", flow_scale=1 / 255))
-    torch.testing.assert_close(b[:, 3:], a[:, 3:] / 255 ** 0.5)
+    torch.testing.assert_close(b[:, 3:], a[:, 3:] / 255**0.5)
     torch.testing.assert_close(b[:, :3], a[:, :3])
 
 

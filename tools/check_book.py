@@ -10,6 +10,7 @@ no page shows an error (a Python traceback, ``Error`` output cells, MathJax erro
 are written as PNG for a person to look at. Needs Debian's ``chromium`` (``apt-get install
 chromium``). Prints one line per page and exits 1 if a check fails.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,10 +21,18 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_PAGES = ("book/intro.html", "book/data.html", "book/design_decisions.html",
-                 "notebooks/00_introduction.html", "notebooks/03_spatial_extractor.html",
-                 "notebooks/07_table1.html", "notebooks/09_table3.html", "notebooks/13_efficiency.html",
-                 "notebooks/14_reproduction_report.html", "book/references.html")
+DEFAULT_PAGES = (
+    "book/intro.html",
+    "book/data.html",
+    "book/design_decisions.html",
+    "notebooks/00_introduction.html",
+    "notebooks/03_spatial_extractor.html",
+    "notebooks/07_table1.html",
+    "notebooks/09_table3.html",
+    "notebooks/13_efficiency.html",
+    "notebooks/14_reproduction_report.html",
+    "book/references.html",
+)
 ERROR_MARKERS = ("Traceback (most recent call last)", "<mjx-merror", "Math input error", "ipythontb")
 
 
@@ -35,8 +44,17 @@ def chromium() -> str:
 
 
 def browse(browser: str, url: str, *args: str) -> subprocess.CompletedProcess:
-    command = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-               "--virtual-time-budget=15000", "--run-all-compositor-stages-before-draw", *args, url]
+    command = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        "--virtual-time-budget=15000",
+        "--run-all-compositor-stages-before-draw",
+        *args,
+        url,
+    ]
     return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
 

@@ -11,6 +11,7 @@ and makes the exit status 1.
 Progress bars are switched off through ``TQDM_DISABLE``; nbval runs with the same environment
 (`KERNEL_ENV`), so the outputs it compares were produced the same way.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,7 +26,12 @@ import papermill
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
 SCRATCH = REPO / "_build" / "papermill"
-KERNEL_ENV = {"TQDM_DISABLE": "1", "OMP_NUM_THREADS": "2", "PYTHONHASHSEED": "0", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+KERNEL_ENV = {
+    "TQDM_DISABLE": "1",
+    "OMP_NUM_THREADS": "2",
+    "PYTHONHASHSEED": "0",
+    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+}
 
 
 def coalesce_streams(outputs: list) -> list:
@@ -33,8 +39,12 @@ def coalesce_streams(outputs: list) -> list:
     joined = []
     for output in outputs:
         previous = joined[-1] if joined else None
-        if (output.get("output_type") == "stream" and previous is not None
-                and previous.get("output_type") == "stream" and previous.get("name") == output.get("name")):
+        if (
+            output.get("output_type") == "stream"
+            and previous is not None
+            and previous.get("output_type") == "stream"
+            and previous.get("name") == output.get("name")
+        ):
             previous["text"] = "".join(previous["text"]) + "".join(output["text"])
         else:
             joined.append(output)
@@ -55,6 +65,7 @@ def normalise(nb: nbformat.NotebookNode, parameters: dict) -> nbformat.NotebookN
         tags = cell.metadata.get("tags", [])
         if "injected-parameters" in tags:
             cell.id = "injected-parameters"
+            cell.source = cell.source.rstrip("\n")  # as ruff format writes a cell
             if "remove-cell" not in tags:
                 cell.metadata["tags"] = [*tags, "remove-cell"]
     return nb
@@ -67,9 +78,17 @@ def run_one(path: Path, parameters: dict) -> tuple[bool, float, str]:
     failed.unlink(missing_ok=True)
     started = time.perf_counter()
     try:
-        papermill.execute_notebook(str(path), str(scratch), parameters=parameters, kernel_name="python3",
-                                   cwd=str(path.parent), progress_bar=False, record_timing=False,
-                                   log_output=False, execution_timeout=3600)
+        papermill.execute_notebook(
+            str(path),
+            str(scratch),
+            parameters=parameters,
+            kernel_name="python3",
+            cwd=str(path.parent),
+            progress_bar=False,
+            record_timing=False,
+            log_output=False,
+            execution_timeout=3600,
+        )
     except Exception as error:  # papermill raises PapermillExecutionError and friends
         if scratch.exists():
             scratch.rename(failed)
@@ -88,7 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebooks/NN_*.ipynb, in order")
     parser.add_argument("--profile", choices=("smoke", "full", "paper"), default="smoke")
-    parser.add_argument("--data-root", default=None, help="the paper profile's folder with ilids-vid/, prid2011/, mars/")
+    parser.add_argument(
+        "--data-root", default=None, help="the paper profile's folder with ilids-vid/, prid2011/, mars/"
+    )
     args = parser.parse_args(argv)
     os.environ.update(KERNEL_ENV)  # the kernels inherit it
     paths = args.notebooks or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
@@ -100,8 +121,11 @@ def main(argv: list[str] | None = None) -> int:
         if not ok:
             failures.append(path.name)
     if failures:
-        print(f"{len(failures)} notebook(s) failed and were left as they were: {', '.join(failures)}; "
-              f"see {SCRATCH.relative_to(REPO)}/*.failed.ipynb", file=sys.stderr)
+        print(
+            f"{len(failures)} notebook(s) failed and were left as they were: {', '.join(failures)}; "
+            f"see {SCRATCH.relative_to(REPO)}/*.failed.ipynb",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

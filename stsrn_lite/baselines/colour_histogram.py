@@ -12,6 +12,7 @@ to be a straw man:
 
 Shapes: T frames, H×W pixels, S stripes, D = S × bins feature size, Q queries, G gallery items.
 """
+
 from __future__ import annotations
 
 import cv2
@@ -24,12 +25,12 @@ METRICS = ("bhattacharyya", "l1", "chi2")
 def _bin_index(frames: np.ndarray, space: str, bins: tuple[int, ...]) -> np.ndarray:
     """Joint bin index of every pixel, (T, H, W) int64."""
     T, H, W, _ = frames.shape
-    stacked = frames.reshape(T * H, W, 3)                                   # (T*H, W, 3)
+    stacked = frames.reshape(T * H, W, 3)  # (T*H, W, 3)
     if space == "grey":
         grey = cv2.cvtColor(stacked, cv2.COLOR_RGB2GRAY).astype(np.int64)  # (T*H, W)
         return (grey * bins[0] // 256).reshape(T, H, W)
     if space == "hsv":
-        hsv = cv2.cvtColor(stacked, cv2.COLOR_RGB2HSV).astype(np.int64)   # H in 0..179
+        hsv = cv2.cvtColor(stacked, cv2.COLOR_RGB2HSV).astype(np.int64)  # H in 0..179
         ch = (hsv[..., 0] * bins[0] // 180, hsv[..., 1] * bins[1] // 256, hsv[..., 2] * bins[2] // 256)
     else:
         rgb = stacked.astype(np.int64)
@@ -37,8 +38,14 @@ def _bin_index(frames: np.ndarray, space: str, bins: tuple[int, ...]) -> np.ndar
     return ((ch[0] * bins[1] + ch[1]) * bins[2] + ch[2]).reshape(T, H, W)
 
 
-def tracklet_histogram(frames: np.ndarray, *, space: str = "hsv", bins: tuple[int, ...] = (8, 4, 4),
-                       n_stripes: int = 6, centre_sigma: float | None = 0.3) -> np.ndarray:
+def tracklet_histogram(
+    frames: np.ndarray,
+    *,
+    space: str = "hsv",
+    bins: tuple[int, ...] = (8, 4, 4),
+    n_stripes: int = 6,
+    centre_sigma: float | None = 0.3,
+) -> np.ndarray:
     """Stripe colour histogram of a tracklet.
 
     Args:
@@ -62,18 +69,19 @@ def tracklet_histogram(frames: np.ndarray, *, space: str = "hsv", bins: tuple[in
     if not 1 <= n_stripes <= H:
         raise ValueError(f"n_stripes must be in 1..{H}, got {n_stripes}")
     n_bins = int(np.prod(bins))
-    stripe = np.arange(H) * n_stripes // H                                   # (H,)
-    index = (np.arange(T)[:, None, None] * n_stripes + stripe[None, :, None]) * n_bins \
-        + _bin_index(frames, space, tuple(bins))                            # (T, H, W)
+    stripe = np.arange(H) * n_stripes // H  # (H,)
+    index = (np.arange(T)[:, None, None] * n_stripes + stripe[None, :, None]) * n_bins + _bin_index(
+        frames, space, tuple(bins)
+    )  # (T, H, W)
     if centre_sigma is None:
         weight = np.ones(W)
     else:
         weight = np.exp(-0.5 * ((np.arange(W) + 0.5 - W / 2) / (centre_sigma * W)) ** 2)
     weights = np.broadcast_to(weight, (T, H, W))
     hist = np.bincount(index.ravel(), weights.ravel(), minlength=T * n_stripes * n_bins)
-    hist = hist.reshape(T, n_stripes, n_bins)                               # (T, S, bins)
+    hist = hist.reshape(T, n_stripes, n_bins)  # (T, S, bins)
     hist /= hist.sum(axis=2, keepdims=True)
-    return hist.mean(axis=0).ravel() / n_stripes                            # (D,)
+    return hist.mean(axis=0).ravel() / n_stripes  # (D,)
 
 
 def distance_matrix(q: np.ndarray, g: np.ndarray, metric: str = "bhattacharyya") -> np.ndarray:
@@ -95,15 +103,15 @@ def distance_matrix(q: np.ndarray, g: np.ndarray, metric: str = "bhattacharyya")
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; expected one of {METRICS}")
     distmat = np.empty((q.shape[0], g.shape[0]))
-    step = max(1, 2 ** 22 // max(1, g.size))                                # bound the (q, G, D) block
+    step = max(1, 2**22 // max(1, g.size))  # bound the (q, G, D) block
     for i in range(0, q.shape[0], step):
-        diff = q[i:i + step, None, :] - g[None, :, :]                       # (q, G, D)
+        diff = q[i : i + step, None, :] - g[None, :, :]  # (q, G, D)
         if metric == "l1":
-            distmat[i:i + step] = np.abs(diff).sum(axis=2)
+            distmat[i : i + step] = np.abs(diff).sum(axis=2)
         else:
-            total = q[i:i + step, None, :] + g[None, :, :]
-            terms = np.divide(diff ** 2, total, out=np.zeros_like(total), where=total > 0)
-            distmat[i:i + step] = 0.5 * terms.sum(axis=2)
+            total = q[i : i + step, None, :] + g[None, :, :]
+            terms = np.divide(diff**2, total, out=np.zeros_like(total), where=total > 0)
+            distmat[i : i + step] = 0.5 * terms.sum(axis=2)
     return distmat
 
 
@@ -115,8 +123,7 @@ def rank1(distmat: np.ndarray, q_pids: np.ndarray, g_pids: np.ndarray) -> float:
     """
     distmat, q_pids, g_pids = np.asarray(distmat), np.asarray(q_pids), np.asarray(g_pids)
     if distmat.ndim != 2 or distmat.shape != (len(q_pids), len(g_pids)):
-        raise ValueError(f"distmat {distmat.shape} does not match "
-                         f"{len(q_pids)} queries x {len(g_pids)} gallery items")
+        raise ValueError(f"distmat {distmat.shape} does not match {len(q_pids)} queries x {len(g_pids)} gallery items")
     valid = np.isin(q_pids, g_pids)
     if not valid.any():
         raise ValueError("no query pid appears in the gallery")

@@ -124,7 +124,7 @@ def read_mars(root: str | Path, *, verify_files: bool = True) -> VideoReIDDatase
     Tracklets are the train info's rows, then the test info's rows, in file order.
     ``subsets["train"]``/``subsets["test"]`` index them; ``query`` holds the indices of the
     1,980 query tracklets (``query_IDX``). Junk (-1) and distractor (0) tracklets are kept:
-    what to do with them is the protocol's choice (`stsrn_lite.metrics`).
+    what to do with them is the protocol's choice (`stsrn_lite.evaluation.metrics`).
 
     Args:
         verify_files: check that every listed frame exists on disk (one directory listing per

@@ -13,6 +13,7 @@ features once; `pass_distances` compares them.
 Shapes follow the legend of `stsrn_lite.model` (B sequences, T frames, C channels, H×W
 pixels, N embedding size); P is the number of test passes.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -38,7 +39,9 @@ class TestConfig:
 
     length: int = 128  # L, the test sampling length; paper §4.2 ("128 for testing")
     tta: bool = True  # 16 passes (8 diagonal crops × mirror) instead of one centre crop; paper §4.2, reference §2(a)
-    batch_sequences: int | None = None  # sequences per forward chunk (speed and memory, not results); None: 1 on the CPU, 16 on CUDA
+    batch_sequences: int | None = (
+        None  # sequences per forward chunk (speed and memory, not results); None: 1 on the CPU, 16 on CUDA
+    )
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)  # cache → model input; paper §4.2
 
     def __post_init__(self) -> None:
@@ -67,22 +70,30 @@ def select_frames(n: int, length: int, which: str) -> slice:
     raise ValueError(f"which must be one of {WHICH}, got {which!r}")
 
 
-def _padded_chunk(cache: PreprocessedCache, indices: Sequence[int], spans: Sequence[slice],
-                  T: int) -> tuple[np.ndarray, np.ndarray]:
+def _padded_chunk(
+    cache: PreprocessedCache, indices: Sequence[int], spans: Sequence[slice], T: int
+) -> tuple[np.ndarray, np.ndarray]:
     """The chunk's uint8 RGB (B, T, 3, H, W) and int8 flow (B, T, 2, H, W), zero after each sequence."""
     rgb0, flow0 = cache.tracklet(indices[0])
     rgb = np.zeros((len(indices), T, *rgb0.shape[1:]), dtype=np.uint8)  # (B, T, 3, H, W)
     flow = np.zeros((len(indices), T, *flow0.shape[1:]), dtype=np.int8)  # (B, T, 2, H, W)
     for b, (index, span) in enumerate(zip(indices, spans)):
         t_rgb, t_flow = cache.tracklet(index)
-        rgb[b, :span.stop - span.start] = t_rgb[span]
-        flow[b, :span.stop - span.start] = t_flow[span]
+        rgb[b, : span.stop - span.start] = t_rgb[span]
+        flow[b, : span.stop - span.start] = t_flow[span]
     return rgb, flow
 
 
-def extract_features(model: nn.Module, cache: PreprocessedCache, indices: Sequence[int],
-                     which: str, cfg: TestConfig, device: str | torch.device, *,
-                     progress: bool = False) -> torch.Tensor:
+def extract_features(
+    model: nn.Module,
+    cache: PreprocessedCache,
+    indices: Sequence[int],
+    which: str,
+    cfg: TestConfig,
+    device: str | torch.device,
+    *,
+    progress: bool = False,
+) -> torch.Tensor:
     """Features of the tracklets ``indices`` of ``cache``, one per test pass.
 
     Args:
@@ -124,11 +135,12 @@ def extract_features(model: nn.Module, cache: PreprocessedCache, indices: Sequen
     try:
         with torch.inference_mode():
             for start in range(0, len(indices), chunk):
-                positions = order[start:start + chunk]
+                positions = order[start : start + chunk]
                 T = int(sizes[positions].max())
                 rgb, flow = _padded_chunk(cache, [indices[p] for p in positions], [spans[p] for p in positions], T)
-                x = model_input(torch.from_numpy(rgb).to(device), torch.from_numpy(flow).to(device),
-                                cfg.preprocess)  # (B, T, 5, 64, 48)
+                x = model_input(
+                    torch.from_numpy(rgb).to(device), torch.from_numpy(flow).to(device), cfg.preprocess
+                )  # (B, T, 5, 64, 48)
                 B = x.shape[0]
                 lengths = torch.as_tensor(sizes[positions], dtype=torch.long, device=device)  # (B,)
                 rows = torch.as_tensor(positions, dtype=torch.long)
@@ -156,8 +168,9 @@ def pass_distances(q: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
         distmat (nq, ng) float64: Σ_p ||q[p, i] − g[p, j]||₂.
     """
     if q.ndim != 3 or g.ndim != 3 or q.shape[0] != g.shape[0] or q.shape[2] != g.shape[2]:
-        raise ValueError(f"expected (P, nq, N) and (P, ng, N) with the same P and N, got "
-                         f"{tuple(q.shape)} and {tuple(g.shape)}")
+        raise ValueError(
+            f"expected (P, nq, N) and (P, ng, N) with the same P and N, got {tuple(q.shape)} and {tuple(g.shape)}"
+        )
     distmat = torch.zeros(q.shape[1], g.shape[1], dtype=torch.float64)  # (nq, ng)
     for q_p, g_p in zip(q.double(), g.double()):  # (nq, N), (ng, N) of one pass
         # Differences, not |a|² + |b|² − 2ab: equal features give exactly 0, ties stay ties.

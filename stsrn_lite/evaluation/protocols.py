@@ -15,9 +15,10 @@ PRID2011.
 
 Every protocol extracts each tracklet's features once (paper §4.3: X + Y, not X·Y) with
 `extract_features`, sums the Euclidean distances of the test passes (`pass_distances`) and
-ranks with `stsrn_lite.metrics`. The result is an `Evaluation`; `Evaluation.record()` is its
+ranks with `stsrn_lite.evaluation.metrics`. The result is an `Evaluation`; `Evaluation.record()` is its
 JSON-ready part.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -31,7 +32,7 @@ from stsrn_lite.data.prid2011 import protocol_pids
 from stsrn_lite.data.splits import random_splits
 from stsrn_lite.data.tracklet import VideoReIDDataset
 from stsrn_lite.evaluation.features import TestConfig, extract_features, pass_distances
-from stsrn_lite.metrics import RULES, RankDetails, evaluate_rank_details, summary
+from stsrn_lite.evaluation.metrics import RULES, RankDetails, evaluate_rank_details, summary
 from stsrn_lite.preprocess.cache import PreprocessedCache
 
 MAX_RANK = 20  # the CMC is reported for ranks 1..20 (paper Tables 1-4)
@@ -46,7 +47,7 @@ class Evaluation:
     """
 
     protocol: str  # "two-camera", "mars-paper" or "mars-standard"
-    rules: str  # ranking rules of `stsrn_lite.metrics`: "torchreid" or "mars"
+    rules: str  # ranking rules of `stsrn_lite.evaluation.metrics`: "torchreid" or "mars"
     config: TestConfig  # test length, passes, preprocessing
     details: RankDetails  # cmc (fractions, ranks 1..20), mAP, per-query AP and first-hit rank
     distmat: np.ndarray  # (Q, G) float64, sum over passes of Euclidean distances
@@ -69,23 +70,48 @@ class Evaluation:
 
     def record(self) -> dict:
         """The JSON-ready part: summary, CMC in percent for ranks 1..20, counts and settings."""
-        return {"protocol": self.protocol, "rules": self.rules, **self.summary,
-                "cmc": [round(100 * float(c), 2) for c in self.details.cmc],
-                "num_queries": self.num_queries, "num_skipped": self.details.num_skipped,
-                "num_gallery": int(len(self.g_indices)), "length": self.config.length,
-                "tta": self.config.tta}
+        return {
+            "protocol": self.protocol,
+            "rules": self.rules,
+            **self.summary,
+            "cmc": [round(100 * float(c), 2) for c in self.details.cmc],
+            "num_queries": self.num_queries,
+            "num_skipped": self.details.num_skipped,
+            "num_gallery": int(len(self.g_indices)),
+            "length": self.config.length,
+            "tta": self.config.tta,
+        }
 
 
-def _evaluation(protocol: str, rules: str, cfg: TestConfig, cache: PreprocessedCache,
-                q_feats: torch.Tensor, g_feats: torch.Tensor, q_indices: Sequence[int],
-                g_indices: Sequence[int]) -> Evaluation:
+def _evaluation(
+    protocol: str,
+    rules: str,
+    cfg: TestConfig,
+    cache: PreprocessedCache,
+    q_feats: torch.Tensor,
+    g_feats: torch.Tensor,
+    q_indices: Sequence[int],
+    g_indices: Sequence[int],
+) -> Evaluation:
     q_indices, g_indices = np.asarray(q_indices, dtype=np.int64), np.asarray(g_indices, dtype=np.int64)
     distmat = pass_distances(q_feats, g_feats).numpy()  # (Q, G)
-    labels = dict(q_pids=np.asarray(cache.pids)[q_indices], g_pids=np.asarray(cache.pids)[g_indices],
-                  q_camids=np.asarray(cache.camids)[q_indices], g_camids=np.asarray(cache.camids)[g_indices])
+    labels = dict(
+        q_pids=np.asarray(cache.pids)[q_indices],
+        g_pids=np.asarray(cache.pids)[g_indices],
+        q_camids=np.asarray(cache.camids)[q_indices],
+        g_camids=np.asarray(cache.camids)[g_indices],
+    )
     details = evaluate_rank_details(distmat, max_rank=MAX_RANK, rules=rules, **labels)
-    return Evaluation(protocol=protocol, rules=rules, config=cfg, details=details, distmat=distmat,
-                      q_indices=q_indices, g_indices=g_indices, **labels)
+    return Evaluation(
+        protocol=protocol,
+        rules=rules,
+        config=cfg,
+        details=details,
+        distmat=distmat,
+        q_indices=q_indices,
+        g_indices=g_indices,
+        **labels,
+    )
 
 
 def _check_cache(cache: PreprocessedCache, dataset: VideoReIDDataset) -> None:
@@ -93,8 +119,10 @@ def _check_cache(cache: PreprocessedCache, dataset: VideoReIDDataset) -> None:
     pids = np.array([t.pid for t in dataset.tracklets])
     camids = np.array([t.camid for t in dataset.tracklets])
     if len(cache) != len(pids) or not (np.array_equal(cache.pids, pids) and np.array_equal(cache.camids, camids)):
-        raise ValueError(f"the cache at {cache.path} does not hold {dataset.name}'s tracklets in order "
-                         f"({len(cache)} cached, {len(pids)} in the dataset)")
+        raise ValueError(
+            f"the cache at {cache.path} does not hold {dataset.name}'s tracklets in order "
+            f"({len(cache)} cached, {len(pids)} in the dataset)"
+        )
 
 
 # --- iLIDS-VID, PRID2011 and the cross-dataset test ----------------------------------------
@@ -111,9 +139,15 @@ def two_camera_indices(cache: PreprocessedCache, pids: Sequence[int], camid: int
     return indices
 
 
-def evaluate_two_camera(model: nn.Module, cache: PreprocessedCache, test_pids: Sequence[int],
-                        cfg: TestConfig, device: str | torch.device, *,
-                        progress: bool = False) -> Evaluation:
+def evaluate_two_camera(
+    model: nn.Module,
+    cache: PreprocessedCache,
+    test_pids: Sequence[int],
+    cfg: TestConfig,
+    device: str | torch.device,
+    *,
+    progress: bool = False,
+) -> Evaluation:
     """iLIDS-VID / PRID2011 protocol (paper §4.2, reference §2(a)).
 
     Probe: the camera-0 tracklet of every test pid, its first min(L, n) frames. Gallery: the
@@ -130,8 +164,9 @@ def evaluate_two_camera(model: nn.Module, cache: PreprocessedCache, test_pids: S
     return _evaluation("two-camera", "torchreid", cfg, cache, q_feats, g_feats, q_indices, g_indices)
 
 
-def cross_dataset_pids(dataset: VideoReIDDataset, fold: int = 0, folds: int = 10, seed: int = 0,
-                       which: str = "test-half") -> list[int]:
+def cross_dataset_pids(
+    dataset: VideoReIDDataset, fold: int = 0, folds: int = 10, seed: int = 0, which: str = "test-half"
+) -> list[int]:
     """PRID2011 identities for the cross-dataset test of Table 4 (train iLIDS-VID, test PRID2011).
 
     The paper does not say which PRID2011 identities it tests on. Its Table 4 figures (32.0,
@@ -159,8 +194,9 @@ def cross_dataset_pids(dataset: VideoReIDDataset, fold: int = 0, folds: int = 10
 # --- MARS -----------------------------------------------------------------------------------
 
 
-def mars_paper_pairs(pids: Sequence[int], camids: Sequence[int], candidates: Sequence[int],
-                     seed: int) -> tuple[list[int], list[int]]:
+def mars_paper_pairs(
+    pids: Sequence[int], camids: Sequence[int], candidates: Sequence[int], seed: int
+) -> tuple[list[int], list[int]]:
     """Probe and gallery tracklets of the paper's MARS protocol (§4.2, after ASTPN [8]).
 
     For every identity with pid > 0 (no junk, no distractors) among the ``candidates``
@@ -195,9 +231,16 @@ def mars_paper_pairs(pids: Sequence[int], camids: Sequence[int], candidates: Seq
     return q_indices, g_indices
 
 
-def evaluate_mars_paper(model: nn.Module, cache: PreprocessedCache, dataset: VideoReIDDataset,
-                        cfg: TestConfig, device: str | torch.device, seed: int = 0, *,
-                        progress: bool = False) -> Evaluation:
+def evaluate_mars_paper(
+    model: nn.Module,
+    cache: PreprocessedCache,
+    dataset: VideoReIDDataset,
+    cfg: TestConfig,
+    device: str | torch.device,
+    seed: int = 0,
+    *,
+    progress: bool = False,
+) -> Evaluation:
     """MARS as the paper evaluates it (§4.2, following ASTPN [8]; Table 2).
 
     Among the test tracklets, every identity seen by two or more cameras gives one probe and
@@ -218,9 +261,16 @@ def evaluate_mars_paper(model: nn.Module, cache: PreprocessedCache, dataset: Vid
     return _evaluation("mars-paper", "torchreid", cfg, cache, q_feats, g_feats, q_indices, g_indices)
 
 
-def evaluate_mars_standard(model: nn.Module, cache: PreprocessedCache, dataset: VideoReIDDataset,
-                           cfg: TestConfig, device: str | torch.device, rules: str = "mars", *,
-                           progress: bool = False) -> Evaluation:
+def evaluate_mars_standard(
+    model: nn.Module,
+    cache: PreprocessedCache,
+    dataset: VideoReIDDataset,
+    cfg: TestConfig,
+    device: str | torch.device,
+    rules: str = "mars",
+    *,
+    progress: bool = False,
+) -> Evaluation:
     """The standard MARS protocol (reference §2(b)): the official 1,980 queries.
 
     Every test tracklet's features are computed once, from its first min(L, n) frames, and the

@@ -13,6 +13,7 @@ Shape legend (used in a comment on every reshape):
     N  embedding size (output of the fully-connected layer)
     L  hidden size of the recurrence; L = N because Eq. (6) adds ô and x̂
 """
+
 from stsrn_lite.model.config import ModelConfig
 from stsrn_lite.model.network import STSRN
 from stsrn_lite.model.presets import PRESETS, preset

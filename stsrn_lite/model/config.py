@@ -1,4 +1,5 @@
 """Typed configuration of the STSRN model (paper §3, Table 5, Table 6, Fig. 3)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,18 +11,29 @@ BLOCKS = ("a", "b", "c")
 @dataclass(frozen=True)
 class ModelConfig:
     layout: str  # spatial layer sequence, one of LAYOUTS; Table 5 rows
-    block: str  # residual block kind of Fig. 3: "a" ResNet (3x3, ReLU inside), "b" large kernel + Tanh inside, "c" as b without in-block activation (paper's choice, §3.2)
+    # residual block kind of Fig. 3: "a" ResNet (3x3, ReLU inside), "b" large kernel + Tanh inside,
+    # "c" as b without in-block activation (paper's choice, §3.2)
+    block: str
     temres: bool  # temporal residual processor Eq. (5)-(7) instead of the plain CNN-RNN recurrence; Table 6 "TemRes"
     stsm: bool  # Spatial-Temporal Smooth Module Eq. (2)-(3); Table 6 "STSM"
-    filters: tuple[int, int, int] = (16, 32, 32)  # output channels of the three spatial stages (TripleResBlocks repeats the last); CNN-RNN reference §3.3
+    filters: tuple[int, int, int] = (
+        16,
+        32,
+        32,
+    )  # output channels of the three spatial stages (TripleResBlocks repeats the last); CNN-RNN reference §3.3
     embedding: int = 128  # N, size of the FC embedding and of the hidden state L; reference §3.3
     dropout: float = 0.6  # p of the dropout before the FC (and in the CNN-RNN feedback); reference §3.3
     in_channels: int = 5  # C at the input: 3 colour + 2 flow; §3.2
-    use_flow: bool = True  # False multiplies the flow channels (after the first 3) by 0, as the original's -disableOpticalFlow
+    use_flow: bool = (
+        True  # False multiplies the flow channels (after the first 3) by 0, as the original's -disableOpticalFlow
+    )
     input_hw: tuple[int, int] = (56, 40)  # H×W of a frame after the crop; reference §3.3
     num_classes: int | None = None  # training identities of the identification head; None means no head; §3.5
-    res_kernel: int = 5  # kernel of the in-block convs of blocks "b" and "c"; Fig. 2 caption "5, 4 and 1" (book: Design decisions)
-    res_padding: int = 4  # padding of those convs; Fig. 2 caption read in Table 5's order (kernel, padding, stride); each conv grows H and W by 4
+    # kernel of the in-block convs of blocks "b" and "c"; Fig. 2 caption "5, 4 and 1" (book: Design decisions)
+    res_kernel: int = 5
+    # padding of those convs; Fig. 2 caption read in Table 5's order (kernel, padding, stride): each conv
+    # grows H and W by 4
+    res_padding: int = 4
 
     def __post_init__(self) -> None:
         if self.layout not in LAYOUTS:
@@ -31,7 +43,9 @@ class ModelConfig:
         if len(self.filters) != 3 or min(self.filters) < 1:
             raise ValueError(f"filters must be three positive ints, got {self.filters}")
         if not self.use_flow and self.in_channels <= 3:
-            raise ValueError(f"use_flow=False needs flow channels after the 3 colour ones; in_channels={self.in_channels}")
+            raise ValueError(
+                f"use_flow=False needs flow channels after the 3 colour ones; in_channels={self.in_channels}"
+            )
         if self.embedding < 1 or self.in_channels < 1:
             raise ValueError("embedding and in_channels must be positive")
         if not 0.0 <= self.dropout < 1.0:

@@ -3,6 +3,7 @@
 frames → f_s (spatial extractor, §3.2) → x̂ (STSM, §3.3, or x̂ = x without it)
        → v_g (temporal residual processor, §3.4, or the CNN-RNN recurrence) → identity logits.
 """
+
 from __future__ import annotations
 
 import torch
@@ -55,7 +56,9 @@ class STSRN(nn.Module):
         if C != self.config.in_channels:
             raise ValueError(f"frames have {C} channels, the model expects {self.config.in_channels}")
         if not self.config.use_flow:
-            frames = torch.cat([frames[:, :, :3], torch.zeros_like(frames[:, :, 3:])], dim=2)  # (B, T, C, H, W), flow := 0
+            frames = torch.cat(
+                [frames[:, :, :3], torch.zeros_like(frames[:, :, 3:])], dim=2
+            )  # (B, T, C, H, W), flow := 0
         if lengths is None:
             lengths = torch.full((B,), T, dtype=torch.long, device=frames.device)
         x = self.spatial(frames.reshape(B * T, C, H, W))  # (B*T, C, H, W) → (B*T, N)

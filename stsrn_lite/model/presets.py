@@ -1,4 +1,5 @@
 """Named model configurations, one per row of the paper's Table 5 and Table 6."""
+
 from __future__ import annotations
 
 from dataclasses import replace

@@ -6,6 +6,7 @@ Every spatial stage is "layer → (max-pool) → Tanh". The first stage is the C
 the two orders give identical outputs. "Res" stages are the residual block of Eq. (1).
 The maps are flattened and mapped by Dropout → Linear to the N-dim embedding x^τ.
 """
+
 from __future__ import annotations
 
 import torch
@@ -55,7 +56,9 @@ class ResidualBlock(nn.Module):
         if in_channels == out_channels and growth == 0:
             self.shortcut: nn.Module = nn.Identity()
         else:
-            self.shortcut = nn.Conv2d(in_channels, out_channels, 1, padding=growth)  # W_s; Φ adds 2·growth, so does this pad
+            self.shortcut = nn.Conv2d(
+                in_channels, out_channels, 1, padding=growth
+            )  # W_s; Φ adds 2·growth, so does this pad
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.phi(x) + self.shortcut(x)  # Eq. (1)

@@ -8,6 +8,7 @@ stay in [0, 1], so every output is a convex combination of two adjoining frames 
 rather than an extrapolation that an unconstrained ω could drift into. We initialise
 a = logit(0.1), i.e. ω = 0.1: the module starts close to the identity (the paper gives no value).
 """
+
 from __future__ import annotations
 
 import math

@@ -7,6 +7,7 @@
 Both take x̂ (B, T, N) and ``lengths`` (B,): sequence b is valid for τ < lengths[b]. Padding sits
 after the valid steps, so the recurrence simply runs past it; only the pooling is masked.
 """
+
 from __future__ import annotations
 
 import torch

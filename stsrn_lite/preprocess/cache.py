@@ -14,6 +14,7 @@ The model's five channels are made from the two arrays at load time
 rebuild. The cache is built in a hidden sibling folder and renamed into place when complete;
 a cache whose manifest does not match the dataset, or whose files are short, is never used.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -30,6 +31,7 @@ from tqdm import tqdm
 from stsrn_lite.atomic import building_dir, locked
 from stsrn_lite.data.layout import DatasetError
 from stsrn_lite.data.tracklet import VideoReIDDataset
+from stsrn_lite.home import home
 from stsrn_lite.parallel import ordered_map
 from stsrn_lite.preprocess import transforms
 from stsrn_lite.preprocess.frames import preprocess_tracklet
@@ -46,8 +48,7 @@ class StaleCacheError(RuntimeError):
 
 def settings() -> dict:
     """Everything that changes the cached bytes; a cache built with other settings is stale."""
-    return {"cache_version": CACHE_VERSION, "frame_hw": list(transforms.FRAME_HW),
-            **transforms.cache_settings()}
+    return {"cache_version": CACHE_VERSION, "frame_hw": list(transforms.FRAME_HW), **transforms.cache_settings()}
 
 
 def decode_frame(path: Path) -> np.ndarray:
@@ -129,8 +130,9 @@ def open_cache(path: str | Path, dataset: VideoReIDDataset | None = None) -> Pre
     except (ValueError, KeyError, TypeError) as error:
         raise StaleCacheError(f"{manifest_path}: unreadable manifest ({error!r})") from error
     if manifest.get("settings") != settings():
-        raise StaleCacheError(f"{path}: built with other preprocessing settings "
-                              f"({manifest.get('settings')} != {settings()})")
+        raise StaleCacheError(
+            f"{path}: built with other preprocessing settings ({manifest.get('settings')} != {settings()})"
+        )
     if dataset is not None:
         if manifest.get("dataset") != dataset.name or manifest.get("source") != fingerprint(dataset):
             raise StaleCacheError(f"{path}: built from other files than {dataset.root} holds now")
@@ -146,12 +148,27 @@ def open_cache(path: str | Path, dataset: VideoReIDDataset | None = None) -> Pre
             offsets, pids, camids = index["offsets"], index["pids"], index["camids"]
     except (OSError, ValueError, KeyError) as error:
         raise StaleCacheError(f"{path / 'index.npz'}: missing or unreadable index ({error!r})") from error
-    if (len(offsets) != tracklets + 1 or len(pids) != tracklets or len(camids) != tracklets
-            or offsets[0] != 0 or offsets[-1] != frames or np.any(np.diff(offsets) < 1)):
-        raise DatasetError(f"{path / 'index.npz'}: index does not describe {tracklets} tracklets "
-                           f"of {frames} frames (as {MANIFEST} says)")
-    return PreprocessedCache(path=path, rgb=arrays["rgb.u8"], flow=arrays["flow.i8"], offsets=offsets,
-                             pids=pids, camids=camids, manifest=manifest)
+    if (
+        len(offsets) != tracklets + 1
+        or len(pids) != tracklets
+        or len(camids) != tracklets
+        or offsets[0] != 0
+        or offsets[-1] != frames
+        or np.any(np.diff(offsets) < 1)
+    ):
+        raise DatasetError(
+            f"{path / 'index.npz'}: index does not describe {tracklets} tracklets "
+            f"of {frames} frames (as {MANIFEST} says)"
+        )
+    return PreprocessedCache(
+        path=path,
+        rgb=arrays["rgb.u8"],
+        flow=arrays["flow.i8"],
+        offsets=offsets,
+        pids=pids,
+        camids=camids,
+        manifest=manifest,
+    )
 
 
 def _work(frames: tuple[Path, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -163,12 +180,15 @@ def _refuse_foreign(path: Path) -> None:
     if path.is_dir():
         foreign = sorted(p.name for p in path.iterdir() if p.name not in CACHE_FILES)
         if foreign:
-            raise FileExistsError(f"{path}: not a preprocessing cache (it holds {', '.join(foreign[:3])}); "
-                                  f"refusing to replace it, choose another cache folder")
+            raise FileExistsError(
+                f"{path}: not a preprocessing cache (it holds {', '.join(foreign[:3])}); "
+                f"refusing to replace it, choose another cache folder"
+            )
 
 
-def build_cache(dataset: VideoReIDDataset, path: str | Path, *, workers: int = 1,
-                progress: bool = True) -> PreprocessedCache:
+def build_cache(
+    dataset: VideoReIDDataset, path: str | Path, *, workers: int = 1, progress: bool = True
+) -> PreprocessedCache:
     """Preprocess every tracklet of ``dataset`` into a new cache at ``path`` (replacing any).
 
     A folder at ``path`` that holds anything but cache files is refused (`FileExistsError`).
@@ -194,13 +214,17 @@ def _build(dataset: VideoReIDDataset, path: Path, *, workers: int, progress: boo
         jobs = [t.frames for t in dataset.tracklets]
         # Plain sequential writes, not a writable memory map: the written pages belong to the
         # page cache, not to this process, so its memory stays flat on MARS-sized data.
-        with (open(partial / "rgb.u8", "wb") as rgb_file, open(partial / "flow.i8", "wb") as flow_file,
-              closing(ordered_map(_work, jobs, workers=workers)) as results):
+        with (
+            open(partial / "rgb.u8", "wb") as rgb_file,
+            open(partial / "flow.i8", "wb") as flow_file,
+            closing(ordered_map(_work, jobs, workers=workers)) as results,
+        ):
             try:
                 for i, (rgb, flow) in enumerate(results):
                     if len(rgb) != lengths[i]:
-                        raise DatasetError(f"{jobs[i][0].parent}: preprocessing returned {len(rgb)} "
-                                           f"frames for {lengths[i]}")
+                        raise DatasetError(
+                            f"{jobs[i][0].parent}: preprocessing returned {len(rgb)} frames for {lengths[i]}"
+                        )
                     rgb_file.write(np.ascontiguousarray(rgb).tobytes())
                     flow_file.write(np.ascontiguousarray(flow).tobytes())
                     bar.update(len(rgb))
@@ -209,32 +233,36 @@ def _build(dataset: VideoReIDDataset, path: Path, *, workers: int, progress: boo
             for handle in (rgb_file, flow_file):
                 handle.flush()
                 os.fsync(handle.fileno())
-        np.savez(partial / "index.npz", offsets=offsets,
-                 pids=np.array([t.pid for t in dataset.tracklets], dtype=np.int64),
-                 camids=np.array([t.camid for t in dataset.tracklets], dtype=np.int64),
-                 lengths=lengths)
-        manifest = {"dataset": dataset.name, "root": str(dataset.root), "settings": settings(),
-                    "source": source, "tracklets": len(lengths), "frames": int(offsets[-1])}
+        np.savez(
+            partial / "index.npz",
+            offsets=offsets,
+            pids=np.array([t.pid for t in dataset.tracklets], dtype=np.int64),
+            camids=np.array([t.camid for t in dataset.tracklets], dtype=np.int64),
+            lengths=lengths,
+        )
+        manifest = {
+            "dataset": dataset.name,
+            "root": str(dataset.root),
+            "settings": settings(),
+            "source": source,
+            "tracklets": len(lengths),
+            "frames": int(offsets[-1]),
+        }
         (partial / MANIFEST).write_text(json.dumps(manifest, indent=1))
     return open_cache(path)
 
 
 def default_cache_dir(dataset: str, root: str | Path) -> Path:
-    """Where the cache of the dataset at ``root`` lives unless told: ``$STSRN_CACHE`` if set, else
-    ``data/cache`` of this checkout, else ``~/.cache/stsrn_lite``; one folder per dataset and
-    resolved root (a hash of the path), so two roots never share a cache."""
+    """Where the cache of the dataset at ``root`` lives unless told: under the home's cache folder
+    (`stsrn_lite.home`: ``$STSRN_CACHE``, else ``data/cache`` of the home); one folder per dataset
+    and resolved root (a hash of the path), so two roots never share a cache."""
     tag = hashlib.sha1(str(Path(root).resolve()).encode()).hexdigest()[:8]
-    if os.environ.get("STSRN_CACHE"):
-        base = Path(os.environ["STSRN_CACHE"])
-    elif (Path(__file__).resolve().parents[2] / "pyproject.toml").is_file():
-        base = Path(__file__).resolve().parents[2] / "data" / "cache"
-    else:
-        base = Path.home() / ".cache" / "stsrn_lite"
-    return base / f"{dataset}-{tag}"
+    return home().cache / f"{dataset}-{tag}"
 
 
-def prepare(dataset: VideoReIDDataset, path: str | Path, *, workers: int = 1,
-            progress: bool = True) -> tuple[PreprocessedCache, bool]:
+def prepare(
+    dataset: VideoReIDDataset, path: str | Path, *, workers: int = 1, progress: bool = True
+) -> tuple[PreprocessedCache, bool]:
     """Open the cache at ``path`` if it matches ``dataset``, else (re)build it.
 
     Returns (cache, built): ``built`` is False when an up-to-date cache was reused. Holds a

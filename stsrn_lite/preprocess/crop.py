@@ -10,6 +10,7 @@ and without the mirror: 16 passes whose distances are summed. After cropping, th
 The optical-flow channels are mirrored like the image; the sign of the horizontal flow is kept,
 as in the original code (reference §4 item 9).
 """
+
 from __future__ import annotations
 
 import torch
@@ -19,8 +20,9 @@ TRAIN_OFFSETS = (1, 8)  # inclusive range of the training crop offset on each ax
 TEST_SHIFTS = tuple(range(1, 9))  # diagonal test offsets (s, s)
 
 
-def crop_sequences(x: torch.Tensor, tops: torch.Tensor, lefts: torch.Tensor, flips: torch.Tensor,
-                   *, subtract_mean: bool = True) -> torch.Tensor:
+def crop_sequences(
+    x: torch.Tensor, tops: torch.Tensor, lefts: torch.Tensor, flips: torch.Tensor, *, subtract_mean: bool = True
+) -> torch.Tensor:
     """Crop (and mirror) each sequence of a batch with its own offset.
 
     Args:
@@ -37,8 +39,9 @@ def crop_sequences(x: torch.Tensor, tops: torch.Tensor, lefts: torch.Tensor, fli
     if H < h or W < w:
         raise ValueError(f"frames of {H}×{W} are smaller than the {h}×{w} crop")
     if bool((tops < 0).any()) or bool((tops > H - h).any()) or bool((lefts < 0).any()) or bool((lefts > W - w).any()):
-        raise ValueError(f"crop offsets must lie in [0, {H - h}]×[0, {W - w}]; got tops {tops.tolist()}, "
-                         f"lefts {lefts.tolist()}")
+        raise ValueError(
+            f"crop offsets must lie in [0, {H - h}]×[0, {W - w}]; got tops {tops.tolist()}, lefts {lefts.tolist()}"
+        )
     device = x.device
     rows = tops.to(device)[:, None] + torch.arange(h, device=device)  # (B, h)
     columns = lefts.to(device)[:, None] + torch.arange(w, device=device)  # (B, w), in the mirrored frame

@@ -50,6 +50,7 @@ Implementation: frames are laid out as the channels of one (H, W, K) float32 ima
 each OpenCV filter call handles a whole chunk of `_MAX_PAIRS` frame pairs (OpenCV allows at
 most 512 channels).
 """
+
 from __future__ import annotations
 
 import cv2
@@ -103,8 +104,9 @@ def _pairwise(x: np.ndarray, a: float, b: float) -> np.ndarray:
     return (x.reshape(H * W, T) @ M).reshape(H, W, T - 1)
 
 
-def _solve(Ix: np.ndarray, Iy: np.ndarray, It: np.ndarray, kernel: np.ndarray,
-           min_eigenvalue: float) -> tuple[np.ndarray, np.ndarray]:
+def _solve(
+    Ix: np.ndarray, Iy: np.ndarray, It: np.ndarray, kernel: np.ndarray, min_eigenvalue: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Eqs. (4)-(6) for K pairs at once: gradients (H, W, K) -> u, v (H, W, K) float32.
 
     Every product is filtered as its own contiguous array, and the arithmetic is done in
@@ -150,13 +152,13 @@ def _warp_halfway(frames: np.ndarray, u: np.ndarray, v: np.ndarray, sign: float)
     top = (np.arange(K, dtype=np.float32) * H)[:, None, None]
     map_x = np.clip(xs + sign * 0.5 * u.transpose(2, 0, 1), 0, W - 1)  # (K, H, W)
     map_y = np.clip(ys + sign * 0.5 * v.transpose(2, 0, 1), 0, H - 1) + top
-    warped = cv2.remap(tall, map_x.reshape(K * H, W), map_y.reshape(K * H, W),
-                       cv2.INTER_LINEAR, borderMode=_BORDER)
+    warped = cv2.remap(tall, map_x.reshape(K * H, W), map_y.reshape(K * H, W), cv2.INTER_LINEAR, borderMode=_BORDER)
     return np.ascontiguousarray(warped.reshape(K, H, W).transpose(1, 2, 0))  # (H, W, K)
 
 
-def _flow_chunk(g: np.ndarray, kernel: np.ndarray, min_eigenvalue: float,
-                iterations: int) -> tuple[np.ndarray, np.ndarray]:
+def _flow_chunk(
+    g: np.ndarray, kernel: np.ndarray, min_eigenvalue: float, iterations: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Flow of the T-1 consecutive pairs of ``g`` (H, W, T) -> u, v (H, W, T-1)."""
     Gx = _filter(g, _DERIV, _ONE)  # (H, W, T): gradients of every frame, once
     Gy = _filter(g, _ONE, _DERIV)
@@ -170,14 +172,21 @@ def _flow_chunk(g: np.ndarray, kernel: np.ndarray, min_eigenvalue: float,
         prev_w = _warp_halfway(prev, u, v, -1.0)
         nxt_w = _warp_halfway(nxt, u, v, +1.0)
         mean = 0.5 * (prev_w + nxt_w)
-        du, dv = _solve(_filter(mean, _DERIV, _ONE), _filter(mean, _ONE, _DERIV),
-                        nxt_w - prev_w, kernel, min_eigenvalue)
+        du, dv = _solve(
+            _filter(mean, _DERIV, _ONE), _filter(mean, _ONE, _DERIV), nxt_w - prev_w, kernel, min_eigenvalue
+        )
         u, v = u + du, v + dv
     return u, v
 
 
-def sequence_flow(gray: np.ndarray, *, window: int = WINDOW, sigma: float = SIGMA,
-                  min_eigenvalue: float = MIN_EIGENVALUE, iterations: int = ITERATIONS) -> np.ndarray:
+def sequence_flow(
+    gray: np.ndarray,
+    *,
+    window: int = WINDOW,
+    sigma: float = SIGMA,
+    min_eigenvalue: float = MIN_EIGENVALUE,
+    iterations: int = ITERATIONS,
+) -> np.ndarray:
     """Flow from each frame's predecessor to the frame, for a whole tracklet.
 
     Args:
@@ -205,15 +214,21 @@ def sequence_flow(gray: np.ndarray, *, window: int = WINDOW, sigma: float = SIGM
     kernel = _window_kernel(window, sigma)
     for start in range(0, T - 1, _MAX_PAIRS):
         stop = min(start + _MAX_PAIRS, T - 1)  # pairs start..stop-1 use frames start..stop
-        u, v = _flow_chunk(g[..., start:stop + 1], kernel, min_eigenvalue, iterations)
-        out[start + 1:stop + 1, 0] = u.transpose(2, 0, 1)  # (H, W, K) -> (K, H, W)
-        out[start + 1:stop + 1, 1] = v.transpose(2, 0, 1)
+        u, v = _flow_chunk(g[..., start : stop + 1], kernel, min_eigenvalue, iterations)
+        out[start + 1 : stop + 1, 0] = u.transpose(2, 0, 1)  # (H, W, K) -> (K, H, W)
+        out[start + 1 : stop + 1, 1] = v.transpose(2, 0, 1)
     return out
 
 
-def dense_lucas_kanade(prev: np.ndarray, nxt: np.ndarray, *, window: int = WINDOW,
-                       sigma: float = SIGMA, min_eigenvalue: float = MIN_EIGENVALUE,
-                       iterations: int = ITERATIONS) -> np.ndarray:
+def dense_lucas_kanade(
+    prev: np.ndarray,
+    nxt: np.ndarray,
+    *,
+    window: int = WINDOW,
+    sigma: float = SIGMA,
+    min_eigenvalue: float = MIN_EIGENVALUE,
+    iterations: int = ITERATIONS,
+) -> np.ndarray:
     """Dense single-scale Lucas–Kanade flow from ``prev`` to ``nxt`` (Eqs. (1)-(7) above).
 
     Args:
@@ -232,5 +247,6 @@ def dense_lucas_kanade(prev: np.ndarray, nxt: np.ndarray, *, window: int = WINDO
     prev, nxt = np.asarray(prev), np.asarray(nxt)
     if prev.ndim != 2 or prev.shape != nxt.shape:
         raise ValueError(f"prev and nxt must be (H, W) arrays of one shape, got {prev.shape} and {nxt.shape}")
-    return sequence_flow(np.stack([prev, nxt]), window=window, sigma=sigma,
-                         min_eigenvalue=min_eigenvalue, iterations=iterations)[1]
+    return sequence_flow(
+        np.stack([prev, nxt]), window=window, sigma=sigma, min_eigenvalue=min_eigenvalue, iterations=iterations
+    )[1]

@@ -3,6 +3,7 @@
 This is the work the cache does once per frame; `transforms.model_input` turns its output
 into the model's five channels at load time.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -16,9 +17,14 @@ from stsrn_lite.preprocess.transforms import FRAME_HW, quantise_flow, resize_fra
 _BLOCK = 8  # frames per block of work (fits flow._MAX_PAIRS pairs)
 
 
-def preprocess_tracklet(frames_rgb: Sequence[np.ndarray] | np.ndarray, *, window: int = WINDOW,
-                        sigma: float = SIGMA, min_eigenvalue: float = MIN_EIGENVALUE,
-                        iterations: int = ITERATIONS) -> tuple[np.ndarray, np.ndarray]:
+def preprocess_tracklet(
+    frames_rgb: Sequence[np.ndarray] | np.ndarray,
+    *,
+    window: int = WINDOW,
+    sigma: float = SIGMA,
+    min_eigenvalue: float = MIN_EIGENVALUE,
+    iterations: int = ITERATIONS,
+) -> tuple[np.ndarray, np.ndarray]:
     """Resize every frame, then compute and quantise the Lucas–Kanade flow between neighbours.
 
     Steps (reference §3.1-3.2 for the original's versions):
@@ -61,10 +67,11 @@ def preprocess_tracklet(frames_rgb: Sequence[np.ndarray] | np.ndarray, *, window
             # OpenCV's float RGB2GRAY is 0.299 R + 0.587 G + 0.114 B, unrounded.
             cv2.cvtColor(resized[i].astype(np.float32), cv2.COLOR_RGB2GRAY, dst=grey[1 + i])
         # grey[0] holds the previous block's last frame; the tracklet's first frame has none.
-        sequence = grey[:1 + n] if start > 0 else grey[1:1 + n]
-        flow = sequence_flow(sequence, window=window, sigma=sigma, min_eigenvalue=min_eigenvalue,
-                             iterations=iterations)  # (len(sequence), 2, H, W) float32, px
-        flow_q[start:start + n] = quantise_flow(flow[-n:])  # (n, 2, H, W)
-        rgb[start:start + n] = resized[:n].transpose(0, 3, 1, 2)
+        sequence = grey[: 1 + n] if start > 0 else grey[1 : 1 + n]
+        flow = sequence_flow(
+            sequence, window=window, sigma=sigma, min_eigenvalue=min_eigenvalue, iterations=iterations
+        )  # (len(sequence), 2, H, W) float32, px
+        flow_q[start : start + n] = quantise_flow(flow[-n:])  # (n, 2, H, W)
+        rgb[start : start + n] = resized[:n].transpose(0, 3, 1, 2)
         grey[0] = grey[n]
     return rgb, flow_q

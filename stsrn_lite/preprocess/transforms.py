@@ -19,6 +19,7 @@ Two halves, so that the normalisation can change without rebuilding the cache:
 
 Shape letters: T frames, C channels, H×W pixels.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,9 +37,9 @@ FLOW_CLIP = 127 * FLOW_STEP  # |flow| saturates at 7.9375 px; single-scale LK ra
 NORMALISATIONS = ("standard", "mclaughlin")
 
 # Torch7 image.rgb2yuv (reference §3.1); rows give Y, U, V from R, G, B in [0, 1].
-YUV_FROM_RGB = np.array([[0.299, 0.587, 0.114],
-                         [-0.14713, -0.28886, 0.436],
-                         [0.615, -0.51499, -0.10001]], dtype=np.float32)
+YUV_FROM_RGB = np.array(
+    [[0.299, 0.587, 0.114], [-0.14713, -0.28886, 0.436], [0.615, -0.51499, -0.10001]], dtype=np.float32
+)
 
 Array = TypeVar("Array", np.ndarray, torch.Tensor)
 
@@ -47,7 +48,9 @@ Array = TypeVar("Array", np.ndarray, torch.Tensor)
 class PreprocessConfig:
     """How the cached arrays become the model's input (`model_input`)."""
 
-    normalisation: Literal["standard", "mclaughlin"] = "standard"  # divide by std (paper §4.2) or sqrt(std) (reference §3.1)
+    normalisation: Literal["standard", "mclaughlin"] = (
+        "standard"  # divide by std (paper §4.2) or sqrt(std) (reference §3.1)
+    )
     use_flow: bool = True  # False zeroes the flow channels (-disableOpticalFlow, reference §3.1)
     flow_scale: float = 1.0 / 255  # flow px -> input units; 1/255 as the flow PNGs (reference §3.2)
     eps: float = 1e-6  # divisor floor; constant planes give 0, not NaN (reference §4 item 8)
@@ -66,13 +69,21 @@ PREPROCESS_VERSION = 1  # bump when resize_frame, the grey conversion or the flo
 
 def cache_settings() -> dict:
     """Everything here that changes the cached bytes, JSON-ready (for the cache's manifest)."""
-    return {"preprocess_version": PREPROCESS_VERSION,
-            "resize": "cv2 INTER_AREA shrinking / INTER_LINEAR enlarging, per axis",
-            "grey": "Y = 0.299 R + 0.587 G + 0.114 B of the resized uint8 frame, 0..255",
-            "flow": {"method": "dense_lucas_kanade", "window": _flow.WINDOW, "sigma": _flow.SIGMA,
-                     "min_eigenvalue": _flow.MIN_EIGENVALUE, "iterations": _flow.ITERATIONS,
-                     "first_frame": "zero"},
-            "flow_step": FLOW_STEP, "flow_clip": FLOW_CLIP}
+    return {
+        "preprocess_version": PREPROCESS_VERSION,
+        "resize": "cv2 INTER_AREA shrinking / INTER_LINEAR enlarging, per axis",
+        "grey": "Y = 0.299 R + 0.587 G + 0.114 B of the resized uint8 frame, 0..255",
+        "flow": {
+            "method": "dense_lucas_kanade",
+            "window": _flow.WINDOW,
+            "sigma": _flow.SIGMA,
+            "min_eigenvalue": _flow.MIN_EIGENVALUE,
+            "iterations": _flow.ITERATIONS,
+            "first_frame": "zero",
+        },
+        "flow_step": FLOW_STEP,
+        "flow_clip": FLOW_CLIP,
+    }
 
 
 def resize_frame(rgb: np.ndarray) -> np.ndarray:
@@ -90,8 +101,10 @@ def resize_frame(rgb: np.ndarray) -> np.ndarray:
         (64, 48, 3) uint8.
     """
     if not isinstance(rgb, np.ndarray) or rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
-        raise ValueError(f"resize_frame expects an (H, W, 3) uint8 array, got "
-                         f"{getattr(rgb, 'shape', type(rgb))} {getattr(rgb, 'dtype', '')}")
+        raise ValueError(
+            f"resize_frame expects an (H, W, 3) uint8 array, got "
+            f"{getattr(rgb, 'shape', type(rgb))} {getattr(rgb, 'dtype', '')}"
+        )
     h_in, w_in = rgb.shape[:2]
     if h_in == 0 or w_in == 0:
         raise ValueError(f"resize_frame got an empty frame of shape {rgb.shape}")
@@ -190,8 +203,10 @@ def normalise_per_frame(x: torch.Tensor, mode: str = "standard", eps: float = 1e
     if mode not in NORMALISATIONS:
         raise ValueError(f"mode must be one of {NORMALISATIONS}, got {mode!r}")
     if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.ndim < 2:
-        raise ValueError(f"normalise_per_frame expects a float tensor (..., H, W), got "
-                         f"{type(x).__name__} {getattr(x, 'dtype', '')} {tuple(getattr(x, 'shape', ()))}")
+        raise ValueError(
+            f"normalise_per_frame expects a float tensor (..., H, W), got "
+            f"{type(x).__name__} {getattr(x, 'dtype', '')} {tuple(getattr(x, 'shape', ()))}"
+        )
     dims = (-2, -1)
     var, mean = torch.var_mean(x, dim=dims, correction=1 if mode == "mclaughlin" else 0, keepdim=True)
     std = var.sqrt()  # (..., 1, 1)
@@ -207,8 +222,9 @@ def _as_tensor(a: torch.Tensor | np.ndarray) -> torch.Tensor:
     return torch.as_tensor(a)
 
 
-def model_input(rgb_u8: torch.Tensor | np.ndarray, flow_q: torch.Tensor | np.ndarray,
-                cfg: PreprocessConfig) -> torch.Tensor:
+def model_input(
+    rgb_u8: torch.Tensor | np.ndarray, flow_q: torch.Tensor | np.ndarray, cfg: PreprocessConfig
+) -> torch.Tensor:
     """The model's five channels [Y, U, V, flow_x, flow_y] from the cached arrays.
 
     Args:
@@ -225,10 +241,16 @@ def model_input(rgb_u8: torch.Tensor | np.ndarray, flow_q: torch.Tensor | np.nda
     flow_q = _as_tensor(flow_q).to(rgb.device)
     if rgb.dtype != torch.uint8 or rgb.ndim < 3 or rgb.shape[-3] != 3:
         raise ValueError(f"rgb_u8 must be uint8 (..., T, 3, H, W), got {rgb.dtype} {tuple(rgb.shape)}")
-    if flow_q.dtype != torch.int8 or flow_q.shape[:-3] != rgb.shape[:-3] or flow_q.shape[-3] != 2 \
-            or flow_q.shape[-2:] != rgb.shape[-2:]:
-        raise ValueError(f"flow_q must be int8 (..., T, 2, H, W) matching rgb_u8 {tuple(rgb.shape)}, "
-                         f"got {flow_q.dtype} {tuple(flow_q.shape)}")
+    if (
+        flow_q.dtype != torch.int8
+        or flow_q.shape[:-3] != rgb.shape[:-3]
+        or flow_q.shape[-3] != 2
+        or flow_q.shape[-2:] != rgb.shape[-2:]
+    ):
+        raise ValueError(
+            f"flow_q must be int8 (..., T, 2, H, W) matching rgb_u8 {tuple(rgb.shape)}, "
+            f"got {flow_q.dtype} {tuple(flow_q.shape)}"
+        )
     yuv = rgb_to_yuv(rgb.to(torch.float32) / 255)  # (..., T, 3, H, W)
     if cfg.use_flow:
         flow = dequantise_flow(flow_q) * cfg.flow_scale  # (..., T, 2, H, W)

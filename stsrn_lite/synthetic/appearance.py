@@ -27,6 +27,7 @@ model can find that invariance; a colour histogram cannot.
 Colours are RGB tuples of ints in 0..255. All sampling uses the `np.random.Generator` passed
 in; there is no global random state.
 """
+
 from __future__ import annotations
 
 import colorsys
@@ -39,19 +40,23 @@ RGB = tuple[int, int, int]
 
 # The shared garment palette and how often each colour is worn (tops, bottoms).
 GARMENT_PALETTE: dict[str, RGB] = {
-    "black": (32, 32, 36), "white": (222, 222, 216), "grey": (125, 125, 128),
-    "navy": (38, 48, 96), "blue": (62, 102, 172), "red": (168, 42, 44),
-    "green": (52, 108, 62), "beige": (196, 176, 136), "brown": (104, 70, 46),
+    "black": (32, 32, 36),
+    "white": (222, 222, 216),
+    "grey": (125, 125, 128),
+    "navy": (38, 48, 96),
+    "blue": (62, 102, 172),
+    "red": (168, 42, 44),
+    "green": (52, 108, 62),
+    "beige": (196, 176, 136),
+    "brown": (104, 70, 46),
     "yellow": (212, 182, 62),
 }
 TOP_WEIGHTS = (0.20, 0.13, 0.14, 0.12, 0.10, 0.08, 0.06, 0.07, 0.05, 0.05)
 BOTTOM_WEIGHTS = (0.30, 0.04, 0.14, 0.16, 0.20, 0.02, 0.03, 0.07, 0.04, 0.00)
 BAG_WEIGHTS = (0.35, 0.03, 0.10, 0.12, 0.06, 0.10, 0.04, 0.08, 0.12, 0.00)
-HUE_JITTER = 0.02       # std of a garment's hue around its palette colour (fraction of the circle)
-SKIN_TONES: tuple[RGB, ...] = ((236, 200, 172), (216, 170, 136), (182, 134, 100),
-                               (136, 94, 66), (96, 64, 44))
-HAIR_COLOURS: tuple[RGB, ...] = ((24, 20, 18), (62, 42, 28), (110, 76, 44), (196, 164, 104),
-                                 (150, 148, 146))
+HUE_JITTER = 0.02  # std of a garment's hue around its palette colour (fraction of the circle)
+SKIN_TONES: tuple[RGB, ...] = ((236, 200, 172), (216, 170, 136), (182, 134, 100), (136, 94, 66), (96, 64, 44))
+HAIR_COLOURS: tuple[RGB, ...] = ((24, 20, 18), (62, 42, 28), (110, 76, 44), (196, 164, 104), (150, 148, 146))
 SHOE_COLOURS: tuple[RGB, ...] = ((28, 28, 28), (210, 210, 210), (92, 62, 40), (90, 90, 96))
 
 TOP_PATTERNS = ("solid", "hstripes", "vstripes", "checks", "logo")
@@ -66,56 +71,56 @@ BACKGROUND_KINDS = ("hall", "street", "campus")
 class Appearance:
     """One identity. Lengths are fractions of the person's height; angles are radians."""
 
-    height: float             # stature relative to the average (box crops normalise most of it)
-    width: float              # body width factor (1 = average build)
-    head: float               # head size factor
-    leg_ratio: float          # hip-joint height / stature
-    skin: RGB                 # skin colour
-    hair: RGB                 # hair colour
-    hair_length: str          # one of HAIR_LENGTHS
-    top: RGB                  # main garment colour (shared palette, shade-jittered)
-    top_pattern: str          # one of TOP_PATTERNS
-    top_second: RGB           # colour of the stripes / checks / logo
-    pattern_period: float     # stripe period as a fraction of the torso height
-    sleeves: str              # "short" or "long"
-    bottom: RGB               # trousers / shorts / skirt colour
-    bottom_kind: str          # one of BOTTOM_KINDS
-    shoes: RGB                # shoe colour
-    bag: str                  # one of BAGS
-    bag_colour: RGB           # bag colour
-    bag_side: int             # +1: on the person's right, -1: on the left
-    step_period: float        # frames per gait cycle (two steps) at 25 fps
-    stride: float             # thigh swing amplitude
-    knee: float               # knee flexion amplitude during swing
-    arm_swing: float          # arm swing amplitude
-    arm_phase: float          # arm-leg phase lag (identity-specific timing)
-    bounce: float             # extra vertical bounce per step, fraction of stature
+    height: float  # stature relative to the average (box crops normalise most of it)
+    width: float  # body width factor (1 = average build)
+    head: float  # head size factor
+    leg_ratio: float  # hip-joint height / stature
+    skin: RGB  # skin colour
+    hair: RGB  # hair colour
+    hair_length: str  # one of HAIR_LENGTHS
+    top: RGB  # main garment colour (shared palette, shade-jittered)
+    top_pattern: str  # one of TOP_PATTERNS
+    top_second: RGB  # colour of the stripes / checks / logo
+    pattern_period: float  # stripe period as a fraction of the torso height
+    sleeves: str  # "short" or "long"
+    bottom: RGB  # trousers / shorts / skirt colour
+    bottom_kind: str  # one of BOTTOM_KINDS
+    shoes: RGB  # shoe colour
+    bag: str  # one of BAGS
+    bag_colour: RGB  # bag colour
+    bag_side: int  # +1: on the person's right, -1: on the left
+    step_period: float  # frames per gait cycle (two steps) at 25 fps
+    stride: float  # thigh swing amplitude
+    knee: float  # knee flexion amplitude during swing
+    arm_swing: float  # arm swing amplitude
+    arm_phase: float  # arm-leg phase lag (identity-specific timing)
+    bounce: float  # extra vertical bounce per step, fraction of stature
 
 
 @dataclass(frozen=True)
 class Camera:
     """The style of one camera of a dataset; shared by every tracklet it records."""
 
-    index: int                                # 0-based camera index within the dataset
-    background_kind: str                      # one of BACKGROUND_KINDS (paper §4.1 scenes)
-    background_colours: tuple[RGB, ...]       # 5 scene colours: wall, floor, panels, clutter, accent
-    horizon: float                            # wall/floor boundary, fraction of the height
-    scene_seed: int                           # seed of the static scene (walls, floor, fixtures)
-    clutter: float                            # fixtures per box height of scene width
-    crowd: float                              # distant passers-by per box height of strip width
-    gain: float                               # global illumination gain
-    gradient: tuple[float, float]             # illumination gradient (vertical, horizontal)
+    index: int  # 0-based camera index within the dataset
+    background_kind: str  # one of BACKGROUND_KINDS (paper §4.1 scenes)
+    background_colours: tuple[RGB, ...]  # 5 scene colours: wall, floor, panels, clutter, accent
+    horizon: float  # wall/floor boundary, fraction of the height
+    scene_seed: int  # seed of the static scene (walls, floor, fixtures)
+    clutter: float  # fixtures per box height of scene width
+    crowd: float  # distant passers-by per box height of strip width
+    gain: float  # global illumination gain
+    gradient: tuple[float, float]  # illumination gradient (vertical, horizontal)
     channel_gains: tuple[float, float, float]  # colour cast / white balance (R, G, B)
-    saturation: float                         # sensor colour saturation (1 = neutral)
-    gamma: float                              # tone curve exponent
-    person_scale: float                       # person height / box height
+    saturation: float  # sensor colour saturation (1 = neutral)
+    gamma: float  # tone curve exponent
+    person_scale: float  # person height / box height
     view_probs: tuple[float, float, float, float]  # P(view) over VIEWS
-    jitter: float                             # box translation jitter std, fraction of width
-    scale_jitter: float                       # box scale jitter std (relative)
-    blur_prob: float                          # probability that a frame is blurred
-    noise_sigma: float                        # sensor noise std in grey levels
-    jpeg_quality: int                         # JPEG softness quality, 0 = no JPEG pass
-    occlusion_prob: float                     # probability that a tracklet has an occlusion
+    jitter: float  # box translation jitter std, fraction of width
+    scale_jitter: float  # box scale jitter std (relative)
+    blur_prob: float  # probability that a frame is blurred
+    noise_sigma: float  # sensor noise std in grey levels
+    jpeg_quality: int  # JPEG softness quality, 0 = no JPEG pass
+    occlusion_prob: float  # probability that a tracklet has an occlusion
 
 
 def _palette_colour(rng: np.random.Generator, weights: tuple[float, ...]) -> RGB:
@@ -192,7 +197,7 @@ def sample_camera(rng: np.random.Generator, index: int) -> Camera:
         background_kind=kind,
         background_colours=tuple(_scene_colour(rng, (0.05, 0.6), (0.25, 0.9)) for _ in range(5)),
         horizon=float(rng.uniform(0.45, 0.7)),
-        scene_seed=int(rng.integers(2 ** 31)),
+        scene_seed=int(rng.integers(2**31)),
         clutter=float(rng.uniform(0.6, 2.0)),
         crowd=float(rng.uniform(1.0, 3.0)) if kind == "hall" else float(rng.uniform(0.0, 1.0)),
         gain=float(rng.uniform(0.85, 1.15)),
@@ -236,17 +241,17 @@ def rect(x0: float, y0: float, x1: float, y1: float) -> list[tuple[float, float]
 class Gait:
     """The pose at one frame."""
 
-    phi: float                  # gait phase, radians
-    th: tuple[float, float]     # thigh angles from vertical (near, far), + = forward
-    k: tuple[float, float]      # knee flexion (near, far)
-    a: tuple[float, float]      # arm angles (near, far)
-    hip_y: float                # hip-joint height in the box, pixels
+    phi: float  # gait phase, radians
+    th: tuple[float, float]  # thigh angles from vertical (near, far), + = forward
+    k: tuple[float, float]  # knee flexion (near, far)
+    a: tuple[float, float]  # arm angles (near, far)
+    hip_y: float  # hip-joint height in the box, pixels
 
 
 def gait(app: Appearance, phi: float, u: float, foot_y: float) -> Gait:
     """Pose at phase `phi`: legs swing in antiphase, the swing leg flexes its knee, the arms
     swing against the legs, and the hip rides on the stance leg (so the body bounces)."""
-    seg = 0.5 * (app.leg_ratio - 0.03) * u                     # thigh = shin length
+    seg = 0.5 * (app.leg_ratio - 0.03) * u  # thigh = shin length
     th = (app.stride * math.sin(phi), -app.stride * math.sin(phi))
     k = (app.knee * max(0.0, math.cos(phi)), app.knee * max(0.0, -math.cos(phi)))
     swing = app.arm_swing * math.sin(phi + app.arm_phase)
@@ -280,8 +285,12 @@ def _arm(app: Appearance, shoulder, elbow, hand, u: float, dark: bool) -> list:
     if app.sleeves == "long":
         return [("limb", shoulder, elbow, thick, top), ("limb", elbow, hand, 0.9 * thick, top), fist]
     hem = (shoulder[0] + 0.55 * (elbow[0] - shoulder[0]), shoulder[1] + 0.55 * (elbow[1] - shoulder[1]))
-    return [("limb", shoulder, elbow, 0.85 * thick, skin), ("limb", elbow, hand, 0.8 * thick, skin),
-            ("limb", shoulder, hem, 1.15 * thick, top), fist]
+    return [
+        ("limb", shoulder, elbow, 0.85 * thick, skin),
+        ("limb", elbow, hand, 0.8 * thick, skin),
+        ("limb", shoulder, hem, 1.15 * thick, top),
+        fist,
+    ]
 
 
 def _pattern(app: Appearance, top_y: float, bottom_y: float, cx: float) -> tuple | None:
@@ -299,9 +308,16 @@ def _handbag(app: Appearance, hand, u: float, dark: bool) -> list:
 
 
 def _skirt(app: Appearance, cx: float, half: float, hip_y: float, seg: float, u: float) -> tuple:
-    return ("poly", [(cx - half, hip_y - 0.03 * u), (cx + half, hip_y - 0.03 * u),
-                     (cx + half + 0.05 * u, hip_y + 0.8 * seg), (cx - half - 0.05 * u, hip_y + 0.8 * seg)],
-            app.bottom)
+    return (
+        "poly",
+        [
+            (cx - half, hip_y - 0.03 * u),
+            (cx + half, hip_y - 0.03 * u),
+            (cx + half + 0.05 * u, hip_y + 0.8 * seg),
+            (cx - half - 0.05 * u, hip_y + 0.8 * seg),
+        ],
+        app.bottom,
+    )
 
 
 def _side_parts(app: Appearance, g: Gait, u: float, cx: float) -> list:
@@ -309,15 +325,15 @@ def _side_parts(app: Appearance, g: Gait, u: float, cx: float) -> list:
     near leg, torso, head, straps, near arm."""
     seg = 0.5 * (app.leg_ratio - 0.03) * u
     top_y = g.hip_y - (1 - app.leg_ratio) * u
-    r = 0.062 * app.head * u                                   # head radius
+    r = 0.062 * app.head * u  # head radius
     sh_y, d, lean = top_y + 2 * r + 0.03 * u, 0.062 * app.width * u, 0.012 * u
     hip, shoulder, bag = (cx, g.hip_y), (cx + lean, sh_y + 0.02 * u), app.bag_colour
     legs, arms, hands = {}, {}, {}
-    for i in (1, 0):                                           # 1 = far side, 0 = near side
+    for i in (1, 0):  # 1 = far side, 0 = near side
         th, kn, a = g.th[i], g.th[i] - g.k[i], g.a[i]
         knee = (cx + seg * math.sin(th), g.hip_y + seg * math.cos(th))
         ankle = (knee[0] + seg * math.sin(kn), knee[1] + seg * math.cos(kn))
-        bend = 0.3 + 0.3 * max(0.0, math.sin(a))               # elbow flexes on the forward swing
+        bend = 0.3 + 0.3 * max(0.0, math.sin(a))  # elbow flexes on the forward swing
         elbow = (shoulder[0] + 0.17 * u * math.sin(a), shoulder[1] + 0.17 * u * math.cos(a))
         hands[i] = (elbow[0] + 0.15 * u * math.sin(a + bend), elbow[1] + 0.15 * u * math.cos(a + bend))
         legs[i] = _leg(app, hip, knee, ankle, (ankle[0] + 0.06 * u, ankle[1] + 0.015 * u), u, i == 1)
@@ -336,20 +352,33 @@ def _side_parts(app: Appearance, g: Gait, u: float, cx: float) -> list:
     waist = g.hip_y + 0.02 * u
     torso = [(cx - d + lean, sh_y), (cx + d + lean, sh_y), (cx + 0.95 * d, waist), (cx - 0.95 * d, waist)]
     head = (cx + 0.02 * u, top_y + r)
-    parts += [("limb", (cx + 0.015 * u, top_y + 1.6 * r), (cx + lean, sh_y + 0.01 * u), 0.05 * u, app.skin),
-              ("torso", torso, _pattern(app, sh_y, g.hip_y, cx), app.top),
-              ("ellipse", head, (0.9 * r, r), 0, 360, app.skin),
-              ("ellipse", (head[0] - 0.05 * r, head[1] - 0.05 * r), (0.95 * r, r), 160, 335, app.hair)]
+    parts += [
+        ("limb", (cx + 0.015 * u, top_y + 1.6 * r), (cx + lean, sh_y + 0.01 * u), 0.05 * u, app.skin),
+        ("torso", torso, _pattern(app, sh_y, g.hip_y, cx), app.top),
+        ("ellipse", head, (0.9 * r, r), 0, 360, app.skin),
+        ("ellipse", (head[0] - 0.05 * r, head[1] - 0.05 * r), (0.95 * r, r), 160, 335, app.hair),
+    ]
     if app.hair_length != "short":
         low = sh_y + (0.09 * u if app.hair_length == "long" else 0.0)
-        parts.append(("poly", [(head[0] - 0.9 * r, head[1]), (head[0] - 0.1 * r, head[1]),
-                               (head[0] - 0.2 * r, low), (head[0] - 0.95 * r, low)], app.hair))
+        parts.append(
+            (
+                "poly",
+                [
+                    (head[0] - 0.9 * r, head[1]),
+                    (head[0] - 0.1 * r, head[1]),
+                    (head[0] - 0.2 * r, low),
+                    (head[0] - 0.95 * r, low),
+                ],
+                app.hair,
+            )
+        )
     if app.bag == "backpack":
         parts.append(("limb", (cx + 0.3 * d, sh_y), (cx - 0.4 * d, sh_y + 0.15 * u), 0.018 * u, bag))
     elif app.bag == "shoulder":
-        parts += [("limb", (cx + 0.2 * d, sh_y), (cx - 0.5 * d, g.hip_y - 0.03 * u), 0.018 * u, bag),
-                  ("poly", rect(cx - d - 0.03 * u, g.hip_y - 0.06 * u,
-                                cx - d + 0.07 * u, g.hip_y + 0.03 * u), bag)]
+        parts += [
+            ("limb", (cx + 0.2 * d, sh_y), (cx - 0.5 * d, g.hip_y - 0.03 * u), 0.018 * u, bag),
+            ("poly", rect(cx - d - 0.03 * u, g.hip_y - 0.06 * u, cx - d + 0.07 * u, g.hip_y + 0.03 * u), bag),
+        ]
     parts += arms[0]
     if app.bag == "handbag" and app.bag_side > 0:
         parts += _handbag(app, hands[0], u, False)
@@ -361,12 +390,12 @@ def _front_parts(app: Appearance, g: Gait, u: float, cx: float, towards: bool) -
     shows as the swing foot lifting and coming nearer (lower), the hands rising and falling,
     and a lateral sway; the logo is seen only from the front, a backpack covers the back."""
     seg = 0.5 * (app.leg_ratio - 0.03) * u
-    cx = cx + 0.03 * app.stride * u * math.sin(g.phi)          # lateral sway
-    near = 0.02 * u if towards else -0.02 * u                  # a foot nearer the camera sits lower
+    cx = cx + 0.03 * app.stride * u * math.sin(g.phi)  # lateral sway
+    near = 0.02 * u if towards else -0.02 * u  # a foot nearer the camera sits lower
     top_y = g.hip_y - (1 - app.leg_ratio) * u
     r, sh_y, w, bag = 0.062 * app.head * u, top_y + 0.124 * app.head * u + 0.03 * u, app.width, app.bag_colour
-    ws, wh, hw = 0.118 * w * u, 0.092 * w * u, 0.045 * w * u   # shoulder, waist, hip-joint half-widths
-    right = -1.0 if towards else 1.0                           # image x direction of the person's right
+    ws, wh, hw = 0.118 * w * u, 0.092 * w * u, 0.045 * w * u  # shoulder, waist, hip-joint half-widths
+    right = -1.0 if towards else 1.0  # image x direction of the person's right
     legs, arms, hands = [], [], {}
     for i, s in ((0, right), (1, -right)):
         hip = (cx + s * hw, g.hip_y)
@@ -375,38 +404,50 @@ def _front_parts(app: Appearance, g: Gait, u: float, cx: float, towards: bool) -
         legs += _leg(app, hip, knee, ankle, None, u, False)
         shoulder = (cx + s * (ws - 0.015 * u), sh_y + 0.02 * u)
         elbow = (shoulder[0] + s * 0.017 * u, shoulder[1] + 0.17 * u * math.cos(g.a[i]))
-        hands[s] = (elbow[0] + s * right * 0.02 * u * math.sin(g.a[i]),
-                    elbow[1] + 0.15 * u * math.cos(g.a[i] + 0.2))
+        hands[s] = (elbow[0] + s * right * 0.02 * u * math.sin(g.a[i]), elbow[1] + 0.15 * u * math.cos(g.a[i] + 0.2))
         arms += _arm(app, shoulder, elbow, hands[s], u, False)
     head = (cx, top_y + r)
-    parts = [("poly", rect(cx - r, head[1], cx + r, sh_y + 0.08 * u), app.hair)] \
-        if towards and app.hair_length == "long" else []
+    parts = (
+        [("poly", rect(cx - r, head[1], cx + r, sh_y + 0.08 * u), app.hair)]
+        if towards and app.hair_length == "long"
+        else []
+    )
     parts += legs
     if app.bottom_kind == "skirt":
         parts.append(_skirt(app, cx, wh, g.hip_y, seg, u))
     else:
         parts.append(("poly", rect(cx - wh, g.hip_y - 0.03 * u, cx + wh, g.hip_y + 0.045 * u), app.bottom))
     torso = [(cx - ws, sh_y), (cx + ws, sh_y), (cx + wh, g.hip_y + 0.02 * u), (cx - wh, g.hip_y + 0.02 * u)]
-    parts += [("limb", (cx, head[1]), (cx, sh_y + 0.01 * u), 0.055 * u, app.skin),
-              ("torso", torso, _pattern(app, sh_y, g.hip_y, cx), app.top)]
+    parts += [
+        ("limb", (cx, head[1]), (cx, sh_y + 0.01 * u), 0.055 * u, app.skin),
+        ("torso", torso, _pattern(app, sh_y, g.hip_y, cx), app.top),
+    ]
     if towards and app.top_pattern == "logo":
         logo = rect(cx - 0.045 * u, sh_y + 0.04 * u, cx + 0.045 * u, sh_y + 0.11 * u)
         parts.append(("poly", logo, app.top_second))
-    if app.bag == "backpack" and towards:                      # only the straps show
-        parts += [("limb", (cx + s * 0.07 * u, sh_y), (cx + s * 0.065 * u, sh_y + 0.16 * u), 0.02 * u, bag)
-                  for s in (-1, 1)]
+    if app.bag == "backpack" and towards:  # only the straps show
+        parts += [
+            ("limb", (cx + s * 0.07 * u, sh_y), (cx + s * 0.065 * u, sh_y + 0.16 * u), 0.02 * u, bag) for s in (-1, 1)
+        ]
     elif app.bag == "backpack":
         pack = rect(cx - 0.09 * w * u, sh_y + 0.01 * u, cx + 0.09 * w * u, sh_y + 0.26 * u)
         parts.append(("poly", pack, bag))
     elif app.bag == "shoulder":
         s = app.bag_side * right
         strap = ((cx - s * 0.8 * ws, sh_y), (cx + s * 0.9 * wh, g.hip_y - 0.04 * u))
-        parts += [("limb", *strap, 0.018 * u, bag),
-                  ("poly", rect(cx + s * wh - 0.045 * u, g.hip_y - 0.07 * u,
-                                cx + s * wh + 0.05 * u, g.hip_y + 0.02 * u), bag)]
+        parts += [
+            ("limb", *strap, 0.018 * u, bag),
+            (
+                "poly",
+                rect(cx + s * wh - 0.045 * u, g.hip_y - 0.07 * u, cx + s * wh + 0.05 * u, g.hip_y + 0.02 * u),
+                bag,
+            ),
+        ]
     if towards:
-        parts += [("ellipse", (head[0], head[1] - 0.08 * r), (0.95 * r, 1.02 * r), 0, 360, app.hair),
-                  ("ellipse", (head[0], head[1] + 0.12 * r), (0.8 * r, 0.86 * r), 0, 360, app.skin)]
+        parts += [
+            ("ellipse", (head[0], head[1] - 0.08 * r), (0.95 * r, 1.02 * r), 0, 360, app.hair),
+            ("ellipse", (head[0], head[1] + 0.12 * r), (0.8 * r, 0.86 * r), 0, 360, app.skin),
+        ]
     else:
         parts.append(("ellipse", head, (0.95 * r, 1.02 * r), 0, 360, app.hair))
         if app.hair_length != "short":

@@ -5,6 +5,7 @@ iLIDS-VID: 23-192 frames, mean about 73 (paper §4.1). PRID2011: 5-675 frames, m
 (``datasets_and_protocol.md`` §1.3): the quantiles below were computed from
 ``track_train_info``/``track_test_info``; only these summary figures are kept here.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,10 +14,52 @@ ILIDS_LENGTH_RANGE = (23, 192)  # paper §4.1
 PRID_LENGTH_RANGE = (5, 675)  # paper §4.1
 
 # MARS tracklet lengths at the quantiles 0, 0.05, ..., 1 (measured on the real info files).
-MARS_TRAIN_LENGTH_QUANTILES = (5, 11, 13, 15, 16, 18, 20, 23, 27, 30, 36, 41, 50, 60, 75, 90,
-                               100, 117, 145, 186, 900)  # mean 61.45
-MARS_TEST_LENGTH_QUANTILES = (2, 9, 12, 13, 15, 17, 19, 20, 24, 28, 30, 36, 43, 50, 61, 76, 90,
-                              105, 132, 175, 920)  # mean 55.92
+MARS_TRAIN_LENGTH_QUANTILES = (
+    5,
+    11,
+    13,
+    15,
+    16,
+    18,
+    20,
+    23,
+    27,
+    30,
+    36,
+    41,
+    50,
+    60,
+    75,
+    90,
+    100,
+    117,
+    145,
+    186,
+    900,
+)  # mean 61.45
+MARS_TEST_LENGTH_QUANTILES = (
+    2,
+    9,
+    12,
+    13,
+    15,
+    17,
+    19,
+    20,
+    24,
+    28,
+    30,
+    36,
+    43,
+    50,
+    61,
+    76,
+    90,
+    105,
+    132,
+    175,
+    920,
+)  # mean 55.92
 # Identities (train) by number of cameras they appear in, for 1..6 cameras.
 MARS_CAMERAS_PER_IDENTITY = (6, 221, 184, 137, 55, 22)
 # (identity, camera) groups by number of tracklets, 1..10 (the rare longer tail is cut at 10).

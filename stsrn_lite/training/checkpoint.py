@@ -4,6 +4,7 @@ A checkpoint is a dict of tensors and plain values, so it loads with
 ``torch.load(..., weights_only=True)``. It is written to a hidden temporary file beside its
 destination, flushed to disk and renamed over it: a crash leaves the previous checkpoint intact.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,21 @@ from pathlib import Path
 import torch
 
 FORMAT = 1
-KEYS = frozenset({"format", "config", "model_config", "model", "optimiser", "epoch", "step", "rng", "records",
-                  "code_version", "train_pids"})
+KEYS = frozenset(
+    {
+        "format",
+        "config",
+        "model_config",
+        "model",
+        "optimiser",
+        "epoch",
+        "step",
+        "rng",
+        "records",
+        "code_version",
+        "train_pids",
+    }
+)
 
 
 class CheckpointError(RuntimeError):
@@ -43,8 +57,9 @@ def load_checkpoint(path: str | Path) -> dict:
     if not path.is_file():
         raise CheckpointError(f"{path}: no checkpoint here")
     if not zipfile.is_zipfile(path):
-        raise CheckpointError(f"{path}: truncated or corrupt checkpoint ({path.stat().st_size} bytes; "
-                              "not a complete torch.save archive)")
+        raise CheckpointError(
+            f"{path}: truncated or corrupt checkpoint ({path.stat().st_size} bytes; not a complete torch.save archive)"
+        )
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError) as error:
@@ -61,5 +76,6 @@ def check_compatible(state: dict, identity: dict, path: str | Path) -> None:
     differences = {key: (saved[key], identity[key]) for key in identity if saved[key] != identity[key]}
     if differences:
         listed = ", ".join(f"{key}: checkpoint {old!r}, asked {new!r}" for key, (old, new) in differences.items())
-        raise CheckpointError(f"{path}: checkpoint is from another run ({listed}); use another --out or "
-                              "start without --resume")
+        raise CheckpointError(
+            f"{path}: checkpoint is from another run ({listed}); use another --out or start without --resume"
+        )

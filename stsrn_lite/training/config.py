@@ -1,4 +1,5 @@
 """Typed configuration of a training run (paper §3.5, §4.2; the CNN-RNN schedule, reference §3.4)."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -41,8 +42,15 @@ class TrainConfig:
             raise ValueError(f"dampening must be one of {DAMPENING}, got {self.dampening!r}")
         if self.positive_cost not in POSITIVE_COSTS:
             raise ValueError(f"positive_cost must be one of {POSITIVE_COSTS}, got {self.positive_cost!r}")
-        for name in ("epochs", "pairs_per_step", "sequence_length", "eval_every", "checkpoint_every",
-                     "eval_length", "folds"):
+        for name in (
+            "epochs",
+            "pairs_per_step",
+            "sequence_length",
+            "eval_every",
+            "checkpoint_every",
+            "eval_length",
+            "folds",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not 0 <= self.fold < self.folds:
@@ -53,5 +61,7 @@ class TrainConfig:
 
     def identity(self) -> dict:
         """The fields a resumed run must share with its checkpoint."""
-        return {k: getattr(self, k) for k in ("dataset", "preset", "fold", "folds", "seed", "mode",
-                                              "pairs_per_step", "prid_split_file")}
+        return {
+            k: getattr(self, k)
+            for k in ("dataset", "preset", "fold", "folds", "seed", "mode", "pairs_per_step", "prid_split_file")
+        }

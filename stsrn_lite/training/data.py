@@ -4,6 +4,7 @@ iLIDS-VID uses the official ten splits when its split file is present, else seed
 300 persons; PRID2011 uses seeded splits of persons 1-200 (the paper's protocol), or torchreid's
 178-person split file when asked. MARS trains on ``bbox_train`` and tests on its test set.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,9 +41,18 @@ def fold_split(dataset: VideoReIDDataset, fold: int, folds: int, seed: int) -> t
     return splits[fold], source
 
 
-def load_run_data(name: str, root: str | Path, *, fold: int, folds: int, seed: int,
-                  cache_dir: str | Path | None = None, prid_split_file: str | None = None,
-                  workers: int = 1, progress: bool = False) -> RunData:
+def load_run_data(
+    name: str,
+    root: str | Path,
+    *,
+    fold: int,
+    folds: int,
+    seed: int,
+    cache_dir: str | Path | None = None,
+    prid_split_file: str | None = None,
+    workers: int = 1,
+    progress: bool = False,
+) -> RunData:
     options = {"split_file": prid_split_file} if name == "prid2011" and prid_split_file else {}
     dataset = read_dataset(name, root, **options)
     cache, _ = prepare(dataset, cache_dir or default_cache_dir(name, root), workers=workers, progress=progress)

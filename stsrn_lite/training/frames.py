@@ -2,6 +2,7 @@
 tracklets are copied to the device once and every step's gather, conversion, crop and mirror
 happen there; on the CPU they are gathered from the memory-mapped cache. Both give the same
 tensors, so a run's numbers do not depend on where the frames live."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,8 +15,15 @@ from stsrn_lite.training.pairs import EpochPlan
 
 
 class TrainingFrames:
-    def __init__(self, cache: PreprocessedCache, indices: list[int], device: torch.device,
-                 preprocess: PreprocessConfig = PreprocessConfig(), *, resident: bool | None = None) -> None:
+    def __init__(
+        self,
+        cache: PreprocessedCache,
+        indices: list[int],
+        device: torch.device,
+        preprocess: PreprocessConfig = PreprocessConfig(),
+        *,
+        resident: bool | None = None,
+    ) -> None:
         """``resident`` (default: on CUDA) copies the training tracklets' frames to ``device`` once."""
         self.device, self.preprocess = device, preprocess
         self.offsets = cache.offsets  # (n + 1,) rows of each tracklet in the cache

@@ -7,6 +7,7 @@ a checkpoint need only record the position. Dropout draws from torch's global ge
 states are saved with the checkpoint and restored on resume. On the CPU, with the same thread
 count, a resumed run therefore repeats the uninterrupted one operation for operation.
 """
+
 from __future__ import annotations
 
 import math
@@ -69,8 +70,7 @@ def build_model(config: TrainConfig, num_classes: int, device: torch.device) -> 
 
 def build_optimiser(config: TrainConfig, model: STSRN) -> torch.optim.SGD:
     dampening = config.momentum if config.dampening == "torch7" else 0.0  # Torch7 optim.sgd: dampening = momentum
-    return torch.optim.SGD(model.parameters(), lr=config.learning_rate, momentum=config.momentum,
-                           dampening=dampening)
+    return torch.optim.SGD(model.parameters(), lr=config.learning_rate, momentum=config.momentum, dampening=dampening)
 
 
 def clip_gradients(model: torch.nn.Module, limit: float) -> None:
@@ -87,7 +87,7 @@ class _StopFlag:
         self.requested = False
         self._previous: dict = {}
 
-    def __enter__(self) -> "_StopFlag":
+    def __enter__(self) -> _StopFlag:
         try:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 self._previous[sig] = signal.signal(sig, self._handle)
@@ -103,9 +103,18 @@ class _StopFlag:
             signal.signal(sig, handler)
 
 
-def train(config: TrainConfig, data: RunData, out: str | Path, *, device: str = "cpu", resume: bool = False,
-          progress: bool = True, evaluate=None, data_label: str = "", stop_after_steps: int | None = None,
-          ) -> TrainResult:
+def train(
+    config: TrainConfig,
+    data: RunData,
+    out: str | Path,
+    *,
+    device: str = "cpu",
+    resume: bool = False,
+    progress: bool = True,
+    evaluate=None,
+    data_label: str = "",
+    stop_after_steps: int | None = None,
+) -> TrainResult:
     """Train ``config`` on ``data``, writing ``out/checkpoint.pt`` and ``out/records.csv``.
 
     ``evaluate(model, data, config, device) -> dict`` gives the ranks and mAP of the epochs that
@@ -118,11 +127,20 @@ def train(config: TrainConfig, data: RunData, out: str | Path, *, device: str = 
     device_t = torch.device(device)
     checkpoint_path = out / CHECKPOINT
     if checkpoint_path.exists() and not resume:
-        raise CheckpointError(f"{checkpoint_path}: a run is already here; pass resume=True (--resume) to "
-                              "continue it or choose another output folder")
+        raise CheckpointError(
+            f"{checkpoint_path}: a run is already here; pass resume=True (--resume) to "
+            "continue it or choose another output folder"
+        )
     cache = data.cache
-    schedule = PairSchedule(cache.pids, cache.camids, cache.offsets[1:] - cache.offsets[:-1], data.train_indices,
-                            seed=config.seed, sequence_length=config.sequence_length, skip_short=config.skip_short)
+    schedule = PairSchedule(
+        cache.pids,
+        cache.camids,
+        cache.offsets[1:] - cache.offsets[:-1],
+        data.train_indices,
+        seed=config.seed,
+        sequence_length=config.sequence_length,
+        skip_short=config.skip_short,
+    )
     model = build_model(config, schedule.num_identities, device_t)
     optimiser = build_optimiser(config, model)
     epoch, step, records, wall, totals = 0, 0, [], 0.0, [0.0, 0.0, 0.0, 0]
@@ -131,7 +149,9 @@ def train(config: TrainConfig, data: RunData, out: str | Path, *, device: str = 
         state = load_checkpoint(checkpoint_path)
         check_compatible(state, config.identity(), checkpoint_path)
         if state["train_pids"] != list(schedule.pids):
-            raise CheckpointError(f"{checkpoint_path}: trained on other identities than this dataset's fold {config.fold}")
+            raise CheckpointError(
+                f"{checkpoint_path}: trained on other identities than this dataset's fold {config.fold}"
+            )
         model.load_state_dict(state["model"])
         optimiser.load_state_dict(state["optimiser"])
         epoch, step, records, wall = state["epoch"], state["step"], list(state["records"]), state["wall_seconds"]
@@ -141,16 +161,31 @@ def train(config: TrainConfig, data: RunData, out: str | Path, *, device: str = 
     version, where = code_version(), device_name(device_t)
 
     def snapshot() -> dict:
-        return {"config": config.to_dict(), "model_config": asdict(model.config), "model": model.state_dict(),
-                "optimiser": optimiser.state_dict(), "epoch": epoch, "step": step, "totals": totals,
-                "rng": _rng_state(device_t), "records": records, "wall_seconds": wall,
-                "code_version": version, "train_pids": list(schedule.pids)}
+        return {
+            "config": config.to_dict(),
+            "model_config": asdict(model.config),
+            "model": model.state_dict(),
+            "optimiser": optimiser.state_dict(),
+            "epoch": epoch,
+            "step": step,
+            "totals": totals,
+            "rng": _rng_state(device_t),
+            "records": records,
+            "wall_seconds": wall,
+            "code_version": version,
+            "train_pids": list(schedule.pids),
+        }
 
     if resume:
         write_records(records, out / RECORDS)  # back to the checkpoint's epoch
     per_epoch = math.ceil(2 * schedule.num_identities / config.pairs_per_step)  # without skipped pairs
-    bar = tqdm(total=(config.epochs - epoch) * per_epoch - step, disable=not progress, unit="step",
-               desc=f"{config.preset} {config.dataset} fold {config.fold}", mininterval=2.0)
+    bar = tqdm(
+        total=(config.epochs - epoch) * per_epoch - step,
+        disable=not progress,
+        unit="step",
+        desc=f"{config.preset} {config.dataset} fold {config.fold}",
+        mininterval=2.0,
+    )
     with _StopFlag() as stop:
         while epoch < config.epochs:
             plan = schedule.epoch(epoch)
@@ -173,8 +208,9 @@ def train(config: TrainConfig, data: RunData, out: str | Path, *, device: str = 
                 b, b_lengths = frames.sequences(plan, rows, 1)
                 labels = torch.from_numpy(plan.labels[rows]).to(device_t)  # (B, 2)
                 out_pair = model.pair_forward(a, a_lengths, b, b_lengths)
-                losses = objective(out_pair, labels[:, 0], labels[:, 1], margin=config.margin,
-                                   positive_cost=config.positive_cost)
+                losses = objective(
+                    out_pair, labels[:, 0], labels[:, 1], margin=config.margin, positive_cost=config.positive_cost
+                )
                 optimiser.zero_grad(set_to_none=True)
                 losses["loss"].backward()
                 clip_gradients(model, config.grad_clip)
@@ -191,11 +227,22 @@ def train(config: TrainConfig, data: RunData, out: str | Path, *, device: str = 
             wall += seconds
             epoch += 1
             pairs = max(totals[3], 1)
-            row = {"dataset": config.dataset, "preset": config.preset, "fold": config.fold, "epoch": epoch,
-                   "mode": config.mode, "seed": config.seed, "pairs": totals[3], "loss": totals[0] / pairs,
-                   "verification": totals[1] / pairs, "identification": totals[2] / pairs,
-                   "epoch_seconds": round(seconds, 3), "device": where, "data": data_label,
-                   "code_version": version}
+            row = {
+                "dataset": config.dataset,
+                "preset": config.preset,
+                "fold": config.fold,
+                "epoch": epoch,
+                "mode": config.mode,
+                "seed": config.seed,
+                "pairs": totals[3],
+                "loss": totals[0] / pairs,
+                "verification": totals[1] / pairs,
+                "identification": totals[2] / pairs,
+                "epoch_seconds": round(seconds, 3),
+                "device": where,
+                "data": data_label,
+                "code_version": version,
+            }
             if evaluate is not None and (epoch % config.eval_every == 0 or epoch == config.epochs):
                 row.update(evaluate(model, data, config, device_t))
                 model.train()

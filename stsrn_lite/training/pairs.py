@@ -9,6 +9,7 @@ a random run of ``sequence_length`` consecutive frames with its own crop and mir
 Every draw of epoch e comes from ``numpy.random.default_rng([seed, e])``, so the whole epoch is
 a pure function of (seed, e): a resumed run rebuilds it and continues at the saved position.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,8 +38,17 @@ class EpochPlan:
 class PairSchedule:
     """Pairs of training tracklets, epoch by epoch."""
 
-    def __init__(self, tracklet_pids: np.ndarray, tracklet_camids: np.ndarray, tracklet_lengths: np.ndarray,
-                 train_indices: list[int], *, seed: int, sequence_length: int, skip_short: bool) -> None:
+    def __init__(
+        self,
+        tracklet_pids: np.ndarray,
+        tracklet_camids: np.ndarray,
+        tracklet_lengths: np.ndarray,
+        train_indices: list[int],
+        *,
+        seed: int,
+        sequence_length: int,
+        skip_short: bool,
+    ) -> None:
         """``tracklet_*`` describe every tracklet of the cache; ``train_indices`` those to train on."""
         self.seed, self.sequence_length, self.skip_short = seed, sequence_length, skip_short
         self.lengths = np.asarray(tracklet_lengths)
@@ -80,8 +90,15 @@ class PairSchedule:
         keep = np.ones(len(tracklets), dtype=bool)
         if self.skip_short:
             keep = (n >= self.sequence_length).all(axis=1)  # the original drops such pairs
-        return EpochPlan(tracklets=tracklets[keep], labels=labels[keep], starts=starts[keep],
-                         lengths=lengths[keep], tops=tops[keep], lefts=lefts[keep], flips=flips[keep])
+        return EpochPlan(
+            tracklets=tracklets[keep],
+            labels=labels[keep],
+            starts=starts[keep],
+            lengths=lengths[keep],
+            tops=tops[keep],
+            lefts=lefts[keep],
+            flips=flips[keep],
+        )
 
     def _any_tracklet(self, rng: np.random.Generator, label: int) -> int:
         cameras = self.by_camera[label]

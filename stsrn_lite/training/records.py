@@ -4,6 +4,7 @@
 and mAP are empty on epochs without an evaluation. The file is rewritten atomically from the
 run's records after every epoch, so it always matches the run's last completed epoch.
 """
+
 from __future__ import annotations
 
 import csv
@@ -11,9 +12,28 @@ import io
 import os
 from pathlib import Path
 
-COLUMNS = ("dataset", "preset", "fold", "epoch", "mode", "seed", "pairs", "loss", "verification",
-           "identification", "rank1", "rank5", "rank10", "rank20", "mAP", "epoch_seconds", "wall_seconds",
-           "device", "data", "code_version")
+COLUMNS = (
+    "dataset",
+    "preset",
+    "fold",
+    "epoch",
+    "mode",
+    "seed",
+    "pairs",
+    "loss",
+    "verification",
+    "identification",
+    "rank1",
+    "rank5",
+    "rank10",
+    "rank20",
+    "mAP",
+    "epoch_seconds",
+    "wall_seconds",
+    "device",
+    "data",
+    "code_version",
+)
 
 
 def write_records(rows: list[dict], path: str | Path) -> None:

@@ -1,0 +1,234 @@
+"""Train-and-test runs for the book's table notebooks, and the tidy result files they keep.
+
+`run` trains one preset on one fold (or reuses a finished run in ``runs/<profile>/``) and
+tests it; `save_results` writes a table's rows under ``results/<profile>/NAME.csv`` with a
+provenance file beside it (``NAME.json``: notebook, command, code version, device, date, data);
+`load_results` reads back every profile's rows for a table, so a notebook can show the paper's
+value and ours for every profile whose results exist.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from stsrn_lite.atomic import locked
+from stsrn_lite.book.session import Session
+from stsrn_lite.evaluation.features import TestConfig
+from stsrn_lite.evaluation.protocols import (
+    Evaluation,
+    cross_dataset_pids,
+    evaluate_mars_paper,
+    evaluate_mars_standard,
+    evaluate_two_camera,
+)
+from stsrn_lite.home import home
+from stsrn_lite.provenance import code_version, device_name
+from stsrn_lite.training.checkpoint import load_checkpoint
+from stsrn_lite.training.config import TrainConfig
+from stsrn_lite.training.data import RunData, load_run_data
+from stsrn_lite.training.loop import CHECKPOINT, TrainResult, train
+
+CURVE_POINTS = 50  # test evaluations recorded over a long run (Fig. 5-style curves)
+PROTOCOLS = ("two-camera", "cross-dataset", "mars-paper", "mars-standard")
+
+
+def eval_interval(epochs: int, points: int = CURVE_POINTS) -> int:
+    """Epochs between the test evaluations recorded during training: every epoch for runs of up
+    to ``points`` epochs, else about ``points`` of them (1000 epochs → every 20th).
+
+    Every notebook passes it to `run`, so a run that one chapter trains
+    and another reuses has the same records whichever chapter ran first.
+    """
+    if epochs < 1 or points < 1:
+        raise ValueError(f"epochs and points must be >= 1, got {epochs} and {points}")
+    return max(1, epochs // points)
+
+
+@dataclass
+class RunOutcome:
+    preset: str
+    dataset: str
+    fold: int
+    records: list[dict]  # one per epoch (stsrn_lite.training.records.COLUMNS)
+    evaluations: dict[str, Evaluation] = field(default_factory=dict)  # protocol -> final test
+
+    def summary(self, protocol: str) -> dict:
+        return self.evaluations[protocol].summary
+
+
+def run(
+    session: Session,
+    dataset: str,
+    preset: str,
+    fold: int,
+    *,
+    epochs: int,
+    mode: str = "faithful",
+    pairs_per_step: int = 1,
+    eval_every: int | None = None,
+    protocols: tuple[str, ...] = ("two-camera",),
+    cross_dataset: str = "prid2011",
+    progress: bool = False,
+) -> RunOutcome:
+    """Train ``preset`` on fold ``fold`` of ``dataset`` for ``epochs`` and test it.
+
+    The run lives in ``runs/<profile>/<dataset>-<preset>-<mode>-fold<k>/``; a finished run with the
+    same settings is reused (resumed with nothing left to do), an interrupted one continues, and one
+    that trained more epochs than asked is refused. A lock makes concurrent callers take turns.
+    ``eval_every`` adds test ranks to the records during training (Fig. 5); the final tests
+    (``protocols``) use the profile's test-time augmentation and L = 128.
+    """
+    profile = session.profile
+    data = load_run_data(
+        dataset, session.root(dataset), fold=fold, folds=max(profile.folds, fold + 1), seed=1, progress=progress
+    )
+    config = TrainConfig(
+        dataset=dataset,
+        preset=preset,
+        fold=fold,
+        folds=max(profile.folds, fold + 1),
+        epochs=epochs,
+        mode=mode,
+        pairs_per_step=pairs_per_step,
+        eval_every=eval_every or epochs + 1,
+        eval_length=128,
+        eval_tta=False,
+        checkpoint_every=max(1, min(10, epochs)),
+    )
+    out = home().runs / profile.name / f"{dataset}-{preset.replace('*', 'star').replace(' ', '_')}-{mode}-fold{fold}"
+
+    def during(model, run_data: RunData, cfg: TrainConfig, device: torch.device) -> dict:
+        return _test(
+            model,
+            run_data,
+            "two-camera" if dataset != "mars" else "mars-standard",
+            TestConfig(length=128, tta=False),
+            device,
+            session,
+        ).summary
+
+    with locked(out):  # two notebooks asking for the same run take turns; the later one reuses it
+        checkpoint = out / CHECKPOINT
+        if checkpoint.exists() and load_checkpoint(checkpoint)["epoch"] > epochs:
+            raise ValueError(
+                f"{out}: this run already trained {load_checkpoint(checkpoint)['epoch']} epochs, "
+                f"more than the {epochs} asked; ask for as many or remove the folder"
+            )
+        result: TrainResult = train(
+            config,
+            data,
+            out,
+            device=session.device,
+            resume=True,
+            progress=progress,
+            evaluate=during if eval_every else None,
+            data_label=profile.data,
+        )
+    outcome = RunOutcome(preset=preset, dataset=dataset, fold=fold, records=result.records)
+    test_cfg = TestConfig(length=128, tta=profile.eval_tta)
+    for protocol in protocols:
+        if protocol == "cross-dataset":
+            target = load_run_data(
+                cross_dataset, session.root(cross_dataset), fold=fold, folds=max(profile.folds, fold + 1), seed=1
+            )
+            pids = cross_dataset_pids(target.dataset, fold, max(profile.folds, fold + 1), seed=1)
+            outcome.evaluations[protocol] = evaluate_two_camera(
+                result.model, target.cache, pids, test_cfg, session.device
+            )
+        else:
+            outcome.evaluations[protocol] = _test(result.model, data, protocol, test_cfg, session.device, session)
+    return outcome
+
+
+def _test(model, data: RunData, protocol: str, cfg: TestConfig, device, session: Session) -> Evaluation:
+    if protocol == "two-camera":
+        return evaluate_two_camera(model, data.cache, data.test_pids, cfg, device)
+    if protocol == "mars-paper":
+        return evaluate_mars_paper(model, data.cache, data.dataset, cfg, device, seed=session.seed)
+    if protocol == "mars-standard":
+        return evaluate_mars_standard(model, data.cache, data.dataset, cfg, device)
+    raise ValueError(f"unknown protocol {protocol!r}; expected one of {PROTOCOLS}")
+
+
+RESULT_SOURCES = ("stsrn_lite", "notebooks/*.md")  # the code behind a result file: the package and the chapters
+
+
+def save_results(session: Session, name: str, rows: list[dict], *, notebook: str) -> Path:
+    """Write ``results/<profile>/<name>.csv`` and its provenance ``<name>.json``; returns the CSV path.
+
+    The code version is that of `RESULT_SOURCES`. When the rows and every provenance field but the
+    date are what the files already hold, nothing is written: the stored provenance still says
+    which code produced these numbers and when, and ``make book`` leaves the files byte-identical.
+    """
+    folder = home().results / session.profile.name
+    folder.mkdir(parents=True, exist_ok=True)
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    table = buffer.getvalue()
+    provenance = {
+        "table": name,
+        "profile": session.profile.name,
+        "data": session.profile.data,
+        "notebook": notebook,
+        "command": f"make book PROFILE={session.profile.name}",
+        "code_version": code_version(RESULT_SOURCES),
+        "device": device_name(torch.device(session.device)),
+        "torch": torch.__version__,
+        "date": datetime.date.today().isoformat(),
+    }
+    path, meta = folder / f"{name}.csv", folder / f"{name}.json"
+    if path.is_file() and meta.is_file() and path.read_text() == table:
+        try:
+            stored = json.loads(meta.read_text())
+        except json.JSONDecodeError:
+            stored = None
+        if isinstance(stored, dict) and {**stored, "date": None} == {**provenance, "date": None}:
+            return path
+    for target, text in ((path, table), (meta, json.dumps(provenance, indent=1) + "\n")):
+        temporary = target.with_name(f".{target.name}.partial")
+        temporary.write_text(text)
+        os.replace(temporary, target)
+    return path
+
+
+def stored_or_measured(
+    session: Session, name: str, measure: Callable[[], list[dict]], *, notebook: str, remeasure: bool = False
+) -> tuple[list[dict], dict]:
+    """(rows, provenance) of ``results/<profile>/<name>``, measuring and saving them first when absent.
+
+    For measurements that differ from run to run (timings): a notebook shows the stored ones, whose
+    provenance names the machine, so re-running the book does not change its pages. They are
+    measured again when ``remeasure`` is set or when they were measured on another kind of device
+    than this session's (a CUDA session does not show CPU timings as its own).
+    """
+    profile = session.profile.name
+    stored = load_results(name, profiles=(profile,)).get(profile)
+    here = device_name(torch.device(session.device))
+    if remeasure or stored is None or stored[1].get("device") != here:
+        save_results(session, name, measure(), notebook=notebook)
+    return load_results(name, profiles=(profile,))[profile]
+
+
+def load_results(name: str, profiles: tuple[str, ...] = ("full", "paper")) -> dict[str, tuple[list[dict], dict]]:
+    """{profile: (rows, provenance)} for every profile with ``results/<profile>/<name>.csv``."""
+    found = {}
+    for profile in profiles:
+        path = home().results / profile / f"{name}.csv"
+        if path.is_file():
+            with open(path, newline="") as handle:
+                rows = list(csv.DictReader(handle))
+            meta = path.with_suffix(".json")
+            found[profile] = (rows, json.loads(meta.read_text()) if meta.is_file() else {})
+    return found

@@ -1,0 +1,77 @@
+"""Book profiles: which data, device and protocol size a notebook runs with.
+
+- ``smoke`` (the default): the synthetic benchmark at a small size, CPU, one fold, a few epochs;
+  every notebook runs in a couple of minutes on two cores.
+- ``full``: the synthetic benchmark at the real datasets' sizes, the paper's protocol (ten folds,
+  the CNN-RNN's 1000 epochs, 16-pass test augmentation), for a GPU.
+- ``paper``: the real datasets under ``data_root``, the paper's protocol, for a GPU.
+
+Synthetic data is generated on first use (`stsrn_lite.synthetic.ensure`); real data must be
+where ``data_root`` says (``data_root/ilids-vid``, ``data_root/prid2011``, ``data_root/mars``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from stsrn_lite.home import home
+from stsrn_lite.synthetic.generator import PROFILES as SYNTHETIC_SIZES
+from stsrn_lite.synthetic.generator import SyntheticConfig, ensure
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    data: str  # what the data is, as tables label it
+    device: str  # "cpu" or "cuda"
+    folds: int  # identity splits averaged over
+    epochs: int  # training epochs per run
+    eval_tta: bool  # 16-pass test-time augmentation
+    synthetic: str | None  # size of the synthetic benchmark (a key of synthetic.generator.PROFILES), None = real data
+
+
+PROFILES: dict[str, Profile] = {
+    "smoke": Profile(
+        "smoke", "synthetic benchmark, smoke size", "cpu", folds=1, epochs=4, eval_tta=False, synthetic="smoke"
+    ),
+    "full": Profile(
+        "full",
+        "synthetic benchmark, real datasets' sizes",
+        "cuda",
+        folds=10,
+        epochs=1000,
+        eval_tta=True,
+        synthetic="full",
+    ),
+    "paper": Profile("paper", "the real datasets", "cuda", folds=10, epochs=1000, eval_tta=True, synthetic=None),
+}
+
+
+def get_profile(name: str) -> Profile:
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; expected one of {sorted(PROFILES)}")
+    return PROFILES[name]
+
+
+def dataset_root(
+    profile: Profile, dataset: str, data_root: str | Path | None = None, *, progress: bool = False
+) -> Path:
+    """The folder holding ``dataset`` for ``profile``; synthetic data is generated if absent.
+
+    Synthetic data goes to ``data_root`` (default: the home's ``data/synthetic`` for smoke,
+    ``data/synthetic-full`` for full; see `stsrn_lite.home`) + ``/<dataset>``. The paper profile needs ``data_root``.
+    """
+    if profile.synthetic is None:
+        if data_root is None:
+            raise ValueError("the paper profile needs data_root: the folder with ilids-vid/, prid2011/, mars/")
+        root = Path(data_root) / dataset
+        if not root.is_dir():
+            raise FileNotFoundError(
+                f"{root}: no {dataset} here; download it (data_scripts/download.py) or point data_root elsewhere"
+            )
+        return root
+    root = Path(data_root or home().synthetic(profile.synthetic)) / dataset
+    sizes = SYNTHETIC_SIZES[profile.synthetic][dataset]
+    ensure(SyntheticConfig(layout=dataset, seed=0, **sizes), root, workers=2, progress=progress)
+    return root

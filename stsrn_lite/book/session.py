@@ -1,0 +1,81 @@
+"""What every book notebook does first: resolve the profile and device, fix seeds and threads.
+
+Notebooks call ``session = setup(profile, data_root, device, seed, folds=folds, epochs=epochs)``
+right after their ``parameters`` cell; ``session.folds`` and ``session.epochs`` are the profile's
+unless the parameters override them. On the CPU the thread count is fixed (2, as on CI), because torch's CPU
+results are bit-stable only at a fixed thread count; outputs that nbval compares are printed at
+a precision that is stable there.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from stsrn_lite.book.profiles import Profile, dataset_root, get_profile
+
+CPU_THREADS = 2
+FIGURE_DPI = 80  # PNGs stay small in the stored notebooks
+
+
+@dataclass(frozen=True)
+class Session:
+    profile: Profile
+    device: str
+    data_root: str | None
+    seed: int
+    folds: int  # identity splits averaged over (the profile's unless overridden)
+    epochs: int  # training epochs per run (the profile's unless overridden)
+
+    def root(self, dataset: str) -> Path:
+        """The dataset's folder for this profile (synthetic data is generated on first use)."""
+        return dataset_root(self.profile, dataset, self.data_root)
+
+    @property
+    def label(self) -> str:
+        """How tables label our numbers: profile, data and device."""
+        where = "CPU" if self.device == "cpu" else torch.cuda.get_device_name(0)
+        return f"ours ({self.profile.name}: {self.profile.data}; {where})"
+
+
+def setup(
+    profile: str = "smoke",
+    data_root: str | None = None,
+    device: str | None = None,
+    seed: int = 0,
+    *,
+    folds: int | None = None,
+    epochs: int | None = None,
+) -> Session:
+    """Resolve ``profile``; ``device``, ``folds`` and ``epochs`` None mean the profile's. Refuses a
+    GPU profile without a GPU."""
+    chosen = get_profile(profile)
+    device = device or chosen.device
+    if device == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(
+            f"profile {profile!r} runs on a GPU and torch sees none. On Colab: Runtime → "
+            "Change runtime type → GPU. Elsewhere run with device='cpu' (slow) or profile='smoke'."
+        )
+    if device == "cpu":
+        torch.set_num_threads(CPU_THREADS)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    try:
+        import matplotlib
+
+        matplotlib.rcParams.update({"figure.dpi": FIGURE_DPI, "savefig.dpi": FIGURE_DPI, "figure.figsize": (6, 3.5)})
+    except ImportError:  # matplotlib is optional for the library
+        pass
+    return Session(
+        profile=chosen,
+        device=device,
+        data_root=data_root,
+        seed=seed,
+        folds=folds or chosen.folds,
+        epochs=epochs or chosen.epochs,
+    )

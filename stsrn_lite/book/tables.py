@@ -1,0 +1,180 @@
+"""The result chapters' tables: tidy result rows, the paper's values beside ours, fold summaries
+(paper §4.2-4.7; Tables 1, 2, 4, 5 and 6).
+
+Our numbers travel as tidy rows, one dict per (dataset, preset, fold[, epoch]) with the CMC in
+percent (``rank1`` … ``rank20``) and ``mAP``: `result_row` builds them, and
+`stsrn_lite.book.experiments.save_results` / `load_results` write them and read them back (as strings;
+every helper here converts). A table beside the paper (`side_by_side`) has one column per
+source: the paper, then ours for each profile whose rows exist, in the order smoke, full, paper
+(`ours_columns`), each headed by a label that names the profile, the data and the device.
+
+Nothing here is used by the library; the notebooks import it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+PROFILE_ORDER = ("smoke", "full", "paper")
+CMC_RANKS = tuple(f"rank{k}" for k in range(1, 21))  # the CMC columns of a result row
+DATASET_NAMES = {"ilids-vid": "iLIDS-VID", "prid2011": "PRID2011", "mars": "MARS"}
+MISSING = "–"  # a cell without a value (the paper's "-", or a source without that row)
+
+
+def result_row(dataset: str, preset: str, fold: int, cmc: Sequence[float], mAP: float, **extra) -> dict:
+    """A tidy result row: ``cmc`` (≥ 20 fractions in [0, 1], ranks 1, 2, …) and ``mAP`` (a
+    fraction) become percentages rounded to 2 decimals, ``rank1`` … ``rank20`` and ``mAP``."""
+    cmc = np.asarray(cmc, dtype=np.float64)
+    if cmc.ndim != 1 or len(cmc) < len(CMC_RANKS):
+        raise ValueError(f"cmc must list at least {len(CMC_RANKS)} ranks, got shape {cmc.shape}")
+    row = {"dataset": dataset, "preset": preset, "fold": int(fold), **extra}
+    row.update({name: round(100 * float(value), 2) for name, value in zip(CMC_RANKS, cmc)})
+    row["mAP"] = round(100 * float(mAP), 2)
+    return row
+
+
+def paper_rows(
+    table: Mapping, ranks: Sequence[str], *, presets: Sequence[str] | None = None, dataset: str | None = None
+) -> list[dict]:
+    """A table of `stsrn_lite.book.paper` as tidy rows (dataset, preset, one column per rank).
+
+    ``table`` maps a model to {dataset: values} (Tables 1, 6) or straight to values (Table 4;
+    then ``dataset`` names the dataset). ``presets`` picks and orders the models (default: all).
+    """
+    rows = []
+    for name in presets if presets is not None else table:
+        if name not in table:
+            raise KeyError(f"{name!r} is not a row of this table; rows: {list(table)}")
+        entry = table[name]
+        if not isinstance(entry, Mapping):
+            if dataset is None:
+                raise ValueError("this table has one dataset; name it with dataset=")
+            entry = {dataset: entry}
+        for dataset_name, values in entry.items():
+            if len(values) != len(ranks):
+                raise ValueError(f"{name}, {dataset_name}: {len(values)} values for {len(ranks)} ranks")
+            rows.append({"dataset": dataset_name, "preset": name, **dict(zip(ranks, values))})
+    return rows
+
+
+def label_from_provenance(profile: str, provenance: Mapping) -> str:
+    """The column label of rows read back with `load_results`, in the form of `Session.label`."""
+    device = str(provenance.get("device", "unknown device"))
+    where = "CPU" if device.startswith("cpu") else device
+    return f"ours ({profile}: {provenance.get('data', 'unknown data')}; {where})"
+
+
+def other_profiles(profile: str) -> tuple[str, ...]:
+    """The profiles whose stored results a ``profile`` session shows beside its own rows."""
+    if profile not in PROFILE_ORDER:
+        raise ValueError(f"unknown profile {profile!r}; expected one of {PROFILE_ORDER}")
+    return tuple(p for p in PROFILE_ORDER if p != profile)
+
+
+def ours_columns(
+    profile: str, label: str, rows: list[dict], loaded: Mapping[str, tuple[list[dict], dict]]
+) -> dict[str, list[dict]]:
+    """{column label: rows} for this session's ``rows`` and ``loaded`` (`load_results`' answer),
+    ordered smoke, full, paper; a profile without results has no column."""
+    columns = {}
+    for name in PROFILE_ORDER:
+        if name == profile:
+            columns[label] = rows
+        elif name in loaded:
+            stored, provenance = loaded[name]
+            columns[label_from_provenance(name, provenance)] = stored
+    return columns
+
+
+def _frame(rows: Sequence[Mapping], metrics: Sequence[str]) -> pd.DataFrame:
+    """Rows as a DataFrame with numeric ``metrics`` (an empty string, as a CSV stores a gap, is NaN)."""
+    frame = pd.DataFrame(list(rows))
+    for name in metrics:
+        if name not in frame:
+            raise KeyError(f"no column {name!r} in the rows; columns: {list(frame.columns)}")
+        frame[name] = pd.to_numeric(frame[name].replace("", np.nan), errors="raise")
+    if "fold" in frame:
+        frame["fold"] = pd.to_numeric(frame["fold"])
+    if "epoch" in frame:
+        frame["epoch"] = pd.to_numeric(frame["epoch"])
+    return frame
+
+
+def mean_std(values: Sequence[float], decimals: int = 1) -> str:
+    """ "m" for one value, "m ± s" (sample standard deviation) for more, `MISSING` for none."""
+    values = np.asarray([v for v in values if v is not None and not np.isnan(v)], dtype=np.float64)
+    if len(values) == 0:
+        return MISSING
+    if len(values) == 1:
+        return f"{values[0]:.{decimals}f}"
+    return f"{values.mean():.{decimals}f} ± {values.std(ddof=1):.{decimals}f}"
+
+
+def metric_name(metric: str) -> str:
+    """ "rank5" → "R5" (the paper's column names); other names stay."""
+    return f"R{metric[4:]}" if metric.startswith("rank") else metric
+
+
+def fold_summary(
+    rows: Sequence[Mapping], metrics: Sequence[str], *, label: str | None = None, decimals: int = 1
+) -> pd.DataFrame:
+    """Mean ± std over the folds of every (dataset, preset): one row each, one column per metric
+    (as text, `mean_std`) and ``folds``, the number of folds averaged; ``label`` (where the
+    numbers come from) heads all the columns."""
+    frame = _frame(rows, metrics)
+    table = {}
+    for (dataset, name), group in frame.groupby(["dataset", "preset"], sort=False):
+        cells = {metric_name(m): mean_std(group[m].tolist(), decimals) for m in metrics}
+        table[(DATASET_NAMES.get(dataset, dataset), name)] = {**cells, "folds": int(group["fold"].nunique())}
+    out = pd.DataFrame.from_dict(table, orient="index")
+    out.index = pd.MultiIndex.from_tuples(out.index, names=["dataset", "model"])
+    if label is not None:
+        out.columns = pd.MultiIndex.from_product([[label], out.columns])
+    return out
+
+
+def side_by_side(
+    paper: Sequence[Mapping],
+    ours: Mapping[str, Sequence[Mapping]],
+    metrics: Sequence[str],
+    *,
+    paper_label: str = "paper",
+    decimals: int = 1,
+) -> pd.DataFrame:
+    """The paper's values beside ours: one row per (dataset, model, metric), one column per source.
+
+    ``paper``: tidy rows of `paper_rows`; ``ours``: {column label: tidy result rows} (one per fold,
+    shown as mean ± std over the folds, `mean_std`). Rows follow the order in which datasets and
+    models first appear, the paper's first; a source without a row shows `MISSING`.
+    """
+    sources = {paper_label: paper, **ours}
+    if len(sources) != len(ours) + 1:
+        raise ValueError(f"a column of ours is labelled {paper_label!r} like the paper's")
+    cells: dict[str, dict[tuple[str, str], dict[str, str]]] = {}
+    datasets: list[str] = []
+    models: list[str] = []
+    for label, rows in sources.items():
+        cells[label] = {}
+        if not rows:
+            continue
+        frame = _frame(rows, [m for m in metrics if any(m in row for row in rows)])
+        for (dataset, name), group in frame.groupby(["dataset", "preset"], sort=False):
+            datasets += [dataset] if dataset not in datasets else []
+            models += [name] if name not in models else []
+            cells[label][(dataset, name)] = {
+                m: mean_std(group[m].tolist(), decimals) if m in group else MISSING for m in metrics
+            }
+    index, data = [], []
+    for dataset in datasets:
+        for name in models:
+            if not any((dataset, name) in per_source for per_source in cells.values()):
+                continue
+            for metric in metrics:
+                index.append((DATASET_NAMES.get(dataset, dataset), name, metric_name(metric)))
+                data.append([cells[label].get((dataset, name), {}).get(metric, MISSING) for label in sources])
+    return pd.DataFrame(
+        data, index=pd.MultiIndex.from_tuples(index, names=["dataset", "model", "metric"]), columns=list(sources)
+    )

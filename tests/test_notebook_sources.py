@@ -1,0 +1,80 @@
+"""Each chapter's text source (notebooks/NN_*.md) and its executed notebook agree, and syncing keeps
+the ids of the cells it does not touch (tools/sync_notebooks.py)."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TOOL = REPO / "tools" / "sync_notebooks.py"
+spec = importlib.util.spec_from_file_location("sync_notebooks", TOOL)
+sync_notebooks = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(sync_notebooks)
+
+SOURCES = sync_notebooks.text_sources()
+
+
+def test_every_notebook_has_a_text_source():
+    notebooks = sorted(p.stem for p in (REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert notebooks and notebooks == [p.stem for p in SOURCES]
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)
+def test_text_source_and_notebook_agree(path):
+    problem = sync_notebooks.first_difference(path)
+    assert problem is None, f"{problem}: edit the .md, then run `make book` (or tools/sync_notebooks.py)"
+
+
+@pytest.fixture
+def pair(tmp_path) -> Path:
+    source = REPO / "notebooks" / "04_stsm.md"
+    shutil.copy(source, tmp_path / source.name)
+    shutil.copy(source.with_suffix(".ipynb"), tmp_path / source.with_suffix(".ipynb").name)
+    return tmp_path / source.name
+
+
+def test_an_edit_is_named_with_its_notebook_and_cell(pair):
+    text = pair.read_text()
+    assert "## The paper's module" in text
+    pair.write_text(text.replace("## The paper's module", "## The module as the paper states it"))
+    problem = sync_notebooks.first_difference(pair)
+    assert problem is not None and "04_stsm.ipynb" in problem and "The module as the paper states it" in problem
+
+
+def test_sync_keeps_ids_and_outputs_of_untouched_cells(pair):
+    before = nbformat.read(pair.with_suffix(".ipynb"), as_version=4)
+    text = pair.read_text()
+    marker = "## The paper's module"
+    pair.write_text(text.replace(marker, f"A new paragraph.\n\n+++\n\n{marker}", 1))
+    assert sync_notebooks.main([str(pair)]) == 0
+    after = nbformat.read(pair.with_suffix(".ipynb"), as_version=4)
+    assert len(after.cells) == len(before.cells) + 1
+    old = {cell.id: cell for cell in before.cells}
+    new_ids = [cell.id for cell in after.cells if cell.id not in old]
+    assert len(new_ids) == 1, "only the inserted cell gets a new id"
+    for cell in after.cells:
+        if cell.id in old:
+            assert cell.source == old[cell.id].source
+            assert cell.get("outputs") == old[cell.id].get("outputs")
+    assert sync_notebooks.first_difference(pair) is None
+    # syncing again changes nothing, and the new id comes from the content, not from chance
+    written = pair.with_suffix(".ipynb").read_bytes()
+    assert sync_notebooks.main([str(pair)]) == 0 and pair.with_suffix(".ipynb").read_bytes() == written
+
+
+def test_check_mode_exits_1_and_changes_nothing(pair):
+    pair.write_text(pair.read_text().replace("## The paper's module", "## Changed"))
+    ipynb = pair.with_suffix(".ipynb")
+    before = ipynb.read_bytes()
+    assert sync_notebooks.main(["--check", str(pair)]) == 1
+    assert ipynb.read_bytes() == before
+
+
+def test_a_missing_source_is_refused(tmp_path, capsys):
+    assert sync_notebooks.main([str(tmp_path / "99_nothing.md")]) == 2
+    assert "99_nothing.md" in capsys.readouterr().err
