@@ -1,0 +1,42 @@
+"""Which result files exist, per table and profile (the landing page and chapter 14).
+
+Every table chapter writes ``results/<profile>/NAME.csv`` under the home (`stsrn_lite.home`) with
+a provenance file beside it (`stsrn_lite.book.experiments.save_results`). `result_matrix` says,
+for each result file the book knows and each profile, how many rows exist, or that none do yet.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from stsrn_lite.book.experiments import load_results
+from stsrn_lite.book.profiles import PROFILES
+
+# result file: (what the paper calls it, the chapter that writes it)
+RESULT_FILES = {
+    "table1": ("Table 1: iLIDS-VID and PRID2011", "07_table1"),
+    "table2": ("Table 2: MARS", "08_table2"),
+    "table4": ("Table 4: cross-dataset", "10_table4"),
+    "table5": ("Table 5 and Fig. 4: spatial residual blocks", "11_table5_fig4"),
+    "table6": ("Table 6: temporal residuals and the STSM", "12_table6_fig5"),
+    "fig5": ("Fig. 5: rank-1 over the epochs", "12_table6_fig5"),
+}
+NOT_YET = "not produced yet"
+
+
+def found_results() -> dict[str, dict[str, tuple[list[dict], dict]]]:
+    """{result file: {profile: (rows, provenance)}} for every profile with that file."""
+    return {name: load_results(name, profiles=tuple(PROFILES)) for name in RESULT_FILES}
+
+
+def result_matrix(found: dict | None = None) -> pd.DataFrame:
+    """One row per result file, one column per profile: "N rows" or `NOT_YET`."""
+    found = found_results() if found is None else found
+    rows = []
+    for name, (what, chapter) in RESULT_FILES.items():
+        row = {"result": what, "chapter": chapter}
+        for profile in PROFILES:
+            stored = found[name].get(profile)
+            row[profile] = f"{len(stored[0]):,} rows" if stored else NOT_YET
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("result")
