@@ -13,6 +13,7 @@ REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 MAX_BYTES = 2_000_000  # figures are PNGs at modest dpi
 PARAMETERS = ("profile", "data_root", "device", "folds", "epochs", "seed")
+HEAD_LINES = 22  # Colab set-up, the six parameters and the session: a short head (a chapter's own parameters add to it)
 
 
 def cells(path: Path) -> list[dict]:
@@ -54,6 +55,13 @@ def test_standard_head(path):
     source = "".join(tagged[0]["source"])
     for name in PARAMETERS:
         assert re.search(rf"^{name}\b", source, re.M), f"parameter {name!r} missing"
+    position = code_cells.index(tagged[0])
+    after = [c for c in code_cells[position + 1 :] if "injected-parameters" not in c["metadata"].get("tags", [])]
+    session = "".join(after[0]["source"])
+    assert "session = setup(" in session, "the cell after the parameters starts the session"
+    head = [code_cells[0], tagged[0], after[0]]
+    lines = sum(len("".join(c["source"]).splitlines()) for c in head)
+    assert lines <= HEAD_LINES + len(source.splitlines()) - len(PARAMETERS), f"the head is {lines} lines long"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
