@@ -42,6 +42,7 @@ LINTED := stsrn_lite tools tests benchmarks data_scripts
 lint: $(STAMP)
 	$(VENV)/bin/ruff check $(LINTED) notebooks
 	$(VENV)/bin/ruff format --check $(LINTED)
+	$(VENV)/bin/ruff format --check --config notebooks/ruff.toml notebooks
 
 test: $(STAMP) $(OPENCV_SAMPLES) lint
 	$(PY) -m pytest tests -q
@@ -49,7 +50,8 @@ test: $(STAMP) $(OPENCV_SAMPLES) lint
 	  --nbval-sanitize-with nbval_sanitize.cfg notebooks
 
 synthetic: $(STAMP)
-	$(PY) data_scripts/make_synthetic.py --all-layouts --profile $(PROFILE) --root data/synthetic
+	$(PY) data_scripts/make_synthetic.py --all-layouts --size $(PROFILE) \
+	  --root $$($(PY) -c 'from stsrn_lite.home import home; print(home().synthetic("$(PROFILE)"))')
 
 book: $(STAMP)
 	rm -rf _build

@@ -24,6 +24,7 @@ import numpy as np
 
 from stsrn_lite.data.mars import read_mars
 from stsrn_lite.data.tracklet import Tracklet, VideoReIDDataset
+from stsrn_lite.home import home
 from stsrn_lite.preprocess.cache import build_cache
 from stsrn_lite.synthetic.statistics import MARS_TRAIN_LENGTH_QUANTILES, quantile_length
 
@@ -90,7 +91,7 @@ def main() -> None:
     parser.add_argument("--pool", type=Path, required=True, help="a MARS-layout dataset to take frames from")
     parser.add_argument("--frames", type=int, default=1_191_003)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--scratch", type=Path, default=Path("data") / "bench-cache-memory")
+    parser.add_argument("--scratch", type=Path, default=home().data / "bench-cache-memory")
     args = parser.parse_args()
     dataset = mars_sized(args.pool, args.frames)
     shutil.rmtree(args.scratch, ignore_errors=True)

@@ -3,7 +3,7 @@
     OMP_NUM_THREADS=2 python benchmarks/bench_metrics.py [--info DIR] [--repeat 3] [--dtype float32]
 
 Labels are MARS's own test labels (1,980 queries × 12,180 gallery tracklets, the official
-gallery of ``datasets_and_protocol.md`` §2(b)) when ``tracks_test_info.mat`` and
+gallery; book: The original code, "Test protocols") when ``tracks_test_info.mat`` and
 ``query_IDX.mat`` are in --info, otherwise synthetic ones drawn alike (625 identities,
 6 cameras, junk −1 and distractor 0 tracklets). Distances are uniform random, so the figures
 measure time, not accuracy. As a check on the rules it also counts valid queries: the official
@@ -23,8 +23,8 @@ import numpy as np
 import scipy.io
 
 from stsrn_lite.evaluation.metrics import evaluate_rank, evaluate_rank_details
+from stsrn_lite.home import home
 
-SHARED_INFO = Path(__file__).resolve().parents[2] / "shared" / "data" / "mars_info"
 NUM_QUERY, NUM_TEST, NUM_IDS, NUM_CAMS = 1980, 12_180, 625, 6  # MARS test split
 
 
@@ -54,7 +54,9 @@ def best_time(function, repeat: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--info", type=Path, default=SHARED_INFO, help="folder with MARS's .mat labels")
+    parser.add_argument(
+        "--info", type=Path, default=home().data / "mars" / "info", help="folder with MARS's .mat labels"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs per case; the fastest is reported")
     parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     args = parser.parse_args()

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from stsrn_lite.data.read import DATASETS, read_dataset
+from stsrn_lite.home import home
 from stsrn_lite.preprocess.cache import build_cache, decode_frame
 
 
@@ -41,7 +42,9 @@ def time_decoding(jobs, workers: int) -> float:
 
 
 def time_building(dataset, workers: int) -> float:
-    with tempfile.TemporaryDirectory(dir="data") as scratch:
+    scratch_parent = home().data  # the cache's own file system, not /tmp
+    scratch_parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=scratch_parent) as scratch:
         start = time.perf_counter()
         build_cache(dataset, Path(scratch) / "cache", workers=workers, progress=False)
         return time.perf_counter() - start

@@ -30,6 +30,7 @@ import cv2
 import numpy as np
 import scipy.ndimage as ndi
 
+from stsrn_lite.home import home
 from stsrn_lite.preprocess.flow import dense_lucas_kanade
 from stsrn_lite.preprocess.frames import preprocess_tracklet
 from stsrn_lite.preprocess.transforms import FRAME_HW, resize_frame
@@ -178,7 +179,7 @@ def preprocess_timing(samples: Path, frames: int, repeats: int) -> dict[str, flo
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=Path, default=Path(__file__).resolve().parents[1] / "data/opencv-samples")
+    parser.add_argument("--samples", type=Path, default=home().data / "opencv-samples")
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--frames", type=int, default=32, help="tracklet length for the timing")
     args = parser.parse_args(argv)

@@ -3,9 +3,9 @@
 The two frames (584×388 RGB, the Middlebury "RubberWhale" sequence) ship in Debian's
 ``opencv-doc`` package. This script downloads the .deb with ``apt-get download`` (no root
 needed) into a temporary folder, extracts only the two PNGs, moves them into ``--out``
-atomically (write to a temporary name in the same folder, then rename) and deletes the .deb.
+atomically (`stsrn_lite.atomic.write_atomic`) and deletes the .deb.
 
-    python data_scripts/fetch_opencv_samples.py --out data/opencv-samples
+    python data_scripts/fetch_opencv_samples.py [--out DIR]   # default: the home's data/opencv-samples
 
 Exits non-zero with a message on stderr if apt-get or dpkg-deb is missing or fails.
 """
@@ -19,6 +19,9 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from stsrn_lite.atomic import write_atomic
+from stsrn_lite.home import home
 
 PACKAGE = "opencv-doc"
 MEMBER_DIR = "./usr/share/doc/opencv-doc/examples/data"
@@ -74,16 +77,19 @@ def fetch(out: Path) -> list[Path]:
             src = extract / member
             if not src.is_file():
                 fail(f"{member} is missing from the {PACKAGE} package")
-            partial = out / f".{name}.partial"
-            shutil.copyfile(src, partial)
-            os.replace(partial, out / name)
+            write_atomic(out / name, src.read_bytes())
             written.append(out / name)
     return written
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, required=True, help="folder to put the two PNGs in")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=home().data / "opencv-samples",
+        help="folder to put the two PNGs in (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     for path in fetch(args.out):
         print(f"wrote {path} ({path.stat().st_size} bytes)")

@@ -1,8 +1,11 @@
-"""All-or-nothing folders: build in a hidden sibling, swap it into place only when complete.
+"""All-or-nothing files and folders: build in a hidden sibling, swap it into place only when complete.
 
-Used by the synthetic generator and the preprocessing cache. Whoever builds holds an
-exclusive lock (``.NAME.lock`` beside the folder), so two processes working on one folder
-take turns instead of destroying each other's work.
+`write_atomic` (and `open_atomic` for writers that want a handle, such as ``torch.save``) is the
+one way the package writes a file that a reader may see half-written: records, checkpoints,
+result tables. `building_dir` does the same for folders (the synthetic generator and the
+preprocessing cache). Whoever builds holds an exclusive lock (`locked`: ``.NAME.lock`` beside
+the folder), so two processes working on one folder take turns instead of destroying each
+other's work.
 """
 
 from __future__ import annotations
@@ -14,6 +17,55 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable, where the system allows opening a folder."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def open_atomic(path: str | Path, mode: str = "wb") -> Iterator[IO]:
+    """Yield a handle on a temporary file beside ``path``; it replaces ``path`` when the block ends.
+
+    The temporary (``.NAME.*.partial`` in the same folder) is flushed and fsynced, then renamed
+    onto ``path`` with `os.replace`, and the folder is fsynced. When the block raises, Ctrl-C
+    included, the temporary is removed and ``path`` is left as it was. ``mode`` is "wb" or "w"
+    (text is written as UTF-8).
+    """
+    if mode not in ("wb", "w"):
+        raise ValueError(f"mode must be 'wb' or 'w', got {mode!r}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, **({"encoding": "utf-8", "newline": ""} if mode == "w" else {})) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    _fsync_folder(path.parent)
+
+
+def write_atomic(path: str | Path, data: bytes | str) -> None:
+    """Write ``data`` (bytes, or text as UTF-8) to ``path`` all-or-nothing (see `open_atomic`)."""
+    if not isinstance(data, bytes | str):
+        raise TypeError(f"{path}: write_atomic takes bytes or str, got {type(data).__name__}")
+    with open_atomic(path, "wb") as handle:
+        handle.write(data.encode("utf-8") if isinstance(data, str) else data)
 
 
 @contextmanager

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -40,9 +39,8 @@ def ordered_map(
         yield from map(function, items)
         return
     limit = in_flight or 8 * workers
-    context = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
-    if sys.platform != "win32":
-        context.set_forkserver_preload([function.__module__])  # used when the server starts
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([function.__module__])  # used when the server starts
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_one_thread_per_worker) as executor:
         pending: deque[Future] = deque()
         try:

@@ -122,3 +122,12 @@ def test_figures_draw_on_agg(name):
     for row in layer_table(model):  # every output shape of the table appears in the figure
         assert any(row["out"] in t for t in shown), row
     plt.close(fig)
+
+
+def test_overview_reads_at_the_column_width():
+    fig = draw_overview(STSRN(preset("STSRN", num_classes=150)))
+    assert fig._suptitle.get_text() == "STSRN"
+    width, _ = fig.get_size_inches()
+    smallest = min(t.get_fontsize() for ax in fig.axes for t in ax.texts)
+    assert width <= 7.5 and smallest * 7.0 / width >= 8  # ≥ 8 pt once scaled to a 7-inch column
+    plt.close(fig)

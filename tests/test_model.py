@@ -44,7 +44,7 @@ def test_preset_overrides_and_paper_choice():
     assert (config.layout, config.block, config.temres, config.stsm) == ("DoubleResBlocks", "c", True, True)
 
 
-# --- parameter counts (reference §3.3) -----------------------------------------------------
+# --- parameter counts (book: The original code, "Architecture") -----------------------------------------------------
 
 
 def test_cnn_rnn_parameter_count():

@@ -78,3 +78,21 @@ def test_check_mode_exits_1_and_changes_nothing(pair):
 def test_a_missing_source_is_refused(tmp_path, capsys):
     assert sync_notebooks.main([str(tmp_path / "99_nothing.md")]) == 2
     assert "99_nothing.md" in capsys.readouterr().err
+
+
+def test_the_texts_tags_win_over_the_stored_ones(pair):
+    """A tag added in the text reaches the notebook even where papermill stored ``tags: []``."""
+    ipynb = pair.with_suffix(".ipynb")
+    nb = nbformat.read(ipynb, as_version=4)
+    hidden = [cell for cell in nb.cells if "hide-cell" in cell.metadata.get("tags", [])]
+    assert hidden
+    for cell in hidden:
+        cell.metadata["tags"] = []
+    nbformat.write(nb, ipynb)
+    assert sync_notebooks.first_difference(pair) is not None
+    assert sync_notebooks.main([str(pair)]) == 0
+    assert sync_notebooks.first_difference(pair) is None
+    # and a tag removed from the text leaves the notebook
+    pair.write_text(pair.read_text().replace(":tags: [hide-cell]\n", "", 1))
+    assert sync_notebooks.main([str(pair)]) == 0
+    assert sync_notebooks.first_difference(pair) is None

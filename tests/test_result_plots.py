@@ -1,6 +1,7 @@
 """Display helpers of the result chapters (stsrn_lite.book.tables, curves, pairs): tidy rows against hand-made
-values, the paper's tables as rows, the side-by-side table's cells, labels and column order, CMC
-and epoch curves against hand averages, and every figure drawn without error on Agg."""
+values, the paper's tables as rows, the side-by-side table's cells, headers, notes and column order,
+the plotted CMC and epoch curves against hand averages, the dot plots' paper values and fold means,
+and every figure drawn without error on Agg."""
 
 from __future__ import annotations
 
@@ -14,7 +15,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from stsrn_lite.book.curves import cmc_curves, over_epochs, plot_cmc, plot_losses, plot_over_epochs  # noqa: E402
+from stsrn_lite.book.curves import (  # noqa: E402
+    cmc_long,
+    over_epochs,
+    plot_cmc,
+    plot_losses,
+    plot_over_epochs,
+    plot_versus_paper,
+    versus_paper,
+)
 from stsrn_lite.book.experiments import eval_interval  # noqa: E402
 from stsrn_lite.book.pairs import pair_table, plot_pair_crops  # noqa: E402
 from stsrn_lite.book.paper import RANKS, TABLE_1, TABLE_4, TABLE_6, TABLE_6_RANKS  # noqa: E402
@@ -26,10 +35,12 @@ from stsrn_lite.book.tables import (
     mean_std,
     metric_name,
     other_profiles,
-    ours_columns,
+    ours_sources,
     paper_rows,
     result_row,
+    short_label,
     side_by_side,
+    sources_note,
 )  # noqa: E402
 from stsrn_lite.training.pairs import EpochPlan  # noqa: E402
 
@@ -103,11 +114,24 @@ def test_labels_and_column_order():
         other_profiles("huge")
     loaded = {
         "paper": ([row("ilids-vid", "STSRN", 0, 60)], {"data": "the real datasets", "device": "GPU X"}),
-        "smoke": ([row("ilids-vid", "STSRN", 0, 30)], {"data": "tiny", "device": "cpu (2 threads)"}),
+        "smoke": ([row("ilids-vid", "STSRN", f, 30) for f in range(2)], {"data": "tiny", "device": "cpu (2 threads)"}),
     }
-    columns = ours_columns("full", "LIVE", [row("ilids-vid", "STSRN", 0, 50)], loaded)
-    assert list(columns) == ["ours (smoke: tiny; CPU)", "LIVE", "ours (paper: the real datasets; GPU X)"]
-    assert list(ours_columns("smoke", "LIVE", [], {})) == ["LIVE"]
+    live = [row("ilids-vid", "STSRN", 0, 50)]
+    columns, notes = ours_sources("full", "live data; GPU Y", live, loaded)
+    assert list(columns) == ["ours · smoke", "ours · full", "ours · paper"] == list(notes)
+    assert columns["ours · full"] is live and short_label("full") == "ours · full"
+    assert notes == {
+        "ours · smoke": "tiny; CPU; 2 folds",
+        "ours · full": "live data; GPU Y; 1 fold",
+        "ours · paper": "the real datasets; GPU X; 1 fold",
+    }
+    assert list(ours_sources("smoke", "d", [], {})[0]) == ["ours · smoke"]
+
+
+def test_sources_note():
+    note = sources_note({"ours · smoke": "tiny; CPU; 1 fold"}, paper="Table 1, real data", cells="mean ± sd")
+    assert note == "**paper**: Table 1, real data. **ours · smoke**: tiny; CPU; 1 fold. Cells: mean ± sd."
+    assert sources_note({"ours · full": "x"}) == "**ours · full**: x."
 
 
 def test_fold_summary():
@@ -142,13 +166,43 @@ def test_side_by_side_keeps_datasets_a_source_lacks():
     assert table.loc[("PRID2011", "BaseModel", "R20")].tolist() == ["98.0", MISSING]
 
 
-def test_cmc_curves_average_the_folds():
-    curves = cmc_curves([row("ilids-vid", "STSRN", 0, 50, as_text=True), row("ilids-vid", "STSRN", 1, 60)])
-    mean, std, folds = curves[("ilids-vid", "STSRN")]
-    assert folds == 2 and mean[0] == 55.0 and mean[19] == pytest.approx((69 + 79) / 2)
-    assert std[0] == pytest.approx(np.sqrt(50))
-    fig = plot_cmc([row("ilids-vid", "STSRN", 0, 50), row("prid2011", "CNN-RNN", 0, 70)], title="t")
-    assert len(fig.axes) == 2 and [len(ax.lines) for ax in fig.axes] == [1, 1]
+def test_cmc_curves_plot_the_fold_means():
+    rows = [row("ilids-vid", "STSRN", 0, 50, as_text=True), row("ilids-vid", "STSRN", 1, 60)]
+    long = cmc_long(rows)
+    assert len(long) == 40 and sorted(set(long["rank"])) == list(range(1, 21))
+    fig = plot_cmc(rows + [row("prid2011", "CNN-RNN", 0, 70)], title="t")
+    assert [ax.get_title() for ax in fig.axes] == ["iLIDS-VID", "PRID2011"]
+    curve = fig.axes[0].lines[0]
+    assert curve.get_xdata().tolist() == list(range(1, 21))
+    expected = (np.minimum(np.arange(20) + 50, 100) + np.minimum(np.arange(20) + 60, 100)) / 2
+    assert np.allclose(curve.get_ydata(), expected)  # the mean of the two folds
+    bands = [[len(path.vertices) for c in ax.collections for path in c.get_paths()] for ax in fig.axes]
+    assert bands[0] and sum(bands[1]) == 0  # a band over two folds, none over one
+    assert np.allclose(fig.axes[1].lines[0].get_ydata(), np.minimum(np.arange(20) + 70, 100))
+
+
+def test_versus_paper_plots_the_papers_value_and_our_fold_means():
+    paper = paper_rows(TABLE_1, RANKS, presets=["STSRN", "CNN-RNN"])
+    ours = {
+        "ours · a": [row("ilids-vid", "STSRN", 0, 50), row("ilids-vid", "STSRN", 1, 60, as_text=True)],
+        "ours · b": [row("ilids-vid", "STSRN", 0, 20)],
+    }
+    long = versus_paper(paper, ours)
+    assert long["source"].unique().tolist() == ["paper", "ours · a", "ours · b"]
+    assert long.query("source == 'paper' and dataset == 'prid2011' and model == 'CNN-RNN'")["value"].tolist() == [70.0]
+    fig = plot_versus_paper(paper, ours)
+    ilids, prid = fig.axes
+    assert [ilids.get_title(), prid.get_title()] == ["iLIDS-VID", "PRID2011"]
+    points = [line for line in ilids.lines if line.get_marker() in ("D", "o") and len(line.get_xdata())]
+    by_marker = {(line.get_marker(), len(line.get_xdata())): line.get_xdata().tolist() for line in points}
+    assert by_marker[("D", 2)] == [TABLE_1["STSRN"]["ilids-vid"][0], TABLE_1["CNN-RNN"]["ilids-vid"][0]]
+    ours_means = sorted(x for line in points if line.get_marker() == "o" for x in line.get_xdata() if x == x)
+    assert ours_means == [20.0, 55.0]  # each source's mean over its folds
+    folds = sorted(x for c in ilids.collections for x, _ in c.get_offsets().tolist())
+    assert folds == [20.0, 50.0, 60.0]  # every fold a small point
+    paper_4 = paper_rows(TABLE_4, RANKS, presets=["TRL"], dataset="prid2011")
+    with pytest.raises(ValueError, match="no source"):  # TRL's rank-10 is the paper's "-", left out
+        versus_paper(paper_4, {}, "rank10")
 
 
 def test_over_epochs_skips_epochs_without_a_test():
@@ -186,8 +240,9 @@ def test_over_epochs_skips_epochs_without_a_test():
     ]
     table = over_epochs(records, "rank1")
     assert table[["epoch", "rank1"]].values.tolist() == [[2, 45.0]]
-    assert len(plot_over_epochs(records, "rank1").axes[0].lines) == 1
-    assert len(plot_losses(records).axes[0].lines) == 3
+    curves = [line for line in plot_over_epochs(records, "rank1").axes[0].lines if len(line.get_xdata())]
+    assert len(curves) == 1 and curves[0].get_ydata().tolist() == [45.0]  # the mean of the folds
+    assert len([line for line in plot_losses(records).axes[0].lines if len(line.get_xdata())]) == 3
 
 
 def tiny_plan() -> EpochPlan:

@@ -64,6 +64,8 @@ def toc_pages(toc: Path = REPO / "_toc.yml") -> list[str]:
     for part in spec.get("parts", []):
         files += [chapter["file"] for chapter in part.get("chapters", [])]
     return [f"{name}.html" for name in files]
+
+
 ERROR_MARKERS = ("Traceback (most recent call last)", "<mjx-merror", "Math input error", "ipythontb")
 
 

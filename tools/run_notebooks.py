@@ -23,6 +23,9 @@ from pathlib import Path
 import nbformat
 import papermill
 
+from stsrn_lite.atomic import write_atomic
+from stsrn_lite.book.profiles import PROFILE_NAMES
+
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
 SCRATCH = REPO / "_build" / "papermill"
@@ -96,9 +99,7 @@ def run_one(path: Path, parameters: dict) -> tuple[bool, float, str]:
     nb = normalise(nbformat.read(scratch, as_version=4), parameters)
     text = nbformat.writes(nb) + "\n"
     if not path.exists() or path.read_text() != text:
-        temporary = path.with_name(f".{path.name}.partial")
-        temporary.write_text(text)
-        os.replace(temporary, path)
+        write_atomic(path, text)
     scratch.unlink()
     return True, time.perf_counter() - started, ""
 
@@ -106,7 +107,7 @@ def run_one(path: Path, parameters: dict) -> tuple[bool, float, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebooks/NN_*.ipynb, in order")
-    parser.add_argument("--profile", choices=("smoke", "full", "paper"), default="smoke")
+    parser.add_argument("--profile", choices=PROFILE_NAMES, default="smoke")
     parser.add_argument(
         "--data-root", default=None, help="the paper profile's folder with ilids-vid/, prid2011/, mars/"
     )

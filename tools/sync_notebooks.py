@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import sys
 from pathlib import Path
 
 import jupytext
 import nbformat
 from jupytext.combine import combine_inputs_with_outputs
+
+from stsrn_lite.atomic import write_atomic
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
@@ -63,6 +64,10 @@ def synced(text_path: Path) -> nbformat.NotebookNode:
     injected = [cell for cell in old.cells if INJECTED in _tags(cell)]
     old.cells = [cell for cell in old.cells if INJECTED not in _tags(cell)]
     nb = combine_inputs_with_outputs(text, old)
+    for source, cell in zip(text.cells, nb.cells, strict=True):  # the text's metadata wins, removals too
+        for key in [key for key in cell.metadata if key not in VOLATILE_METADATA]:
+            del cell.metadata[key]
+        cell.metadata.update(source.metadata)
     old_ids = {cell.get("id") for cell in old.cells}
     taken = {cell.get("id") for cell in nb.cells if cell.get("id") in old_ids}
     for cell in nb.cells:
@@ -108,9 +113,7 @@ def write_if_changed(path: Path, nb: nbformat.NotebookNode) -> bool:
     text = serialise(nb)
     if path.exists() and path.read_text() == text:
         return False
-    temporary = path.with_name(f".{path.name}.partial")
-    temporary.write_text(text)
-    os.replace(temporary, path)
+    write_atomic(path, text)
     return True
 
 

@@ -178,7 +178,7 @@ def _box(
     *,
     width: float = BOX_W,
     height: float = BOX_H,
-    fontsize: float = 7.5,
+    fontsize: float = 8.5,
 ) -> None:
     """A rounded box centred at (x, y) holding ``text``."""
     ax.add_patch(
@@ -297,7 +297,7 @@ def draw_layers(model: STSRN, *, title: str | None = None) -> Figure:
             entry_left,
             y + BOX_H / 2 + 0.08,
             f"stage {stage}" if stage else "to the embedding",
-            fontsize=7.5,
+            fontsize=8.5,
             fontweight="bold",
             va="bottom",
         )
@@ -309,7 +309,7 @@ def draw_layers(model: STSRN, *, title: str | None = None) -> Figure:
                 add_centre = (left + radius, y)
                 ax.add_patch(Circle(add_centre, radius, facecolor=COLOURS["add"], edgecolor="0.2", linewidth=0.9))
                 ax.text(*add_centre, "+", ha="center", va="center", fontsize=11)
-                ax.text(left + radius, y + radius + 0.05, row["out"], ha="center", va="bottom", fontsize=7)
+                ax.text(left + radius, y + radius + 0.05, row["out"], ha="center", va="bottom", fontsize=8)
                 width = 2 * radius
             else:
                 _box(ax, left + BOX_W / 2, y, _label(row), _colour(row["part"]))
@@ -337,7 +337,7 @@ def draw_layers(model: STSRN, *, title: str | None = None) -> Figure:
         y -= 3.05 if shortcut is not None else 1.75
     right_most = max(right_most, previous_end[0] + 0.3)
     _finish(fig, ax, (-0.2, right_most + 0.35), (bottom - 0.2, BOX_H / 2 + 0.45), 0.6)
-    ax.set_title(title or f"Spatial extractor: {config.layout}{_block_note(model)}", fontsize=10)
+    ax.set_title(title or f"Spatial extractor: {config.layout}{_block_note(model)}", fontsize=11)
     return fig
 
 
@@ -374,10 +374,12 @@ def overview_stages(model: STSRN) -> list[tuple[str, str]]:
 
 
 def draw_overview(model: STSRN, *, title: str | None = None) -> Figure:
-    """Fig. 1-style overview: two branches sharing every weight, the distance and identity heads.
+    """Fig. 1-style overview, drawn top to bottom to read at the book's column width: the two
+    branches side by side, sharing every weight, then the distance and the identity heads.
 
     The boxes of a branch are `overview_stages`; the identity heads are drawn only when the
-    model has a classifier (``num_classes`` set in its config).
+    model has a classifier (``num_classes`` set in its config). ``title`` (default "STSRN") heads
+    the figure; the line under it says which blocks, STSM and recurrence the model holds.
     """
     stages = overview_stages(model)
     colour = {
@@ -389,61 +391,71 @@ def draw_overview(model: STSRN, *, title: str | None = None) -> Figure:
         "pool": "tanh",
         "v_g": "head",
     }
-    width, height = 2.7, 1.25
-    step = width + 0.45
+    width, height, step, fontsize = 2.9, 0.85, 1.25, 9.5
+    xs = {"a": 0.0, "b": 2 * (width + 0.35)}  # the two branches; the heads' middle column between
+    middle = (xs["a"] + xs["b"]) / 2
     fig, ax = plt.subplots()
-    ys = {"a": 1.6, "b": -1.6}
-    for branch, y in ys.items():
+    for branch, x in xs.items():
         for i, (key, label) in enumerate(stages):
             text = f"sequence {branch}\n" + label.split("\n", 1)[1] if key == "frames" else label
-            _box(ax, i * step, y, text, COLOURS[colour[key]], width=width, height=height, fontsize=7)
+            _box(ax, x, -i * step, text, COLOURS[colour[key]], width=width, height=height, fontsize=fontsize)
             if i:
-                _arrow(ax, ((i - 1) * step + width / 2, y), (i * step - width / 2, y))
+                _arrow(ax, (x, -(i - 1) * step - height / 2), (x, -i * step + height / 2))
     for i in range(1, len(stages) - 1):  # every stage with weights (and the pooling) is shared
-        _arrow(ax, (i * step, ys["a"] - height / 2), (i * step, ys["b"] + height / 2), style="<|-|>", dashed=True)
-    ax.text(1.5 * step, 0.0, "shared weights", ha="center", va="center", fontsize=7.5, style="italic")
-    end, head_x = (len(stages) - 1) * step + width / 2, len(stages) * step + 0.3
+        y = -i * step
+        _arrow(ax, (xs["a"] + width / 2, y), (xs["b"] - width / 2, y), style="<|-|>", dashed=True)
+    ax.text(middle, -step + 0.1, "shared weights", ha="center", va="bottom", fontsize=fontsize - 1, style="italic")
+    last, heads_y, heads_h = -(len(stages) - 1) * step, -(len(stages) + 0.35) * step, 1.2
     _box(
         ax,
-        head_x,
-        0.0,
-        "distance ‖v_a − v_b‖₂\nSiamese cost\nEq. 8",
+        middle,
+        heads_y,
+        "distance $\\|v_a - v_b\\|_2$\nSiamese cost, Eq. 8",
         COLOURS["loss"],
         width=width,
-        height=height,
-        fontsize=7,
+        height=heads_h,
+        fontsize=fontsize,
     )
-    for y in ys.values():
-        _arrow(ax, (end, y), (head_x - width / 2, 0.25 if y > 0 else -0.25))
+    for x in xs.values():
+        _arrow(ax, (x + (width / 4 if x < middle else -width / 4), last - height / 2), (middle, heads_y + heads_h / 2))
     if model.classifier is not None:
-        for y in ys.values():
+        for x in xs.values():
             _box(
                 ax,
-                head_x,
-                y,
-                f"identity head\nFC → {model.classifier.out_features} ids\ncross-entropy §3.5",
+                x,
+                heads_y,
+                f"identity head\nFC → {model.classifier.out_features} ids\ncross-entropy, §3.5",
                 COLOURS["loss"],
                 width=width,
-                height=height,
-                fontsize=7,
+                height=heads_h,
+                fontsize=fontsize,
             )
-            _arrow(ax, (end, y), (head_x - width / 2, y))
+            _arrow(ax, (x, last - height / 2), (x, heads_y + heads_h / 2))
     else:
         ax.text(
-            head_x, ys["a"], "no identity head\n(num_classes = None)", ha="center", va="center", fontsize=7, color="0.4"
+            xs["a"],
+            heads_y,
+            "no identity head\n(num_classes = None)",
+            ha="center",
+            va="center",
+            fontsize=fontsize,
+            color="0.4",
         )
     _finish(
         fig,
         ax,
-        (-width / 2 - 0.2, head_x + width / 2 + 0.2),
-        (ys["b"] - height / 2 - 0.2, ys["a"] + height / 2 + 0.2),
-        0.6,
+        (xs["a"] - width / 2 - 0.1, xs["b"] + width / 2 + 0.1),
+        (heads_y - heads_h / 2 - 0.1, height / 2 + 0.1),
+        0.72,
     )
     keys = [key for key, _ in stages]
+    recurrence = "temporal residual RNN" if isinstance(model.temporal, TemporalResidual) else "plain RNN"
     ax.set_title(
-        title
-        or f"{model.config.layout}{_block_note(model)}, {'STSM' if 'stsm' in keys else 'no STSM'}, "
-        f"{'temporal residual' if isinstance(model.temporal, TemporalResidual) else 'plain RNN'}",
-        fontsize=10,
+        f"{model.config.layout}{_block_note(model)}; {'STSM' if 'stsm' in keys else 'no STSM'}; {recurrence}",
+        fontsize=fontsize,
     )
+    inches = fig.get_figheight() + 0.3  # room for the two title lines above the drawing
+    fig.set_size_inches(fig.get_figwidth(), inches)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - 0.65 / inches)
+    fig.suptitle(title or "STSRN", y=1 - 0.05 / inches, va="top", fontsize=13, fontweight="bold")
     return fig

@@ -13,23 +13,17 @@ import csv
 import datetime
 import io
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from stsrn_lite.atomic import locked
+from stsrn_lite.atomic import locked, write_atomic
 from stsrn_lite.book.session import Session
+from stsrn_lite.evaluation.dispatch import default_protocol, evaluate_protocol
 from stsrn_lite.evaluation.features import TestConfig
-from stsrn_lite.evaluation.protocols import (
-    Evaluation,
-    cross_dataset_pids,
-    evaluate_mars_paper,
-    evaluate_mars_standard,
-    evaluate_two_camera,
-)
+from stsrn_lite.evaluation.protocols import Evaluation, cross_dataset_pids
 from stsrn_lite.home import home
 from stsrn_lite.provenance import code_version, device_name
 from stsrn_lite.training.checkpoint import load_checkpoint
@@ -38,7 +32,6 @@ from stsrn_lite.training.data import RunData, load_run_data
 from stsrn_lite.training.loop import CHECKPOINT, TrainResult, train
 
 CURVE_POINTS = 50  # test evaluations recorded over a long run (Fig. 5-style curves)
-PROTOCOLS = ("two-camera", "cross-dataset", "mars-paper", "mars-standard")
 
 
 def eval_interval(epochs: int, points: int = CURVE_POINTS) -> int:
@@ -88,14 +81,12 @@ def run(
     (``protocols``) use the profile's test-time augmentation and L = 128.
     """
     profile = session.profile
-    data = load_run_data(
-        dataset, session.root(dataset), fold=fold, folds=max(profile.folds, fold + 1), seed=1, progress=progress
-    )
+    folds = max(profile.folds, fold + 1)
     config = TrainConfig(
         dataset=dataset,
         preset=preset,
         fold=fold,
-        folds=max(profile.folds, fold + 1),
+        folds=folds,
         epochs=epochs,
         mode=mode,
         pairs_per_step=pairs_per_step,
@@ -104,16 +95,16 @@ def run(
         eval_tta=False,
         checkpoint_every=max(1, min(10, epochs)),
     )
+    data = load_run_data(
+        dataset, session.root(dataset), fold=fold, folds=folds, seed=config.split_seed, progress=progress
+    )
     out = home().runs / profile.name / f"{dataset}-{preset.replace('*', 'star').replace(' ', '_')}-{mode}-fold{fold}"
 
     def during(model, run_data: RunData, cfg: TrainConfig, device: torch.device) -> dict:
-        return _test(
-            model,
-            run_data,
-            "two-camera" if dataset != "mars" else "mars-standard",
-            TestConfig(length=128, tta=False),
-            device,
-            session,
+        protocol = default_protocol(dataset, dataset)
+        test_cfg = TestConfig(length=cfg.eval_length, tta=cfg.eval_tta)
+        return evaluate_protocol(
+            protocol, model, run_data.cache, run_data.dataset, test_cfg, device, pids=run_data.test_pids
         ).summary
 
     with locked(out):  # two notebooks asking for the same run take turns; the later one reuses it
@@ -136,27 +127,16 @@ def run(
     outcome = RunOutcome(preset=preset, dataset=dataset, fold=fold, records=result.records)
     test_cfg = TestConfig(length=128, tta=profile.eval_tta)
     for protocol in protocols:
+        target, pids = data, data.test_pids
         if protocol == "cross-dataset":
             target = load_run_data(
-                cross_dataset, session.root(cross_dataset), fold=fold, folds=max(profile.folds, fold + 1), seed=1
+                cross_dataset, session.root(cross_dataset), fold=fold, folds=folds, seed=config.split_seed
             )
-            pids = cross_dataset_pids(target.dataset, fold, max(profile.folds, fold + 1), seed=1)
-            outcome.evaluations[protocol] = evaluate_two_camera(
-                result.model, target.cache, pids, test_cfg, session.device
-            )
-        else:
-            outcome.evaluations[protocol] = _test(result.model, data, protocol, test_cfg, session.device, session)
+            pids = cross_dataset_pids(target.dataset, fold, folds, seed=config.split_seed)
+        outcome.evaluations[protocol] = evaluate_protocol(
+            protocol, result.model, target.cache, target.dataset, test_cfg, session.device, pids=pids, seed=session.seed
+        )
     return outcome
-
-
-def _test(model, data: RunData, protocol: str, cfg: TestConfig, device, session: Session) -> Evaluation:
-    if protocol == "two-camera":
-        return evaluate_two_camera(model, data.cache, data.test_pids, cfg, device)
-    if protocol == "mars-paper":
-        return evaluate_mars_paper(model, data.cache, data.dataset, cfg, device, seed=session.seed)
-    if protocol == "mars-standard":
-        return evaluate_mars_standard(model, data.cache, data.dataset, cfg, device)
-    raise ValueError(f"unknown protocol {protocol!r}; expected one of {PROTOCOLS}")
 
 
 RESULT_SOURCES = ("stsrn_lite", "notebooks/*.md")  # the code behind a result file: the package and the chapters
@@ -197,9 +177,7 @@ def save_results(session: Session, name: str, rows: list[dict], *, notebook: str
         if isinstance(stored, dict) and {**stored, "date": None} == {**provenance, "date": None}:
             return path
     for target, text in ((path, table), (meta, json.dumps(provenance, indent=1) + "\n")):
-        temporary = target.with_name(f".{target.name}.partial")
-        temporary.write_text(text)
-        os.replace(temporary, target)
+        write_atomic(target, text)
     return path
 
 

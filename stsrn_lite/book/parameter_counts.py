@@ -5,7 +5,7 @@
 Counts are computed from the models themselves (`sum(p.numel())`), without and with a
 150-identity classifier (iLIDS-VID's training half). The paper reports 430k for CNN-RNN and
 590k for STSRN (Table 3) without saying what it counted; the original CNN-RNN code has exactly
-384,928 parameters in its inference network (``datasets_and_protocol.md`` §3.3).
+384,928 parameters in its inference network (buildModel.lua; book: The original code, "Architecture").
 """
 
 from __future__ import annotations

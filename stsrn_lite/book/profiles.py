@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stsrn_lite.home import home
-from stsrn_lite.synthetic.generator import PROFILES as SYNTHETIC_SIZES
-from stsrn_lite.synthetic.generator import SyntheticConfig, ensure
+from stsrn_lite.synthetic.generator import SIZES, SyntheticConfig, ensure
 
 
 @dataclass(frozen=True)
@@ -28,7 +27,7 @@ class Profile:
     folds: int  # identity splits averaged over
     epochs: int  # training epochs per run
     eval_tta: bool  # 16-pass test-time augmentation
-    synthetic: str | None  # size of the synthetic benchmark (a key of synthetic.generator.PROFILES), None = real data
+    synthetic: str | None  # size of the synthetic benchmark (a key of synthetic.generator.SIZES), None = real data
 
 
 PROFILES: dict[str, Profile] = {
@@ -46,6 +45,7 @@ PROFILES: dict[str, Profile] = {
     ),
     "paper": Profile("paper", "the real datasets", "cuda", folds=10, epochs=1000, eval_tta=True, synthetic=None),
 }
+PROFILE_NAMES = tuple(PROFILES)  # the one list of profile names, in the order tables show them
 
 
 def get_profile(name: str) -> Profile:
@@ -72,6 +72,6 @@ def dataset_root(
             )
         return root
     root = Path(data_root or home().synthetic(profile.synthetic)) / dataset
-    sizes = SYNTHETIC_SIZES[profile.synthetic][dataset]
+    sizes = SIZES[profile.synthetic][dataset]
     ensure(SyntheticConfig(layout=dataset, seed=0, **sizes), root, workers=2, progress=progress)
     return root

@@ -6,7 +6,8 @@ percent (``rank1`` … ``rank20``) and ``mAP``: `result_row` builds them, and
 `stsrn_lite.book.experiments.save_results` / `load_results` write them and read them back (as strings;
 every helper here converts). A table beside the paper (`side_by_side`) has one column per
 source: the paper, then ours for each profile whose rows exist, in the order smoke, full, paper
-(`ours_columns`), each headed by a label that names the profile, the data and the device.
+(`ours_sources`). A column's header is short ("ours · smoke", `short_label`); the full label
+(profile, data, device, folds) goes in a note under the table (`sources_note`).
 
 Nothing here is used by the library; the notebooks import it.
 """
@@ -18,7 +19,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-PROFILE_ORDER = ("smoke", "full", "paper")
+from stsrn_lite.book.profiles import PROFILE_NAMES as PROFILE_ORDER  # smoke, full, paper
+
 CMC_RANKS = tuple(f"rank{k}" for k in range(1, 21))  # the CMC columns of a result row
 DATASET_NAMES = {"ilids-vid": "iLIDS-VID", "prid2011": "PRID2011", "mars": "MARS"}
 MISSING = "–"  # a cell without a value (the paper's "-", or a source without that row)
@@ -60,11 +62,27 @@ def paper_rows(
     return rows
 
 
-def label_from_provenance(profile: str, provenance: Mapping) -> str:
-    """The column label of rows read back with `load_results`, in the form of `Session.label`."""
+def description_from_provenance(provenance: Mapping) -> str:
+    """Data and device of rows read back with `load_results`, in the form of `Session.description`."""
     device = str(provenance.get("device", "unknown device"))
     where = "CPU" if device.startswith("cpu") else device
-    return f"ours ({profile}: {provenance.get('data', 'unknown data')}; {where})"
+    return f"{provenance.get('data', 'unknown data')}; {where}"
+
+
+def label_from_provenance(profile: str, provenance: Mapping) -> str:
+    """The full label of rows read back with `load_results`, in the form of `Session.label`."""
+    return f"ours ({profile}: {description_from_provenance(provenance)})"
+
+
+def short_label(profile: str) -> str:
+    """The column header of a profile's numbers: "ours · smoke"."""
+    return f"ours · {profile}"
+
+
+def folds_text(rows: Sequence[Mapping]) -> str:
+    """ "1 fold", "10 folds": how many folds ``rows`` hold."""
+    count = len({str(row.get("fold", 0)) for row in rows})
+    return f"{count} fold{'s' if count != 1 else ''}"
 
 
 def other_profiles(profile: str) -> tuple[str, ...]:
@@ -74,19 +92,38 @@ def other_profiles(profile: str) -> tuple[str, ...]:
     return tuple(p for p in PROFILE_ORDER if p != profile)
 
 
-def ours_columns(
-    profile: str, label: str, rows: list[dict], loaded: Mapping[str, tuple[list[dict], dict]]
-) -> dict[str, list[dict]]:
-    """{column label: rows} for this session's ``rows`` and ``loaded`` (`load_results`' answer),
-    ordered smoke, full, paper; a profile without results has no column."""
-    columns = {}
+def ours_sources(
+    profile: str, description: str, rows: list[dict], loaded: Mapping[str, tuple[list[dict], dict]]
+) -> tuple[dict[str, list[dict]], dict[str, str]]:
+    """This session's ``rows`` and ``loaded`` (`load_results`' answer) as ({header: rows},
+    {header: note}), ordered smoke, full, paper; a profile without results has no column.
+
+    Headers are `short_label`s; a note says data, device and folds (``description`` is this
+    session's, `Session.description`).
+    """
+    columns, notes = {}, {}
     for name in PROFILE_ORDER:
         if name == profile:
-            columns[label] = rows
+            stored, where = rows, description
         elif name in loaded:
-            stored, provenance = loaded[name]
-            columns[label_from_provenance(name, provenance)] = stored
-    return columns
+            stored, where = loaded[name][0], description_from_provenance(loaded[name][1])
+        else:
+            continue
+        columns[short_label(name)] = stored
+        notes[short_label(name)] = f"{where}; {folds_text(stored)}"
+    return columns, notes
+
+
+def sources_note(notes: Mapping[str, str], *, paper: str | None = None, cells: str | None = None) -> str:
+    """The note under a table or figure (Markdown): what each column's numbers are.
+
+    ``notes``: {header: what it holds} (`ours_sources`); ``paper``: what the paper's column holds;
+    ``cells``: how to read a cell (e.g. "mean ± standard deviation over the folds").
+    """
+    parts = [f"**paper**: {paper}." if paper else ""]
+    parts += [f"**{header}**: {note}." for header, note in notes.items()]
+    parts += [f"Cells: {cells}." if cells else ""]
+    return " ".join(part for part in parts if part)
 
 
 def _frame(rows: Sequence[Mapping], metrics: Sequence[str]) -> pd.DataFrame:

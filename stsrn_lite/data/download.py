@@ -1,7 +1,7 @@
 """Download and unpack the three video re-ID datasets of the paper (§4.1).
 
-Addresses, checksums and layouts come from ``shared/reference/datasets_and_protocol.md`` §1
-("Download"); the trailing comment on each `Source` field says how certain it is
+Addresses, checksums and layouts are those the book gives (book: The original code, "Datasets
+and their layouts"); the trailing comment on each `Source` field says how certain it is
 ([V-code] checked in code, [V-data] checked on the real file, [3rd] third-party only).
 
 - `download_file`: one HTTP(S) file, resumable through ``<file>.part`` and ``Range``; checked

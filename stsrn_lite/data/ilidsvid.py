@@ -1,6 +1,6 @@
 """iLIDS-VID reader (paper §4.1; Wang et al. ECCV'14, the paper's reference [19]).
 
-Layout, exactly as distributed (``datasets_and_protocol.md`` §1.1)::
+Layout, exactly as distributed (book: The original code, "Datasets and their layouts")::
 
     ROOT/i-LIDS-VID/sequences/cam{1,2}/personNNN/camC_personNNN_FFFFF.png
     ROOT/train-test people splits/train_test_splits_ilidsvid.mat    (ls_set, 10 x 300)

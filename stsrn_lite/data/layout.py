@@ -1,7 +1,7 @@
 """On-disk layout helpers shared by the dataset readers (paper §4.1).
 
-The readers accept the datasets exactly as their owners distribute them (see
-`../shared/reference/datasets_and_protocol.md` §1). Everything that can go wrong with a tree
+The readers accept the datasets exactly as their owners distribute them (book: The original
+code, "Datasets and their layouts"). Everything that can go wrong with a tree
 on disk is reported here, with the offending path and what was expected:
 
 - a root that does not exist, or that sits one level too high or too low;

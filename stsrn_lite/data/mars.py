@@ -1,6 +1,6 @@
 """MARS reader (paper §4.1; Zheng et al. ECCV'16, the paper's reference [13]).
 
-Layout, exactly as distributed (``datasets_and_protocol.md`` §1.3)::
+Layout, exactly as distributed (book: The original code, "Datasets and their layouts")::
 
     ROOT/bbox_train/PPPP/PPPPCcTttttFfff.jpg      (625 identities, odd pids)
     ROOT/bbox_test/PPPP/...                       (00-1 = junk, 0000 = distractors, even pids)

@@ -1,6 +1,6 @@
 """PRID2011 (multi-shot) reader (paper §4.1; Hirzer et al. 2011, the paper's reference [32]).
 
-Layout, exactly as distributed (``datasets_and_protocol.md`` §1.2)::
+Layout, exactly as distributed (book: The original code, "Datasets and their layouts")::
 
     ROOT/prid_2011/multi_shot/cam_a/person_NNNN/NNNN.png     (385 persons)
     ROOT/prid_2011/multi_shot/cam_b/person_NNNN/NNNN.png     (749 persons)
@@ -25,7 +25,6 @@ from stsrn_lite.data.tracklet import Split, Tracklet, VideoReIDDataset
 CAMERAS = ("cam_a", "cam_b")
 PROTOCOL_PERSONS = 200  # paper §4.2: the first 200 persons, seen by both cameras
 SINGLE_CAMERA_PID = (10000, 20000)  # pid offsets of persons > 200 in cam_a, cam_b
-SPLIT_JSON = "splits_prid2011.json"
 _PERSON = re.compile(r"person_(\d{4})")
 _FRAME = re.compile(r"(\d{4})\.png")
 

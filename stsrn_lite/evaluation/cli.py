@@ -2,6 +2,7 @@
 
     python -m stsrn_lite.evaluation.cli --checkpoint runs/x/checkpoint.pt --dataset ilids-vid --root R \\
         [--protocol auto|two-camera|cross-dataset|mars-paper|mars-standard|mars-torchreid] [--no-tta]
+        [--length 128] [--batch-sequences B]
 
 Protocols:
   two-camera      iLIDS-VID / PRID2011: probe camera A (first L frames), gallery camera B (last L),
@@ -12,8 +13,9 @@ Protocols:
   mars-standard   the official query_IDX protocol with junk and distractors (mAP and CMC);
   mars-torchreid  the same queries with torchreid's gallery and rules.
 ``auto`` picks two-camera for the training dataset, cross-dataset for PRID2011 after iLIDS-VID,
-mars-standard for MARS. Prints one JSON object: rank1, rank5, rank10, rank20, mAP (percent) and
-what produced them.
+mars-standard for MARS (`stsrn_lite.evaluation.dispatch`). --length, --tta/--no-tta and
+--batch-sequences are the fields of `stsrn_lite.evaluation.features.TestConfig`. Prints one
+JSON object: rank1, rank5, rank10, rank20, mAP (percent) and what produced them.
 """
 
 from __future__ import annotations
@@ -27,21 +29,18 @@ import torch
 
 from stsrn_lite.data.layout import DatasetError
 from stsrn_lite.data.read import DATASETS, read_dataset
+from stsrn_lite.evaluation.dispatch import PROTOCOLS, default_protocol, evaluate_protocol
 from stsrn_lite.evaluation.features import TestConfig
-from stsrn_lite.evaluation.protocols import (
-    cross_dataset_pids,
-    evaluate_mars_paper,
-    evaluate_mars_standard,
-    evaluate_two_camera,
-)
+from stsrn_lite.evaluation.protocols import CROSS_DATASET_PIDS, cross_dataset_pids
 from stsrn_lite.model.config import ModelConfig
 from stsrn_lite.model.network import STSRN
 from stsrn_lite.preprocess.cache import StaleCacheError, default_cache_dir, prepare
 from stsrn_lite.provenance import code_version, device_name
 from stsrn_lite.training.checkpoint import CheckpointError, load_checkpoint
 from stsrn_lite.training.data import fold_split
+from stsrn_lite.training.options import add_config_arguments, config_from_args
 
-PROTOCOLS = ("auto", "two-camera", "cross-dataset", "mars-paper", "mars-standard", "mars-torchreid")
+AUTO = "auto"  # --protocol default: `default_protocol` of the training and the test dataset
 
 
 def model_from_checkpoint(state: dict, device: str | torch.device) -> STSRN:
@@ -51,22 +50,15 @@ def model_from_checkpoint(state: dict, device: str | torch.device) -> STSRN:
     return model.to(device).eval()
 
 
-def choose_protocol(asked: str, trained_on: str, dataset: str) -> str:
-    if asked != "auto":
-        return asked
-    if dataset == "mars":
-        return "mars-standard"
-    if dataset == trained_on:
-        return "two-camera"
-    if trained_on == "ilids-vid" and dataset == "prid2011":
-        return "cross-dataset"
-    raise ValueError(f"no default protocol for a model trained on {trained_on} tested on {dataset}; pass --protocol")
-
-
 def run(args: argparse.Namespace) -> dict:
     state = load_checkpoint(args.checkpoint)
     trained = state["config"]
-    protocol = choose_protocol(args.protocol, trained["dataset"], args.dataset)
+    protocol = args.protocol
+    if protocol == AUTO:
+        try:
+            protocol = default_protocol(trained["dataset"], args.dataset)
+        except ValueError as error:
+            raise ValueError(f"{error}; pass --protocol") from None
     model = model_from_checkpoint(state, args.device)
     options = (
         {"split_file": trained.get("prid_split_file")}
@@ -75,24 +67,21 @@ def run(args: argparse.Namespace) -> dict:
     )
     dataset = read_dataset(args.dataset, args.root, **options)
     cache, _ = prepare(dataset, args.cache or default_cache_dir(args.dataset, args.root), progress=False)
-    cfg = TestConfig(length=args.length, tta=not args.no_tta)
+    cfg = config_from_args(TestConfig, args)
     fold = trained["fold"] if args.fold is None else args.fold
+    split_seed = trained.get("split_seed", trained["seed"])  # checkpoints before split_seed drew splits from seed
+    pids = None
     if protocol == "two-camera":
         if args.dataset != trained["dataset"]:
             raise ValueError(
                 f"two-camera tests the fold the model trained on ({trained['dataset']}); "
                 f"for {args.dataset} use --protocol cross-dataset"
             )
-        split, _ = fold_split(dataset, fold, trained["folds"], trained["seed"])
-        evaluation = evaluate_two_camera(model, cache, split.test, cfg, args.device)
+        split, _ = fold_split(dataset, fold, trained["folds"], split_seed)
+        pids = split.test
     elif protocol == "cross-dataset":
-        pids = cross_dataset_pids(dataset, fold, trained["folds"], trained["seed"], which=args.cross_pids)
-        evaluation = evaluate_two_camera(model, cache, pids, cfg, args.device)
-    elif protocol == "mars-paper":
-        evaluation = evaluate_mars_paper(model, cache, dataset, cfg, args.device, seed=args.seed)
-    else:
-        rules = "mars" if protocol == "mars-standard" else "torchreid"
-        evaluation = evaluate_mars_standard(model, cache, dataset, cfg, args.device, rules=rules)
+        pids = cross_dataset_pids(dataset, fold, trained["folds"], split_seed, which=args.cross_pids)
+    evaluation = evaluate_protocol(protocol, model, cache, dataset, cfg, args.device, pids=pids, seed=args.seed)
     record = evaluation.record()
     return {
         **evaluation.summary,
@@ -112,21 +101,24 @@ def run(args: argparse.Namespace) -> dict:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", type=Path, required=True)
     parser.add_argument("--dataset", choices=DATASETS, required=True)
     parser.add_argument("--root", type=Path, required=True)
-    parser.add_argument("--protocol", choices=PROTOCOLS, default="auto")
+    parser.add_argument("--protocol", choices=(AUTO, *PROTOCOLS), default=AUTO)
     parser.add_argument("--fold", type=int, default=None, help="default: the checkpoint's fold")
-    parser.add_argument("--cross-pids", choices=("test-half", "all"), default="test-half")
-    parser.add_argument("--length", type=int, default=128, help="test sampling length L")
-    parser.add_argument("--no-tta", action="store_true", help="one centre crop instead of 16 passes")
+    parser.add_argument("--cross-pids", choices=CROSS_DATASET_PIDS, default=CROSS_DATASET_PIDS[0])
+    add_config_arguments(parser, TestConfig, skip=("preprocess",))  # --length, --tta/--no-tta, --batch-sequences
     parser.add_argument("--seed", type=int, default=0, help="camera draw of the mars-paper protocol")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--cache", type=Path, default=None)
     parser.add_argument("--threads", type=int, default=None)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     try:

@@ -2,9 +2,9 @@
 
 Paper §4.2: "we set the sampling length of each person sequence to 16 and 128 for training
 and testing"; "We also adopted the same augmentation step in test phase". The original code
-(reference §2(a)) takes the **first** min(L, n) frames of a probe and the **last** min(L, n)
-frames of a gallery sequence, runs 16 passes (diagonal crop offsets (s, s), s = 1..8, each
-with and without the mirror) and **sums** the plain Euclidean distances of the 16 passes.
+(test.lua; book: The original code, "Test protocols") takes the **first** min(L, n) frames of a
+probe and the **last** min(L, n) frames of a gallery sequence, runs 16 passes (diagonal crop
+offsets (s, s), s = 1..8, each with and without the mirror) and **sums** the plain Euclidean distances of the 16 passes.
 
 Paper §4.3 "Efficiency": features are pre-computed, so X queries against Y gallery tracklets
 take X + Y feature extractions, not X·Y. `extract_features` computes every tracklet's
@@ -38,7 +38,7 @@ class TestConfig:
     __test__ = False  # not a pytest test class, despite the name
 
     length: int = 128  # L, the test sampling length; paper §4.2 ("128 for testing")
-    tta: bool = True  # 16 passes (8 diagonal crops × mirror) instead of one centre crop; paper §4.2, reference §2(a)
+    tta: bool = True  # 16 passes (8 diagonal crops × mirror) instead of one centre crop; paper §4.2, test.lua
     batch_sequences: int | None = (
         None  # sequences per forward chunk (speed and memory, not results); None: 1 on the CPU, 16 on CUDA
     )
@@ -52,7 +52,7 @@ class TestConfig:
 
 
 def select_frames(n: int, length: int, which: str) -> slice:
-    """The frames of an n-frame tracklet used at test (reference §2(a)).
+    """The frames of an n-frame tracklet used at test (test.lua; book: The original code, "Test protocols").
 
     ``"first"``: the first min(L, n) (the probe's); ``"last"``: the last min(L, n) (the
     gallery's); ``"all"``: all n, whatever L.
@@ -159,7 +159,7 @@ def extract_features(
 
 
 def pass_distances(q: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-    """Sum over passes of plain Euclidean distances (reference §2(a)): smaller is more similar.
+    """Sum over passes of plain Euclidean distances (as test.lua): smaller is more similar.
 
     Args:
         q: (P, nq, N) query features; g: (P, ng, N) gallery features, the same P passes.

@@ -1,12 +1,12 @@
 """Ranking metrics for video person re-ID: CMC and mAP from a query × gallery distance matrix.
 
-Two rule sets, both from ``datasets_and_protocol.md`` §2(b):
+Two rule sets, both described in (book: The original code, "Test protocols"):
 
 ``rules="torchreid"`` (torchreid ``metrics/rank.py eval_market1501``)
     For each query, gallery entries with the query's pid **and** camid are dropped. A query
     with no true match (same pid) left is skipped. The CMC is the cumulative hit vector capped
     at 1; AP is the mean of precision@k at the ranks k of the true matches (no interpolation).
-    CMC and mAP are averaged over the valid queries only. On iLIDS-VID and PRID (§2(a), one
+    CMC and mAP are averaged over the valid queries only. On iLIDS-VID and PRID (two-camera protocol, one
     true match per query in the other camera) AP = 1 / rank, so mAP is the mean reciprocal rank.
 
 ``rules="mars"`` (official MARS MATLAB ``evaluation_mars.m`` and ``compute_AP.m``)

@@ -6,11 +6,12 @@ appeared in both cameras for PRID2011. As for MARS, we randomly chose 2 cameras 
 person out of the ensemble following [8]." §4.4 (Table 4): trained on iLIDS-VID, tested on
 PRID2011.
 
-- `evaluate_two_camera`: iLIDS-VID / PRID2011 (reference §2(a)); also Table 4's cross-dataset
-  test, on a PRID2011 cache with `cross_dataset_pids`.
+- `evaluate_two_camera`: iLIDS-VID / PRID2011 (test.lua;
+  book: The original code, "Test protocols"); also Table 4's cross-dataset test, on a PRID2011
+  cache with `cross_dataset_pids`.
 - `evaluate_mars_paper`: MARS as the paper (after ASTPN [8]) describes it: two cameras of each
   test identity, chosen at random (`mars_paper_pairs`).
-- `evaluate_mars_standard`: the official MARS queries and gallery (reference §2(b)), for
+- `evaluate_mars_standard`: the official MARS queries and gallery (book: The original code, "Test protocols"), for
   comparison with later work.
 
 Every protocol extracts each tracklet's features once (paper §4.3: X + Y, not X·Y) with
@@ -148,7 +149,7 @@ def evaluate_two_camera(
     *,
     progress: bool = False,
 ) -> Evaluation:
-    """iLIDS-VID / PRID2011 protocol (paper §4.2, reference §2(a)).
+    """iLIDS-VID / PRID2011 protocol (paper §4.2; the CNN-RNN's test.lua).
 
     Probe: the camera-0 tracklet of every test pid, its first min(L, n) frames. Gallery: the
     camera-1 tracklet of every test pid, its last min(L, n) frames. Closed set, one true match
@@ -271,7 +272,7 @@ def evaluate_mars_standard(
     *,
     progress: bool = False,
 ) -> Evaluation:
-    """The standard MARS protocol (reference §2(b)): the official 1,980 queries.
+    """The standard MARS protocol (book: The original code, "Test protocols"): the official 1,980 queries.
 
     Every test tracklet's features are computed once, from its first min(L, n) frames, and the
     queries' features are taken from them (X + Y extractions, paper §4.3).

@@ -20,14 +20,14 @@ class ModelConfig:
         16,
         32,
         32,
-    )  # output channels of the three spatial stages (TripleResBlocks repeats the last); CNN-RNN reference §3.3
-    embedding: int = 128  # N, size of the FC embedding and of the hidden state L; reference §3.3
-    dropout: float = 0.6  # p of the dropout before the FC (and in the CNN-RNN feedback); reference §3.3
+    )  # output channels of the three spatial stages (TripleResBlocks repeats the last); buildModel.lua
+    embedding: int = 128  # N, size of the FC embedding and of the hidden state L; videoReid.lua -embeddingSize
+    dropout: float = 0.6  # p of the dropout before the FC (and in the CNN-RNN feedback); videoReid.lua -dropoutFrac
     in_channels: int = 5  # C at the input: 3 colour + 2 flow; §3.2
     use_flow: bool = (
         True  # False multiplies the flow channels (after the first 3) by 0, as the original's -disableOpticalFlow
     )
-    input_hw: tuple[int, int] = (56, 40)  # H×W of a frame after the crop; reference §3.3
+    input_hw: tuple[int, int] = (56, 40)  # H×W of a frame after the crop (book: The original code, "Architecture")
     num_classes: int | None = None  # training identities of the identification head; None means no head; §3.5
     # kernel of the in-block convs of blocks "b" and "c"; Fig. 2 caption "5, 4 and 1" (book: Design decisions)
     res_kernel: int = 5

@@ -7,7 +7,8 @@ from dataclasses import replace
 from stsrn_lite.model.config import ModelConfig
 
 PRESETS: dict[str, ModelConfig] = {
-    # reference §3.3: McLaughlin's network, equal to Table 5 BaseModel with the vanilla RNN
+    # McLaughlin's network (buildModel.lua; book: The original code, "Architecture"), equal to
+    # Table 5 BaseModel with the vanilla RNN
     "CNN-RNN": ModelConfig(layout="BaseModel", block="c", temres=False, stsm=False),
     # Table 5: spatial ablations, all with the vanilla RNN and no STSM
     "BaseModel": ModelConfig(layout="BaseModel", block="c", temres=False, stsm=False),

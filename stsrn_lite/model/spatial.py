@@ -1,7 +1,8 @@
 """Spatial residual extractor f_s (paper §3.2, Eq. 1, Fig. 3, Table 5).
 
 Every spatial stage is "layer → (max-pool) → Tanh". The first stage is the CNN-RNN's convolution
-(kernel 5, padding 4, stride 1, so the map grows by 4 pixels; reference §3.3). The paper writes
+(kernel 5, padding 4, stride 1, so the map grows by 4 pixels; buildModel.lua,
+book: The original code, "Architecture"). The paper writes
 ``Tanh(Maxpool(Conv(S)))`` while the CNN-RNN applies tanh before pooling; tanh is monotonic, so
 the two orders give identical outputs. "Res" stages are the residual block of Eq. (1).
 The maps are flattened and mapped by Dropout → Linear to the N-dim embedding x^τ.
@@ -22,7 +23,7 @@ LAYER_PLANS: dict[str, tuple[tuple[str, bool], ...]] = {
 
 
 def plain_conv(in_channels: int, out_channels: int) -> nn.Conv2d:
-    """The CNN-RNN convolution: 5x5, padding 4, stride 1 (Table 5 caption; reference §3.3)."""
+    """The CNN-RNN convolution: 5x5, padding 4, stride 1 (Table 5 caption; buildModel.lua)."""
     return nn.Conv2d(in_channels, out_channels, kernel_size=5, padding=4, stride=1)
 
 

@@ -1,7 +1,8 @@
 """Recurrences over the frame embeddings and the temporal mean-pooling.
 
 (i) ``TemporalResidual``: the temporal residual processor of paper §3.4, Eq. (5)-(7).
-(ii) ``PlainRecurrence``: the vanilla RNN of the CNN-RNN (McLaughlin et al. 2016; reference §3.3),
+(ii) ``PlainRecurrence``: the vanilla RNN of the CNN-RNN (McLaughlin et al. 2016; buildModel.lua,
+     (book: The original code, "Architecture")),
      used by every Table 5 model and by the Table 6 rows without "TemRes".
 
 Both take x̂ (B, T, N) and ``lengths`` (B,): sequence b is valid for τ < lengths[b]. Padding sits
@@ -56,7 +57,7 @@ class TemporalResidual(nn.Module):
 
 
 class PlainRecurrence(nn.Module):
-    """The CNN-RNN recurrence (reference §3.3): o_1 = e_1 + b0,
+    """The CNN-RNN recurrence (buildModel.lua; book: The original code, "Architecture"): o_1 = e_1 + b0,
     o_t = e_t + W·dropout(tanh(o_{t−1})) + b; v_g = mean_t o_t. The output is not squashed.
     """
 

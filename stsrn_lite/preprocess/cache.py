@@ -4,7 +4,7 @@ A cache folder holds, for one dataset read from disk:
 
 - ``rgb.u8``   the frames resized to 64x48, RGB, uint8, shape (F, 3, 64, 48) (a raw memory map);
 - ``flow.i8``  the Lucas-Kanade flow to the previous frame, quantised int8, shape (F, 2, 64, 48);
-- ``index.npz`` per tracklet: ``offsets`` (n+1,), ``pids``, ``camids``, ``lengths``;
+- ``index.npz`` per tracklet: ``offsets`` (n+1,), ``pids``, ``camids``;
 - ``manifest.json`` written last: cache and preprocessing settings, and a fingerprint of the
   source frames (relative path, size and modification time of every file, in order).
 
@@ -238,7 +238,6 @@ def _build(dataset: VideoReIDDataset, path: Path, *, workers: int, progress: boo
             offsets=offsets,
             pids=np.array([t.pid for t in dataset.tracklets], dtype=np.int64),
             camids=np.array([t.camid for t in dataset.tracklets], dtype=np.int64),
-            lengths=lengths,
         )
         manifest = {
             "dataset": dataset.name,

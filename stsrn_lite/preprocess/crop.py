@@ -1,4 +1,5 @@
-"""Crops and mirrors of whole sequences (paper §4.2, following the CNN-RNN; reference §2(a), §3.4).
+"""Crops and mirrors of whole sequences (paper §4.2, following the CNN-RNN's
+train.lua and test.lua; book: The original code, "Training" and "Test protocols").
 
 The model sees 56×40 crops of the 64×48 preprocessed frames. Every frame of a sequence gets the
 same crop and mirror. Training draws the offset uniformly from {1, ..., 8} on each axis
@@ -8,7 +9,7 @@ and without the mirror: 16 passes whose distances are summed. After cropping, th
 5-channel crop of each frame is subtracted, as in the original.
 
 The optical-flow channels are mirrored like the image; the sign of the horizontal flow is kept,
-as in the original code (reference §4 item 9).
+as in the original code (book: The original code, "Pitfalls").
 """
 
 from __future__ import annotations
@@ -52,15 +53,6 @@ def crop_sequences(
     if subtract_mean:
         out = out - out.mean(dim=(2, 3, 4), keepdim=True)  # per frame, over the 5 channels
     return out.contiguous()
-
-
-def random_crops(batch: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Training draws for ``batch`` sequences: (tops, lefts, flips), each (batch,), on the CPU."""
-    low, high = TRAIN_OFFSETS
-    tops = torch.randint(low, high + 1, (batch,), generator=generator)
-    lefts = torch.randint(low, high + 1, (batch,), generator=generator)
-    flips = torch.rand(batch, generator=generator) < 0.5
-    return tops, lefts, flips
 
 
 def evaluation_passes(tta: bool) -> list[tuple[int, bool]]:

@@ -3,7 +3,8 @@
 The paper (§4.2, after McLaughlin et al.) feeds the network two optical-flow channels,
 "calculated between each pair of images horizontally and vertically by Lucas-Kanade
 algorithm". The original code ran MATLAB's ``vision.OpticalFlow`` (method 'Lucas-Kanade',
-default properties) on ``double(rgb2gray(frame))``, intensities 0..255 (reference §3.2).
+default properties) on ``double(rgb2gray(frame))``, intensities 0..255 (computeOpticalFlow.m;
+book: The original code, "Optical flow").
 This module is a vectorised re-implementation of the same single-scale method, not a port:
 MATLAB's exact filters are not verified here.
 
@@ -198,7 +199,7 @@ def sequence_flow(
         (T, 2, H, W) float32: ``out[t] = dense_lucas_kanade(gray[t-1], gray[t])`` for t ≥ 1.
         The first frame has no predecessor and gets zero flow. (What MATLAB's
         ``vision.OpticalFlow`` returned for the first frame in the original code is
-        unverified; reference §3.2.)
+        unverified; see computeOpticalFlow.m.)
     """
     gray = np.asarray(gray)
     if gray.ndim != 3 or gray.shape[1] < 1 or gray.shape[2] < 1:

@@ -27,7 +27,7 @@ def preprocess_tracklet(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Resize every frame, then compute and quantise the Lucas–Kanade flow between neighbours.
 
-    Steps (reference §3.1-3.2 for the original's versions):
+    Steps (the original's versions: prepareDataset.lua and computeOpticalFlow.m):
 
     1. `resize_frame` to 64×48 (area averaging when shrinking, as Torch7's image.scale).
     2. grey = Y = 0.299 R + 0.587 G + 0.114 B of the resized uint8 frame, on the 0..255 scale

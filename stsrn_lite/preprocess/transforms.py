@@ -3,18 +3,18 @@
 Paper §4.2: "The optical flow channels were calculated between each pair of images
 horizontally and vertically by Lucas-Kanade algorithm [...] while the RGB images were
 converted to YUV color space. [...] another normalization operation was applied to have zero
-mean and unit variance channel by channel". The original code (reference §3.1) resizes to
+mean and unit variance channel by channel". The original code (prepareDataset.lua) resizes to
 64×48 (H×W), converts to YUV with Torch7's coefficients, and normalises every image and
-channel on its own; it divides by sqrt(std), not std (reference §4 item 8).
+channel on its own; it divides by sqrt(std), not std (book: The original code, "Preprocessing" and "Pitfalls").
 
 Two halves, so that the normalisation can change without rebuilding the cache:
 
 - cache side (numpy): `resize_frame`, `quantise_flow` -> RGB uint8 (T, 3, 64, 48) and
   flow int8 (T, 2, 64, 48) in steps of `FLOW_STEP` px;
 - load side (torch, any device): `model_input` -> float32 (T, 5, 64, 48), the channels
-  [Y, U, V, flow_x, flow_y] (reference §3.1 "Storage"). The original stores the flow PNG's
-  channels 1 and 2, which hold the vertical and then the horizontal flow (reference §3.2 and
-  §4 item 9), so its order is [Y, U, V, flow_y, flow_x]; for a network whose first layer is a
+  [Y, U, V, flow_x, flow_y] (book: The original code, "Preprocessing"). The original stores the flow PNG's
+  channels 1 and 2, which hold the vertical and then the horizontal flow (computeOpticalFlow.m; book: The original
+  code, "Optical flow" and "Pitfalls"), so its order is [Y, U, V, flow_y, flow_x]; for a network whose first layer is a
   learned convolution the order makes no difference.
 
 Shape letters: T frames, C channels, H×W pixels.
@@ -31,12 +31,12 @@ import torch
 
 from stsrn_lite.preprocess import flow as _flow
 
-FRAME_HW = (64, 48)  # (H, W) of every frame: Torch7 image.scale(img, 48, 64), reference §3.1
+FRAME_HW = (64, 48)  # (H, W) of every frame: Torch7 image.scale(img, 48, 64), prepareDataset.lua
 FLOW_STEP = 1.0 / 16  # px (of the 64×48 frame) per int8 unit of the cached flow
 FLOW_CLIP = 127 * FLOW_STEP  # |flow| saturates at 7.9375 px; single-scale LK rarely gets near
 NORMALISATIONS = ("standard", "mclaughlin")
 
-# Torch7 image.rgb2yuv (reference §3.1); rows give Y, U, V from R, G, B in [0, 1].
+# Torch7 image.rgb2yuv (prepareDataset.lua); rows give Y, U, V from R, G, B in [0, 1].
 YUV_FROM_RGB = np.array(
     [[0.299, 0.587, 0.114], [-0.14713, -0.28886, 0.436], [0.615, -0.51499, -0.10001]], dtype=np.float32
 )
@@ -49,11 +49,11 @@ class PreprocessConfig:
     """How the cached arrays become the model's input (`model_input`)."""
 
     normalisation: Literal["standard", "mclaughlin"] = (
-        "standard"  # divide by std (paper §4.2) or sqrt(std) (reference §3.1)
+        "standard"  # divide by std (paper §4.2) or sqrt(std) (prepareDataset.lua)
     )
-    use_flow: bool = True  # False zeroes the flow channels (-disableOpticalFlow, reference §3.1)
-    flow_scale: float = 1.0 / 255  # flow px -> input units; 1/255 as the flow PNGs (reference §3.2)
-    eps: float = 1e-6  # divisor floor; constant planes give 0, not NaN (reference §4 item 8)
+    use_flow: bool = True  # False zeroes the flow channels (videoReid.lua -disableOpticalFlow)
+    flow_scale: float = 1.0 / 255  # flow px -> input units; 1/255 as the flow PNGs (computeOpticalFlow.m)
+    eps: float = 1e-6  # divisor floor; constant planes give 0, not NaN (book: The original code, "Pitfalls")
 
     def __post_init__(self) -> None:
         if self.normalisation not in NORMALISATIONS:
@@ -91,7 +91,7 @@ def resize_frame(rgb: np.ndarray) -> np.ndarray:
     along one that grows.
 
     Torch7's ``image.scale`` is nominally bilinear but averages over the covered area when
-    shrinking (reference §3.1); OpenCV's INTER_AREA is the closest match (numerical
+    shrinking (book: The original code, "Preprocessing"); OpenCV's INTER_AREA is the closest match (numerical
     equivalence unverified). An axis that shrinks and one that grows are resized in two passes.
 
     Args:
@@ -126,7 +126,7 @@ def resize_frame(rgb: np.ndarray) -> np.ndarray:
 
 
 def rgb_to_yuv(rgb: Array) -> Array:
-    """Torch7's ``image.rgb2yuv`` (reference §3.1).
+    """Torch7's ``image.rgb2yuv``, as prepareDataset.lua.
 
     Args:
         rgb: (..., 3, H, W) float, R, G, B in [0, 1]; a numpy array or a torch tensor.
@@ -185,7 +185,7 @@ def dequantise_flow(flow_q: Array) -> Array:
 
 
 def normalise_per_frame(x: torch.Tensor, mode: str = "standard", eps: float = 1e-6) -> torch.Tensor:
-    """Normalise every (H, W) plane on its own (paper §4.2; reference §3.1).
+    """Normalise every (H, W) plane on its own (paper §4.2; prepareDataset.lua).
 
     ``"standard"``:   y = (x - mean) / std,        std with the biased (1/n) variance.
     ``"mclaughlin"``: y = (x - mean) / sqrt(std),  std with the unbiased (1/(n-1)) variance,

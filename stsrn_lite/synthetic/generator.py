@@ -1,7 +1,7 @@
 """Synthetic datasets written in the real iLIDS-VID, PRID2011 and MARS layouts (paper §4.1).
 
 The trees are the ones the readers in `stsrn_lite.data` expect from the real datasets
-(``datasets_and_protocol.md`` §1): same folder and file names, PNG frames of 128x64 (iLIDS-VID,
+(book: The original code, "Datasets and their layouts"): same folder and file names, PNG frames of 128x64 (iLIDS-VID,
 PRID2011) or JPEG frames of 256x128 (MARS), the split ``.mat``/JSON files and the MARS
 ``info/`` files with integer arrays. The people are drawn by `stsrn_lite.synthetic.render`.
 
@@ -63,8 +63,9 @@ class SyntheticConfig:
             raise ValueError(f"max_length must be >= 2, got {self.max_length}")
 
 
-# Sizes of the synthetic benchmark per book profile (`full` = the real datasets' sizes).
-PROFILES: dict[str, dict[str, dict]] = {
+# Sizes of the synthetic benchmark: "smoke" (small, for CPUs) and "full" (the real datasets' sizes).
+# The book's profiles (`stsrn_lite.book.profiles.PROFILES`) name the size they use.
+SIZES: dict[str, dict[str, dict]] = {
     "smoke": {
         "ilids-vid": {"identities": 40, "max_length": 48},
         "prid2011": {"identities": 40, "max_length": 48, "gallery_only": False},

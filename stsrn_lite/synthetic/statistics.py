@@ -2,7 +2,7 @@
 
 iLIDS-VID: 23-192 frames, mean about 73 (paper §4.1). PRID2011: 5-675 frames, mean about 100
 (paper §4.1). MARS: figures measured on the real ``info/*.mat`` files of MARS-evaluation
-(``datasets_and_protocol.md`` §1.3): the quantiles below were computed from
+(book: The original code, "Datasets and their layouts"): the quantiles below were computed from
 ``track_train_info``/``track_test_info``; only these summary figures are kept here.
 """
 

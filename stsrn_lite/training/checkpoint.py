@@ -7,12 +7,12 @@ destination, flushed to disk and renamed over it: a crash leaves the previous ch
 
 from __future__ import annotations
 
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import torch
+
+from stsrn_lite.atomic import open_atomic
 
 FORMAT = 1
 KEYS = frozenset(
@@ -37,18 +37,8 @@ class CheckpointError(RuntimeError):
 
 
 def save_checkpoint(state: dict, path: str | Path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save({"format": FORMAT, **state}, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with open_atomic(path, "wb") as handle:
+        torch.save({"format": FORMAT, **state}, handle)
 
 
 def load_checkpoint(path: str | Path) -> dict:
@@ -72,7 +62,8 @@ def load_checkpoint(path: str | Path) -> dict:
 
 def check_compatible(state: dict, identity: dict, path: str | Path) -> None:
     """Refuse a checkpoint whose dataset, preset, fold, seed or mode differ from ``identity``."""
-    saved = {key: state["config"].get(key) for key in identity}
+    config = {"split_seed": state["config"].get("seed"), **state["config"]}  # runs before split_seed: the seed
+    saved = {key: config.get(key) for key in identity}
     differences = {key: (saved[key], identity[key]) for key in identity if saved[key] != identity[key]}
     if differences:
         listed = ", ".join(f"{key}: checkpoint {old!r}, asked {new!r}" for key, (old, new) in differences.items())

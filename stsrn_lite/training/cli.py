@@ -3,6 +3,9 @@
     python -m stsrn_lite.training.cli --dataset ilids-vid --root R --preset STSRN --fold 0 --epochs 1000 \\
         --out runs/stsrn-ilids-0 [--device cpu|cuda] [--mode faithful|batched] [--resume]
 
+Every field of `stsrn_lite.training.config.TrainConfig` is an option (``--margin 2.0``,
+``--grad-clip 5``, ``--split-seed 1``, ...), with the dataclass's default; see ``--help``.
+
 Writes ``OUT/checkpoint.pt`` (every --checkpoint-every epochs, at the end, and when stopped by
 Ctrl-C or SIGTERM), ``OUT/records.csv`` (one row per epoch, see stsrn_lite.training.records)
 and ``OUT/run.json`` (command, configuration, code version, device). Prints the last record as
@@ -19,56 +22,63 @@ from pathlib import Path
 
 import torch
 
+from stsrn_lite.atomic import write_atomic
 from stsrn_lite.data.layout import DatasetError
 from stsrn_lite.data.read import DATASETS
+from stsrn_lite.evaluation.dispatch import default_protocol, evaluate_protocol
 from stsrn_lite.evaluation.features import TestConfig
-from stsrn_lite.evaluation.protocols import evaluate_mars_standard, evaluate_two_camera
 from stsrn_lite.model.presets import PRESETS
 from stsrn_lite.preprocess.cache import StaleCacheError
 from stsrn_lite.provenance import code_version, device_name
 from stsrn_lite.training.checkpoint import CheckpointError
-from stsrn_lite.training.config import TrainConfig
+from stsrn_lite.training.config import DAMPENING, MODES, POSITIVE_COSTS, TrainConfig
 from stsrn_lite.training.data import RunData, load_run_data
 from stsrn_lite.training.loop import TrainingInterrupted, train
+from stsrn_lite.training.options import add_config_arguments, config_from_args
 
 
 def periodic_evaluation(model, data: RunData, config: TrainConfig, device: torch.device) -> dict:
     """Ranks and mAP of the fold's test half (MARS: the standard protocol) during training."""
+    protocol = default_protocol(config.dataset, config.dataset)
     cfg = TestConfig(length=config.eval_length, tta=config.eval_tta)
-    if config.dataset == "mars":
-        evaluation = evaluate_mars_standard(model, data.cache, data.dataset, cfg, device)
-    else:
-        evaluation = evaluate_two_camera(model, data.cache, data.test_pids, cfg, device)
-    return evaluation.summary
+    return evaluate_protocol(protocol, model, data.cache, data.dataset, cfg, device, pids=data.test_pids).summary
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+BATCHED_PAIRS = 16  # pairs per step in batched mode when --pairs-per-step is not given
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The options: every field of `TrainConfig` (``--learning-rate`` for ``learning_rate``), then the run's."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", choices=DATASETS, required=True)
+    add_config_arguments(
+        parser,
+        TrainConfig,
+        choices={
+            "dataset": DATASETS,
+            "preset": sorted(PRESETS),
+            "mode": MODES,
+            "dampening": DAMPENING,
+            "positive_cost": POSITIVE_COSTS,
+        },
+        help_extra={"pairs_per_step": f"(batched mode: {BATCHED_PAIRS} when not given)"},
+    )
     parser.add_argument("--root", type=Path, required=True, help="the dataset's folder")
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="STSRN")
-    parser.add_argument("--fold", type=int, default=0)
-    parser.add_argument("--folds", type=int, default=10, help="seeded splits when there is no split file")
-    parser.add_argument("--epochs", type=int, default=1000)
     parser.add_argument("--out", type=Path, required=True, help="folder for checkpoint.pt, records.csv, run.json")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    parser.add_argument("--mode", choices=("faithful", "batched"), default="faithful")
-    parser.add_argument("--pairs-per-step", type=int, default=None, help="batched mode (default 16)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--learning-rate", type=float, default=2e-3)
-    parser.add_argument("--dampening", choices=("torch7", "pytorch"), default="torch7")
-    parser.add_argument("--skip-short", action="store_true", help="drop pairs with a sequence under 16 frames")
-    parser.add_argument("--eval-every", type=int, default=100)
-    parser.add_argument("--eval-length", type=int, default=128)
-    parser.add_argument("--eval-tta", action="store_true", help="16-pass test-time augmentation in evaluations")
-    parser.add_argument("--checkpoint-every", type=int, default=10)
-    parser.add_argument("--prid-split-file", default=None, help="torchreid's splits_prid2011.json")
     parser.add_argument("--cache", type=Path, default=None, help="preprocessing cache folder")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (fix it to reproduce)")
     parser.add_argument("--data-label", default="", help="what the data is, for the records (e.g. 'synthetic smoke')")
     parser.add_argument("--no-progress", action="store_true")
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    # pairs_per_step starts as None so that an omitted --pairs-per-step can be told apart
+    args = build_parser().parse_args(argv, argparse.Namespace(pairs_per_step=None))
+    if args.pairs_per_step is None:
+        args.pairs_per_step = BATCHED_PAIRS if args.mode == "batched" else build_parser().get_default("pairs_per_step")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,34 +88,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.device == "cuda" and not torch.cuda.is_available():
         print("error: --device cuda but torch sees no CUDA device", file=sys.stderr)
         return 2
-    pairs = args.pairs_per_step or (16 if args.mode == "batched" else 1)
     try:
-        config = TrainConfig(
-            dataset=args.dataset,
-            preset=args.preset,
-            fold=args.fold,
-            folds=args.folds,
-            seed=args.seed,
-            epochs=args.epochs,
-            mode=args.mode,
-            pairs_per_step=pairs,
-            learning_rate=args.learning_rate,
-            dampening=args.dampening,
-            skip_short=args.skip_short,
-            eval_every=args.eval_every,
-            eval_length=args.eval_length,
-            eval_tta=args.eval_tta,
-            checkpoint_every=args.checkpoint_every,
-            prid_split_file=args.prid_split_file,
-        )
+        config = config_from_args(TrainConfig, args)
         data = load_run_data(
-            args.dataset,
+            config.dataset,
             args.root,
-            fold=args.fold,
-            folds=args.folds,
-            seed=args.seed,
+            fold=config.fold,
+            folds=config.folds,
+            seed=config.split_seed,
             cache_dir=args.cache,
-            prid_split_file=args.prid_split_file,
+            prid_split_file=config.prid_split_file,
             progress=not args.no_progress,
         )
         args.out.mkdir(parents=True, exist_ok=True)
@@ -119,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             "torch": torch.__version__,
             "started": datetime.datetime.now().isoformat(timespec="seconds"),
         }
-        (args.out / "run.json").write_text(json.dumps(run, indent=1))
+        write_atomic(args.out / "run.json", json.dumps(run, indent=1))
         result = train(
             config,
             data,

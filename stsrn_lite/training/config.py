@@ -1,4 +1,5 @@
-"""Typed configuration of a training run (paper §3.5, §4.2; the CNN-RNN schedule, reference §3.4)."""
+"""Typed configuration of a training run (paper §3.5, §4.2; the CNN-RNN schedule: train.lua, videoReid.lua;
+book: The original code, "Training")."""
 
 from __future__ import annotations
 
@@ -15,17 +16,18 @@ class TrainConfig:
     preset: str = "STSRN"  # a name of stsrn_lite.model.PRESETS
     fold: int = 0  # which of the identity splits (ten-fold protocol, §4.2)
     folds: int = 10  # how many seeded splits exist when the dataset has no split file
-    seed: int = 1  # every random draw of the run derives from it (the CNN-RNN's default seed is 1)
-    epochs: int = 1000  # the CNN-RNN authors needed 1000 (reference §3.4)
+    seed: int = 1  # every random draw of training derives from it (the CNN-RNN's default seed is 1)
+    split_seed: int = 1  # draws the seeded identity splits of the folds (before it existed, seed did; both are 1)
+    epochs: int = 1000  # the CNN-RNN authors needed 1000 (book: The original code, "Training")
     mode: str = "faithful"  # "faithful": one pair per SGD step, as the original; "batched": many
     pairs_per_step: int = 1  # pairs per step; 1 in faithful mode
-    sequence_length: int = 16  # frames of each training subsequence (reference §3.4)
+    sequence_length: int = 16  # frames of each training subsequence (videoReid.lua -sampleSeqLength)
     skip_short: bool = False  # True: drop pairs with a sequence shorter than sequence_length, as the original
     learning_rate: float = 2e-3  # the paper, §4.2 (the CNN-RNN used 1e-3)
-    momentum: float = 0.9
+    momentum: float = 0.9  # SGD momentum, as the CNN-RNN code
     dampening: str = "torch7"  # "torch7": velocity v = 0.9 v + 0.1 g, as optim.sgd; "pytorch": v = 0.9 v + g
-    grad_clip: float = 5.0  # element-wise clamp of every gradient (reference §3.4)
-    margin: float = 2.0  # m of Eq. (8); 2 in the original code
+    grad_clip: float = 5.0  # element-wise clamp of every gradient (videoReid.lua -gradClip, train.lua)
+    margin: float = 2.0  # m of Eq. (8); 2 in the original code (videoReid.lua -hingeMargin)
     positive_cost: str = "squared"  # Eq. (8): ||·||² for positive pairs; "distance": ||·|| as the original's hinge
     eval_every: int = 100  # epochs between evaluations (the original: 100); the last epoch is always evaluated
     eval_length: int = 128  # test sampling length L of those evaluations (§4.2)
@@ -63,5 +65,15 @@ class TrainConfig:
         """The fields a resumed run must share with its checkpoint."""
         return {
             k: getattr(self, k)
-            for k in ("dataset", "preset", "fold", "folds", "seed", "mode", "pairs_per_step", "prid_split_file")
+            for k in (
+                "dataset",
+                "preset",
+                "fold",
+                "folds",
+                "seed",
+                "split_seed",
+                "mode",
+                "pairs_per_step",
+                "prid_split_file",
+            )
         }

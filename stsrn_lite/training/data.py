@@ -27,7 +27,7 @@ class RunData:
 
 
 def fold_split(dataset: VideoReIDDataset, fold: int, folds: int, seed: int) -> tuple[Split, str]:
-    """Split ``fold`` of the dataset's ten-fold protocol and where it came from."""
+    """Split ``fold`` of the dataset's ten-fold protocol and where it came from (``seed``: the split seed)."""
     if dataset.name == "ilids-vid" and dataset.splits:
         source, splits = "official split file", dataset.splits
     elif dataset.name == "prid2011" and dataset.splits:
@@ -53,6 +53,8 @@ def load_run_data(
     workers: int = 1,
     progress: bool = False,
 ) -> RunData:
+    """The dataset ``name`` at ``root``, its cache and fold ``fold``; ``seed`` draws seeded splits
+    (a run's `TrainConfig.split_seed`, not its training seed)."""
     options = {"split_file": prid_split_file} if name == "prid2011" and prid_split_file else {}
     dataset = read_dataset(name, root, **options)
     cache, _ = prepare(dataset, cache_dir or default_cache_dir(name, root), workers=workers, progress=progress)

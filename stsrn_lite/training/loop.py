@@ -74,7 +74,7 @@ def build_optimiser(config: TrainConfig, model: STSRN) -> torch.optim.SGD:
 
 
 def clip_gradients(model: torch.nn.Module, limit: float) -> None:
-    """Clamp every gradient element to [−limit, limit] (the CNN-RNN's gradClip, reference §3.4)."""
+    """Clamp every gradient element to [−limit, limit] (the CNN-RNN's gradClip: videoReid.lua, train.lua)."""
     for parameter in model.parameters():
         if parameter.grad is not None:
             parameter.grad.clamp_(-limit, limit)

@@ -12,7 +12,7 @@ def verification_loss(
     """Eq. (8) per pair: ||v_m − v_n||² if same identity else max(0, m − ||v_m − v_n||).
 
     distance (B,), same (B,) bool → (B,). ``positive_cost="distance"`` uses ||·|| for positive
-    pairs instead, as the CNN-RNN's HingeEmbeddingCriterion does (reference §3.4).
+    pairs instead, as the CNN-RNN's HingeEmbeddingCriterion does (buildModel.lua, train.lua).
     """
     positive = distance.pow(2) if positive_cost == "squared" else distance  # Eq. (8), p = g
     negative = F.relu(margin - distance)  # Eq. (8), p ≠ g

@@ -1,4 +1,5 @@
-"""The Siamese pair schedule of the CNN-RNN (reference §3.4), for any number of cameras.
+"""The Siamese pair schedule of the CNN-RNN (train.lua, datasetUtils.lua;
+book: The original code, "Training"), for any number of cameras.
 
 An epoch over K training identities has 2K pairs, alternating negative and positive: pair 2i is
 a negative pair (the first two identities of a fresh permutation, each with a random tracklet

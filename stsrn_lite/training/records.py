@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from pathlib import Path
+
+from stsrn_lite.atomic import write_atomic
 
 COLUMNS = (
     "dataset",
@@ -43,9 +44,7 @@ def write_records(rows: list[dict], path: str | Path) -> None:
     writer.writeheader()
     for row in rows:
         writer.writerow({key: row.get(key, "") for key in COLUMNS})
-    temporary = path.with_name(f".{path.name}.partial")
-    temporary.write_text(buffer.getvalue())
-    os.replace(temporary, path)
+    write_atomic(path, buffer.getvalue())
 
 
 def read_records(path: str | Path) -> list[dict]:

@@ -1,0 +1,1 @@
+"""Command lines of the data layer: ``stsrn-download`` and ``stsrn-inspect``."""

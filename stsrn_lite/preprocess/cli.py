@@ -1,0 +1,58 @@
+"""Build the preprocessing cache of a dataset once (resize, YUV-ready RGB, Lucas-Kanade flow).
+
+    stsrn-prepare --dataset ilids-vid --root DIR [--cache DIR] [--workers N]
+
+An up-to-date cache is reused; a stale or partial one is rebuilt. Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from stsrn_lite.data.layout import DatasetError
+from stsrn_lite.data.read import DATASETS, read_dataset
+from stsrn_lite.preprocess.cache import default_cache_dir, prepare
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", choices=DATASETS, required=True)
+    parser.add_argument("--root", type=Path, required=True)
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="cache folder (default: $STSRN_CACHE or data/cache of the checkout, see default_cache_dir)",
+    )
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+    cache_dir = args.cache or default_cache_dir(args.dataset, args.root)
+    start = time.perf_counter()
+    try:
+        dataset = read_dataset(args.dataset, args.root)
+        cache, built = prepare(dataset, cache_dir, workers=args.workers, progress=not args.no_progress)
+    except DatasetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(
+        json.dumps(
+            {
+                "cache": str(cache.path),
+                "built": built,
+                "tracklets": len(cache),
+                "frames": int(cache.offsets[-1]),
+                "seconds": round(time.perf_counter() - start, 2),
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""`stsrn_lite.atomic.write_atomic`: all-or-nothing file writes."""
+
+import os
+
+import pytest
+
+from stsrn_lite import atomic
+from stsrn_lite.atomic import open_atomic, write_atomic
+
+
+def test_write_atomic_writes_text_and_bytes_and_leaves_no_temporary(tmp_path):
+    path = tmp_path / "sub" / "table.csv"
+    write_atomic(path, "a,b\n1,é\n")
+    assert path.read_bytes() == "a,b\n1,é\n".encode()
+    write_atomic(path, b"\x00\x01")
+    assert path.read_bytes() == b"\x00\x01"
+    assert sorted(p.name for p in path.parent.iterdir()) == ["table.csv"]
+
+
+def test_a_failed_write_keeps_the_old_file_and_removes_the_temporary(tmp_path):
+    path = tmp_path / "records.csv"
+    path.write_text("old\n")
+    with pytest.raises(RuntimeError, match="disk full"), open_atomic(path, "w") as handle:
+        handle.write("half of the new")
+        raise RuntimeError("disk full")
+    assert path.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["records.csv"]
+
+
+def test_a_failed_rename_keeps_the_old_file_and_removes_the_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "run.json"
+    path.write_text("{}")
+
+    def refuse(src, dst):
+        raise OSError("read-only")
+
+    monkeypatch.setattr(atomic.os, "replace", refuse)
+    with pytest.raises(OSError, match="read-only"):
+        write_atomic(path, "{'new': 1}")
+    assert path.read_text() == "{}"
+    assert [p.name for p in tmp_path.iterdir()] == ["run.json"]
+
+
+def test_write_atomic_fsyncs_the_file_and_the_folder(tmp_path, monkeypatch):
+    synced = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(atomic.os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
+    write_atomic(tmp_path / "x.txt", "x")
+    assert len(synced) == 2  # the temporary, then the folder
+
+
+def test_write_atomic_refuses_other_types(tmp_path):
+    with pytest.raises(TypeError, match="bytes or str"):
+        write_atomic(tmp_path / "x", 3)
+    assert not list(tmp_path.iterdir())
