@@ -3,7 +3,9 @@ the ids of the cells it does not touch (tools/sync_notebooks.py)."""
 
 from __future__ import annotations
 
+import ast
 import importlib.util
+import re
 import shutil
 from pathlib import Path
 
@@ -96,3 +98,29 @@ def test_the_texts_tags_win_over_the_stored_ones(pair):
     pair.write_text(pair.read_text().replace(":tags: [hide-cell]\n", "", 1))
     assert sync_notebooks.main([str(pair)]) == 0
     assert sync_notebooks.first_difference(pair) is None
+
+
+BOOK_COLUMN = 88  # characters of code that fit the book's column at 1280 px (tools/check_book.py)
+INCLUDE = re.compile(r"```\{literalinclude\} (\S+)\n:pyobject: (\S+)")
+
+
+def included_objects() -> list[tuple[Path, str]]:
+    """(source file, object name) of every ``literalinclude`` with ``:pyobject:`` in the book."""
+    found = []
+    for page in [*sorted((REPO / "notebooks").glob("*.md")), *sorted((REPO / "book").glob("*.md"))]:
+        for relative, name in INCLUDE.findall(page.read_text()):
+            found.append(((page.parent / relative).resolve(), name))
+    return found
+
+
+def test_the_book_includes_package_code():
+    assert len(included_objects()) >= 5
+
+
+@pytest.mark.parametrize("source,name", included_objects(), ids=lambda x: getattr(x, "name", x))
+def test_included_code_fits_the_books_column(source, name):
+    tree = ast.parse(source.read_text())
+    node = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.ClassDef) and n.name == name)
+    lines = source.read_text().splitlines()[node.lineno - 1 - len(node.decorator_list) : node.end_lineno]
+    wide = [f"{source.name}:{node.lineno + i}" for i, line in enumerate(lines) if len(line) > BOOK_COLUMN]
+    assert not wide, f"{name} is shown in the book; keep its lines within {BOOK_COLUMN} characters: {wide}"

@@ -65,8 +65,9 @@ def synced(text_path: Path) -> nbformat.NotebookNode:
     old.cells = [cell for cell in old.cells if INJECTED not in _tags(cell)]
     nb = combine_inputs_with_outputs(text, old)
     for source, cell in zip(text.cells, nb.cells, strict=True):  # the text's metadata wins, removals too
-        for key in [key for key in cell.metadata if key not in VOLATILE_METADATA]:
-            del cell.metadata[key]
+        for key in [key for key in cell.metadata if key not in VOLATILE_METADATA and key not in source.metadata]:
+            if cell.metadata[key] not in ([], {}):  # papermill's empty ``tags: []`` may stay
+                del cell.metadata[key]
         cell.metadata.update(source.metadata)
     old_ids = {cell.get("id") for cell in old.cells}
     taken = {cell.get("id") for cell in nb.cells if cell.get("id") in old_ids}

@@ -166,22 +166,28 @@ def evaluate_two_camera(
 
 
 def cross_dataset_pids(
-    dataset: VideoReIDDataset, fold: int = 0, folds: int = 10, seed: int = 0, which: str = "test-half"
+    dataset: VideoReIDDataset,
+    fold: int = 0,
+    folds: int = 10,
+    seed: int = 0,
+    which: str = "test-half",
 ) -> list[int]:
-    """PRID2011 identities for the cross-dataset test of Table 4 (train iLIDS-VID, test PRID2011).
+    """PRID2011 identities for the cross-dataset test of Table 4 (train iLIDS-VID, test
+    PRID2011).
 
-    The paper does not say which PRID2011 identities it tests on. Its Table 4 figures (32.0,
-    58.0, 71.0, 90.0) are whole percents, as with 100 probes, so the default is:
+    The paper does not say which PRID2011 identities it tests on. Its Table 4 figures
+    (32.0, 58.0, 71.0, 90.0) are whole percents, as with 100 probes, so the default is:
 
-    - ``"test-half"``: the test half of fold ``fold`` of the seeded 100/100 split of persons
-      1-200 (`stsrn_lite.data.splits.random_splits` with ``folds`` and ``seed``), i.e. the
-      very identities that in-dataset PRID2011 fold ``fold`` tests on, so the two compare;
+    - ``"test-half"``: the test half of fold ``fold`` of the seeded 100/100 split of
+      persons 1-200 (`stsrn_lite.data.splits.random_splits` with ``folds`` and
+      ``seed``), i.e. the very identities that in-dataset PRID2011 fold ``fold`` tests
+      on, so the two compare;
     - ``"all"``: all 200 persons 1-200 (none of them was seen in training either).
 
     Persons above 200 (single-camera) are never used.
     """
     if dataset.name != "prid2011":
-        raise ValueError(f"the cross-dataset test is on PRID2011, got dataset {dataset.name!r}")
+        raise ValueError(f"the cross-dataset test is on PRID2011, not {dataset.name!r}")
     pids = protocol_pids(dataset)
     if which == "all":
         return pids

@@ -31,12 +31,21 @@ class ResidualBlock(nn.Module):
     """f_res(x) = Φ(x) + W_s x  (Eq. 1), Φ = conv → [activation] → conv.
 
     Kinds (Fig. 3): "a" ResNet basic block, 3x3 convs with padding 1 and ReLU inside;
-    "b" convs of (kernel, padding) with Tanh inside; "c" as "b" with no activation inside.
-    W_s is the identity when Φ keeps the shape, else a 1x1 projection conv, zero-padded by
-    as many pixels as Φ grows the map. The Tanh after the block belongs to the stage.
+    "b" convs of (kernel, padding) with Tanh inside; "c" as "b" with no activation
+    inside. W_s is the identity when Φ keeps the shape, else a 1x1 projection conv,
+    zero-padded by as many pixels as Φ grows the map. The Tanh after the block belongs
+    to the stage.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, *, kind: str, kernel: int, padding: int) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        *,
+        kind: str,
+        kernel: int,
+        padding: int,
+    ) -> None:
         super().__init__()
         if kind == "a":
             kernel, padding, inner = 3, 1, nn.ReLU()
@@ -45,7 +54,7 @@ class ResidualBlock(nn.Module):
         elif kind == "c":
             inner = nn.Identity()
         else:
-            raise ValueError(f"unknown residual block kind {kind!r}; expected 'a', 'b' or 'c'")
+            raise ValueError(f"unknown block kind {kind!r}; expected 'a', 'b' or 'c'")
         self.phi = nn.Sequential(
             nn.Conv2d(in_channels, out_channels, kernel, padding=padding),
             inner,
@@ -53,13 +62,12 @@ class ResidualBlock(nn.Module):
         )
         growth = 2 * padding - kernel + 1  # pixels each conv adds to H (and to W)
         if growth < 0:
-            raise ValueError(f"kernel {kernel} with padding {padding} shrinks the map; the shortcut cannot match")
+            raise ValueError(f"kernel {kernel}, padding {padding}: the map shrinks")
         if in_channels == out_channels and growth == 0:
             self.shortcut: nn.Module = nn.Identity()
         else:
-            self.shortcut = nn.Conv2d(
-                in_channels, out_channels, 1, padding=growth
-            )  # W_s; Φ adds 2·growth, so does this pad
+            # W_s: Φ adds 2·growth pixels to H and W, and so does this padding
+            self.shortcut = nn.Conv2d(in_channels, out_channels, 1, padding=growth)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.phi(x) + self.shortcut(x)  # Eq. (1)

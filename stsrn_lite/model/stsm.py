@@ -26,7 +26,8 @@ class SpatialTemporalSmooth(nn.Module):
         super().__init__()
         if not 0.0 < omega_init < 1.0:
             raise ValueError(f"omega_init must lie in (0, 1), got {omega_init}")
-        self.a = nn.Parameter(torch.full((embedding,), math.log(omega_init / (1.0 - omega_init))))
+        a_init = math.log(omega_init / (1.0 - omega_init))  # logit(ω_init)
+        self.a = nn.Parameter(torch.full((embedding,), a_init))
 
     @property
     def omega(self) -> torch.Tensor:
@@ -37,5 +38,6 @@ class SpatialTemporalSmooth(nn.Module):
         return 1.0 - self.omega  # (N,), θ + ω = 1
 
     def forward(self, f_s: torch.Tensor) -> torch.Tensor:
-        previous = torch.cat([f_s[:, :1], f_s[:, :-1]], dim=1)  # (B, T, N), f^{τ−1}_s with f^0 := f^1
+        # f^{τ−1}_s, with f^0 := f^1 so that τ = 1 is left as it is
+        previous = torch.cat([f_s[:, :1], f_s[:, :-1]], dim=1)  # (B, T, N)
         return f_s + self.omega * (previous - f_s)  # Eq. (3); τ = 1 gives f^1_s exactly

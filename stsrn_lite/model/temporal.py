@@ -33,8 +33,9 @@ def masked_mean(o: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
 
 
 class TemporalResidual(nn.Module):
-    """ô^τ = U x̂^τ + V r^{τ−1}  (Eq. 5); o^τ = (ô^τ + x̂^τ)/2, r^τ = tanh(o^τ)  (Eq. 6);
-    v_g = mean_τ o^τ  (Eq. 7). r^0 = 0 (the paper leaves it unstated); the bias sits on U.
+    """ô^τ = U x̂^τ + V r^{τ−1}  (Eq. 5); o^τ = (ô^τ + x̂^τ)/2, r^τ = tanh(o^τ)
+    (Eq. 6); v_g = mean_τ o^τ  (Eq. 7). r^0 = 0 (the paper leaves it unstated); the
+    bias sits on U.
     """
 
     def __init__(self, embedding: int) -> None:
@@ -53,18 +54,24 @@ class TemporalResidual(nn.Module):
             o = (o_hat + x_hat[:, tau]) / 2  # Eq. (6), (B, L)
             r = torch.tanh(o)  # Eq. (6)
             outputs.append(o)
-        return masked_mean(torch.stack(outputs, dim=1), lengths)  # (B, T, L) → Eq. (7) (B, L)
+        o = torch.stack(outputs, dim=1)  # (B, T, L)
+        return masked_mean(o, lengths)  # Eq. (7), (B, L)
 
 
 class PlainRecurrence(nn.Module):
-    """The CNN-RNN recurrence (buildModel.lua; book: The original code, "Architecture"): o_1 = e_1 + b0,
-    o_t = e_t + W·dropout(tanh(o_{t−1})) + b; v_g = mean_t o_t. The output is not squashed.
+    """The CNN-RNN recurrence (buildModel.lua; book: The original code, "Architecture"):
+    o_1 = e_1 + b0, o_t = e_t + W·dropout(tanh(o_{t−1})) + b; v_g = mean_t o_t. The
+    output is not squashed.
     """
 
     def __init__(self, embedding: int, *, dropout: float) -> None:
         super().__init__()
         self.start_bias = nn.Parameter(torch.zeros(embedding))  # b0, torch nn.Add(128)
-        self.feedback = nn.Sequential(nn.Tanh(), nn.Dropout(dropout), nn.Linear(embedding, embedding))  # h2h: W, b
+        self.feedback = nn.Sequential(  # h2h: W, b
+            nn.Tanh(),
+            nn.Dropout(dropout),
+            nn.Linear(embedding, embedding),
+        )
 
     def forward(self, e: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """e (B, T, N), lengths (B,) → v_g (B, N)."""

@@ -223,7 +223,9 @@ def _as_tensor(a: torch.Tensor | np.ndarray) -> torch.Tensor:
 
 
 def model_input(
-    rgb_u8: torch.Tensor | np.ndarray, flow_q: torch.Tensor | np.ndarray, cfg: PreprocessConfig
+    rgb_u8: torch.Tensor | np.ndarray,
+    flow_q: torch.Tensor | np.ndarray,
+    cfg: PreprocessConfig,
 ) -> torch.Tensor:
     """The model's five channels [Y, U, V, flow_x, flow_y] from the cached arrays.
 
@@ -233,14 +235,15 @@ def model_input(
         cfg: normalisation mode, flow on/off, flow scale, eps.
 
     Returns:
-        (..., T, 5, H, W) float32 on ``rgb_u8``'s device: YUV of RGB/255 and flow·flow_scale
-        (zeros when ``cfg.use_flow`` is False), each plane normalised by
-        `normalise_per_frame`.
+        (..., T, 5, H, W) float32 on ``rgb_u8``'s device: YUV of RGB/255 and
+        flow·flow_scale (zeros when ``cfg.use_flow`` is False), each plane normalised
+        by `normalise_per_frame`.
     """
     rgb = _as_tensor(rgb_u8)
     flow_q = _as_tensor(flow_q).to(rgb.device)
     if rgb.dtype != torch.uint8 or rgb.ndim < 3 or rgb.shape[-3] != 3:
-        raise ValueError(f"rgb_u8 must be uint8 (..., T, 3, H, W), got {rgb.dtype} {tuple(rgb.shape)}")
+        got = f"{rgb.dtype} {tuple(rgb.shape)}"
+        raise ValueError(f"rgb_u8: expected uint8 (..., T, 3, H, W), got {got}")
     if (
         flow_q.dtype != torch.int8
         or flow_q.shape[:-3] != rgb.shape[:-3]
@@ -248,13 +251,13 @@ def model_input(
         or flow_q.shape[-2:] != rgb.shape[-2:]
     ):
         raise ValueError(
-            f"flow_q must be int8 (..., T, 2, H, W) matching rgb_u8 {tuple(rgb.shape)}, "
+            f"flow_q: expected int8 (..., T, 2, H, W) as rgb_u8 {tuple(rgb.shape)}, "
             f"got {flow_q.dtype} {tuple(flow_q.shape)}"
         )
     yuv = rgb_to_yuv(rgb.to(torch.float32) / 255)  # (..., T, 3, H, W)
     if cfg.use_flow:
         flow = dequantise_flow(flow_q) * cfg.flow_scale  # (..., T, 2, H, W)
     else:
-        flow = torch.zeros(flow_q.shape, dtype=torch.float32, device=rgb.device)
+        flow = torch.zeros_like(flow_q, dtype=torch.float32)  # (..., T, 2, H, W)
     x = torch.cat([yuv, flow], dim=-3)  # (..., T, 5, H, W)
     return normalise_per_frame(x, cfg.normalisation, cfg.eps)
