@@ -26,6 +26,9 @@ def _other_value(field: dataclasses.Field, hint) -> tuple[list[str], object]:
         "dampening": "pytorch",
         "positive_cost": "distance",
         "prid_split_file": "splits.json",
+        "normalisation": "standard",
+        "temres_reading": "eq5",
+        "omega_form": "sigmoid",
         "fold": 3,
     }
     if field.name in other:

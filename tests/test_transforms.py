@@ -196,7 +196,7 @@ def _cached_arrays(T=3, seed=4):
 
 def test_model_input_shapes_and_standardised_planes():
     rgb, flow = _cached_arrays()
-    x = model_input(rgb, flow, PreprocessConfig())
+    x = model_input(rgb, flow, PreprocessConfig(normalisation="standard"))
     assert x.shape == (3, 5, *FRAME_HW) and x.dtype == torch.float32
     assert (x[0, 3:] == 0).all()  # constant zero flow -> zeros, not NaN
     torch.testing.assert_close(x.mean(dim=(-2, -1)), torch.zeros(3, 5), atol=1e-5, rtol=0)
@@ -205,7 +205,7 @@ def test_model_input_shapes_and_standardised_planes():
 
 def test_model_input_yuv_channels_follow_the_formula():
     rgb, flow = _cached_arrays()
-    x = model_input(torch.from_numpy(rgb), torch.from_numpy(flow), PreprocessConfig())
+    x = model_input(torch.from_numpy(rgb), torch.from_numpy(flow), PreprocessConfig(normalisation="standard"))
     yuv = rgb_to_yuv(torch.from_numpy(rgb).float() / 255)
     torch.testing.assert_close(x[:, :3], normalise_per_frame(yuv, "standard"))
 
@@ -261,3 +261,12 @@ def test_cache_settings_name_the_flow_encoding():
     settings = transforms.cache_settings()
     assert settings["flow_step"] == FLOW_STEP and settings["flow_clip"] == FLOW_CLIP
     assert settings["flow"]["first_frame"] == "zero"
+
+
+def test_the_default_normalisation_is_the_original_codes():
+    # prepareDataset.lua:57-70: (x - mean) / sqrt(std), std with 1/(n-1) (book: Design decisions)
+    assert PreprocessConfig().normalisation == "mclaughlin"
+    plane = torch.arange(12.0).reshape(1, 3, 4) * 4  # std (n-1) = 14.42...
+    y = normalise_per_frame(plane, PreprocessConfig().normalisation)
+    std = plane.std()  # Bessel-corrected, as torch.std in Torch7
+    torch.testing.assert_close(y, (plane - plane.mean()) / std.sqrt())

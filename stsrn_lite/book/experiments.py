@@ -25,6 +25,7 @@ from stsrn_lite.evaluation.dispatch import default_protocol, evaluate_protocol
 from stsrn_lite.evaluation.features import TestConfig
 from stsrn_lite.evaluation.protocols import Evaluation, cross_dataset_pids
 from stsrn_lite.home import home
+from stsrn_lite.preprocess.transforms import PreprocessConfig
 from stsrn_lite.provenance import code_version, device_name
 from stsrn_lite.training.checkpoint import load_checkpoint
 from stsrn_lite.training.config import TrainConfig
@@ -92,7 +93,7 @@ def run(
         pairs_per_step=pairs_per_step,
         eval_every=eval_every or epochs + 1,
         eval_length=128,
-        eval_tta=False,
+        eval_tta=profile.eval_tta,  # as the originals (smoke: one centre crop, for time)
         checkpoint_every=max(1, min(10, epochs)),
     )
     data = load_run_data(
@@ -102,7 +103,8 @@ def run(
 
     def during(model, run_data: RunData, cfg: TrainConfig, device: torch.device) -> dict:
         protocol = default_protocol(dataset, dataset)
-        test_cfg = TestConfig(length=cfg.eval_length, tta=cfg.eval_tta)
+        preprocess = PreprocessConfig(normalisation=cfg.normalisation)
+        test_cfg = TestConfig(length=cfg.eval_length, tta=cfg.eval_tta, preprocess=preprocess)
         return evaluate_protocol(
             protocol, model, run_data.cache, run_data.dataset, test_cfg, device, pids=run_data.test_pids
         ).summary
@@ -125,7 +127,8 @@ def run(
             data_label=profile.data,
         )
     outcome = RunOutcome(preset=preset, dataset=dataset, fold=fold, records=result.records)
-    test_cfg = TestConfig(length=128, tta=profile.eval_tta)
+    preprocess = PreprocessConfig(normalisation=config.normalisation)
+    test_cfg = TestConfig(length=128, tta=profile.eval_tta, preprocess=preprocess)
     for protocol in protocols:
         target, pids = data, data.test_pids
         if protocol == "cross-dataset":

@@ -32,9 +32,10 @@ from stsrn_lite.data.read import DATASETS, read_dataset
 from stsrn_lite.evaluation.dispatch import PROTOCOLS, default_protocol, evaluate_protocol
 from stsrn_lite.evaluation.features import TestConfig
 from stsrn_lite.evaluation.protocols import CROSS_DATASET_PIDS, cross_dataset_pids
-from stsrn_lite.model.config import ModelConfig
+from stsrn_lite.model.config import model_config_from_dict
 from stsrn_lite.model.network import STSRN
 from stsrn_lite.preprocess.cache import StaleCacheError, default_cache_dir, prepare
+from stsrn_lite.preprocess.transforms import PreprocessConfig
 from stsrn_lite.provenance import code_version, device_name
 from stsrn_lite.training.checkpoint import CheckpointError, load_checkpoint
 from stsrn_lite.training.data import fold_split
@@ -44,8 +45,7 @@ AUTO = "auto"  # --protocol default: `default_protocol` of the training and the 
 
 
 def model_from_checkpoint(state: dict, device: str | torch.device) -> STSRN:
-    config = ModelConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in state["model_config"].items()})
-    model = STSRN(config)
+    model = STSRN(model_config_from_dict(state["model_config"]))
     model.load_state_dict(state["model"])
     return model.to(device).eval()
 
@@ -67,7 +67,9 @@ def run(args: argparse.Namespace) -> dict:
     )
     dataset = read_dataset(args.dataset, args.root, **options)
     cache, _ = prepare(dataset, args.cache or default_cache_dir(args.dataset, args.root), progress=False)
-    cfg = config_from_args(TestConfig, args)
+    # the normalisation the model trained with (checkpoints before the field: the std divisor)
+    normalisation = trained.get("normalisation", "standard")
+    cfg = config_from_args(TestConfig, args, preprocess=PreprocessConfig(normalisation=normalisation))
     fold = trained["fold"] if args.fold is None else args.fold
     split_seed = trained.get("split_seed", trained["seed"])  # checkpoints before split_seed drew splits from seed
     pids = None

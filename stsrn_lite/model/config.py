@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+
+from stsrn_lite.model.stsm import OMEGA_FORMS
+from stsrn_lite.model.temporal import TEMRES_READINGS
 
 LAYOUTS = ("BaseModel", "SingleResBlock", "DoubleResBlocks", "TripleResBlocks")
 BLOCKS = ("a", "b", "c")
@@ -16,6 +19,11 @@ class ModelConfig:
     block: str
     temres: bool  # temporal residual processor Eq. (5)-(7) instead of the plain CNN-RNN recurrence; Table 6 "TemRes"
     stsm: bool  # Spatial-Temporal Smooth Module Eq. (2)-(3); Table 6 "STSM"
+    # Eq. (5)-(6) read as the CNN-RNN recurrence plus the shortcut ("shortcut": U = I, feedback
+    # dropout and start bias kept) or as printed ("eq5": learnt U); book: Design decisions
+    temres_reading: str = "shortcut"
+    # how ω of Eq. (2)-(3) is stored: "direct" (ω, clipped to [0, 1]) or "sigmoid" (ω = sigmoid(a))
+    omega_form: str = "direct"
     filters: tuple[int, int, int] = (
         16,
         32,
@@ -40,6 +48,10 @@ class ModelConfig:
             raise ValueError(f"unknown layout {self.layout!r}; expected one of {LAYOUTS}")
         if self.block not in BLOCKS:
             raise ValueError(f"unknown block {self.block!r}; expected one of {BLOCKS}")
+        if self.temres_reading not in TEMRES_READINGS:
+            raise ValueError(f"unknown temres_reading {self.temres_reading!r}; expected one of {TEMRES_READINGS}")
+        if self.omega_form not in OMEGA_FORMS:
+            raise ValueError(f"unknown omega_form {self.omega_form!r}; expected one of {OMEGA_FORMS}")
         if len(self.filters) != 3 or min(self.filters) < 1:
             raise ValueError(f"filters must be three positive ints, got {self.filters}")
         if not self.use_flow and self.in_channels <= 3:
@@ -57,3 +69,14 @@ class ModelConfig:
                 f"res_kernel={self.res_kernel}, res_padding={self.res_padding} would shrink the map; "
                 "need 2 * res_padding >= res_kernel - 1 so that a 1x1 shortcut can match it"
             )
+
+
+# What a checkpoint saved before a field existed was trained with.
+BEFORE_FIELDS = {"temres_reading": "eq5", "omega_form": "sigmoid"}
+
+
+def model_config_from_dict(saved: dict) -> ModelConfig:
+    """The ModelConfig a checkpoint's ``model_config`` dict describes (lists back to tuples)."""
+    names = {f.name for f in fields(ModelConfig)}
+    values = {**BEFORE_FIELDS, **saved}
+    return ModelConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items() if k in names})

@@ -32,16 +32,19 @@ class STSRN(nn.Module):
             res_kernel=config.res_kernel,
             res_padding=config.res_padding,
         )
-        self.stsm = SpatialTemporalSmooth(config.embedding) if config.stsm else None
+        self.stsm = SpatialTemporalSmooth(config.embedding, omega_form=config.omega_form) if config.stsm else None
         if config.temres:
-            self.temporal: nn.Module = TemporalResidual(config.embedding)
+            self.temporal: nn.Module = TemporalResidual(
+                config.embedding, reading=config.temres_reading, dropout=config.dropout
+            )
         else:
             self.temporal = PlainRecurrence(config.embedding, dropout=config.dropout)
         self.classifier = nn.Linear(config.embedding, config.num_classes) if config.num_classes else None
         self._init_weights()
 
     def _init_weights(self) -> None:
-        """Xavier weights for convs and linears, zero biases (paper §4.2)."""
+        """Xavier weights for every conv and every linear layer (the FC, the recurrent U, V
+        and W, the classifier), zero biases (paper §4.2)."""
         for module in self.modules():
             if isinstance(module, (nn.Conv2d, nn.Linear)):
                 nn.init.xavier_uniform_(module.weight)
@@ -65,6 +68,12 @@ class STSRN(nn.Module):
         x = x.reshape(B, T, -1)  # (B, T, N)
         x_hat = self.stsm(x) if self.stsm is not None else x  # Eq. (4), (B, T, N)
         return self.temporal(x_hat, lengths)  # (B, N)
+
+    def project_(self) -> None:
+        """Bring constrained parameters back into their range after an optimiser step (the
+        STSM's ω into [0, 1]; `SpatialTemporalSmooth.project_`)."""
+        if self.stsm is not None:
+            self.stsm.project_()
 
     def logits(self, v_g: torch.Tensor) -> torch.Tensor:
         """Identification head: v_g (B, N) → (B, num_classes)."""

@@ -1,6 +1,7 @@
 """Recurrences over the frame embeddings and the temporal mean-pooling.
 
-(i) ``TemporalResidual``: the temporal residual processor of paper §3.4, Eq. (5)-(7).
+(i) ``TemporalResidual``: the temporal residual processor of paper §3.4, Eq. (5)-(7), in
+    two readings (book: Design decisions, "The temporal residual processor").
 (ii) ``PlainRecurrence``: the vanilla RNN of the CNN-RNN (McLaughlin et al. 2016; buildModel.lua,
      (book: The original code, "Architecture")),
      used by every Table 5 model and by the Table 6 rows without "TemRes".
@@ -32,25 +33,40 @@ def masked_mean(o: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     return total / lengths.to(o.dtype)[:, None]  # (B, N)
 
 
+TEMRES_READINGS = ("shortcut", "eq5")
+
+
 class TemporalResidual(nn.Module):
     """ô^τ = U x̂^τ + V r^{τ−1}  (Eq. 5); o^τ = (ô^τ + x̂^τ)/2, r^τ = tanh(o^τ)
-    (Eq. 6); v_g = mean_τ o^τ  (Eq. 7). r^0 = 0 (the paper leaves it unstated); the
-    bias sits on U.
+    (Eq. 6); v_g = mean_τ o^τ  (Eq. 7).
+
+    ``reading="shortcut"``: the CNN-RNN recurrence with Eq. (6)'s shortcut added and
+    nothing else changed: U = I, V·drop(r) + b with the feedback dropout p, and a
+    learnt start value b0 in place of V r^0. ``reading="eq5"``: Eq. (5) as printed,
+    a learnt U with bias, V without, r^0 = 0 and no feedback dropout.
     """
 
-    def __init__(self, embedding: int) -> None:
+    def __init__(self, embedding: int, *, reading: str, dropout: float) -> None:
         super().__init__()
-        self.U = nn.Linear(embedding, embedding, bias=True)  # N → L
-        self.V = nn.Linear(embedding, embedding, bias=False)  # L → L
+        if reading not in TEMRES_READINGS:
+            raise ValueError(f"reading must be one of {TEMRES_READINGS}, got {reading!r}")
+        self.reading = reading
+        shortcut = reading == "shortcut"
+        self.U = None if shortcut else nn.Linear(embedding, embedding)  # N → L
+        self.V = nn.Linear(embedding, embedding, bias=shortcut)  # L → L
+        self.drop = nn.Dropout(dropout) if shortcut else nn.Identity()
+        # b0, the CNN-RNN's nn.Add start (shortcut reading); None: V r^0 = 0
+        self.start = nn.Parameter(torch.zeros(embedding)) if shortcut else None
 
     def forward(self, x_hat: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """x̂ (B, T, N), lengths (B,) → v_g (B, N)."""
-        B, T, N = x_hat.shape
-        r = x_hat.new_zeros(B, N)  # r^0 = 0, (B, L)
-        u_x = self.U(x_hat)  # (B, T, L), U x̂^τ + bias for all τ at once
-        outputs = []
-        for tau in range(T):
-            o_hat = u_x[:, tau] + self.V(r)  # Eq. (5), (B, L)
+        u_x = x_hat if self.U is None else self.U(x_hat)  # (B, T, L), U x̂^τ for all τ
+        outputs, r = [], None
+        for tau in range(x_hat.shape[1]):
+            if r is None:  # τ = 1
+                o_hat = u_x[:, 0] if self.start is None else u_x[:, 0] + self.start
+            else:
+                o_hat = u_x[:, tau] + self.V(self.drop(r))  # Eq. (5), (B, L)
             o = (o_hat + x_hat[:, tau]) / 2  # Eq. (6), (B, L)
             r = torch.tanh(o)  # Eq. (6)
             outputs.append(o)

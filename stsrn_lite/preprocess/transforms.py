@@ -35,6 +35,9 @@ FRAME_HW = (64, 48)  # (H, W) of every frame: Torch7 image.scale(img, 48, 64), p
 FLOW_STEP = 1.0 / 16  # px (of the 64×48 frame) per int8 unit of the cached flow
 FLOW_CLIP = 127 * FLOW_STEP  # |flow| saturates at 7.9375 px; single-scale LK rarely gets near
 NORMALISATIONS = ("standard", "mclaughlin")
+# The authors' code divides by sqrt(std) (prepareDataset.lua:57-70, byte-identical in ASTPN);
+# the paper's text says unit variance (§4.2). Book: Design decisions, "Normalisation".
+NORMALISATION = "mclaughlin"
 
 # Torch7 image.rgb2yuv (prepareDataset.lua); rows give Y, U, V from R, G, B in [0, 1].
 YUV_FROM_RGB = np.array(
@@ -48,9 +51,9 @@ Array = TypeVar("Array", np.ndarray, torch.Tensor)
 class PreprocessConfig:
     """How the cached arrays become the model's input (`model_input`)."""
 
-    normalisation: Literal["standard", "mclaughlin"] = (
-        "standard"  # divide by std (paper §4.2) or sqrt(std) (prepareDataset.lua)
-    )
+    # divide each plane by sqrt(std) as the original code ("mclaughlin") or by std ("standard",
+    # the paper's words, §4.2)
+    normalisation: Literal["standard", "mclaughlin"] = NORMALISATION
     use_flow: bool = True  # False zeroes the flow channels (videoReid.lua -disableOpticalFlow)
     flow_scale: float = 1.0 / 255  # flow px -> input units; 1/255 as the flow PNGs (computeOpticalFlow.m)
     eps: float = 1e-6  # divisor floor; constant planes give 0, not NaN (book: The original code, "Pitfalls")

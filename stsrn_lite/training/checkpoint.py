@@ -62,7 +62,9 @@ def load_checkpoint(path: str | Path) -> dict:
 
 def check_compatible(state: dict, identity: dict, path: str | Path) -> None:
     """Refuse a checkpoint whose dataset, preset, fold, seed or mode differ from ``identity``."""
-    config = {"split_seed": state["config"].get("seed"), **state["config"]}  # runs before split_seed: the seed
+    # runs from before a field existed used: split_seed = seed, no skipping, the std divisor
+    before = {"split_seed": state["config"].get("seed"), "skip_short": False, "normalisation": "standard"}
+    config = {**before, **state["config"]}
     saved = {key: config.get(key) for key in identity}
     differences = {key: (saved[key], identity[key]) for key in identity if saved[key] != identity[key]}
     if differences:

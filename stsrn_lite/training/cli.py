@@ -28,7 +28,10 @@ from stsrn_lite.data.read import DATASETS
 from stsrn_lite.evaluation.dispatch import default_protocol, evaluate_protocol
 from stsrn_lite.evaluation.features import TestConfig
 from stsrn_lite.model.presets import PRESETS
+from stsrn_lite.model.stsm import OMEGA_FORMS
+from stsrn_lite.model.temporal import TEMRES_READINGS
 from stsrn_lite.preprocess.cache import StaleCacheError
+from stsrn_lite.preprocess.transforms import NORMALISATIONS, PreprocessConfig
 from stsrn_lite.provenance import code_version, device_name
 from stsrn_lite.training.checkpoint import CheckpointError
 from stsrn_lite.training.config import DAMPENING, MODES, POSITIVE_COSTS, TrainConfig
@@ -40,7 +43,8 @@ from stsrn_lite.training.options import add_config_arguments, config_from_args
 def periodic_evaluation(model, data: RunData, config: TrainConfig, device: torch.device) -> dict:
     """Ranks and mAP of the fold's test half (MARS: the standard protocol) during training."""
     protocol = default_protocol(config.dataset, config.dataset)
-    cfg = TestConfig(length=config.eval_length, tta=config.eval_tta)
+    preprocess = PreprocessConfig(normalisation=config.normalisation)
+    cfg = TestConfig(length=config.eval_length, tta=config.eval_tta, preprocess=preprocess)
     return evaluate_protocol(protocol, model, data.cache, data.dataset, cfg, device, pids=data.test_pids).summary
 
 
@@ -59,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
             "mode": MODES,
             "dampening": DAMPENING,
             "positive_cost": POSITIVE_COSTS,
+            "normalisation": NORMALISATIONS,
+            "temres_reading": TEMRES_READINGS,
+            "omega_form": OMEGA_FORMS,
         },
         help_extra={"pairs_per_step": f"(batched mode: {BATCHED_PAIRS} when not given)"},
     )

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from stsrn_lite.model.stsm import OMEGA_FORMS
+from stsrn_lite.model.temporal import TEMRES_READINGS
+from stsrn_lite.preprocess.transforms import NORMALISATION, NORMALISATIONS
+
 MODES = ("faithful", "batched")
 DAMPENING = ("torch7", "pytorch")
 POSITIVE_COSTS = ("squared", "distance")
@@ -22,7 +26,13 @@ class TrainConfig:
     mode: str = "faithful"  # "faithful": one pair per SGD step, as the original; "batched": many
     pairs_per_step: int = 1  # pairs per step; 1 in faithful mode
     sequence_length: int = 16  # frames of each training subsequence (videoReid.lua -sampleSeqLength)
-    skip_short: bool = False  # True: drop pairs with a sequence shorter than sequence_length, as the original
+    # drop pairs with a sequence shorter than sequence_length, as both original codes do
+    # (train.lua:111-113, ASTPN train.lua:113); False pads them (chapter 06)
+    skip_short: bool = True
+    normalisation: str = NORMALISATION  # per-plane divisor: "mclaughlin" sqrt(std), "standard" std
+    # Eq. (5)-(6) reading of the TemRes presets; None: ModelConfig's ("shortcut")
+    temres_reading: str | None = None
+    omega_form: str | None = None  # how the STSM stores ω; None: ModelConfig's ("direct")
     learning_rate: float = 2e-3  # the paper, §4.2 (the CNN-RNN used 1e-3)
     momentum: float = 0.9  # SGD momentum, as the CNN-RNN code
     dampening: str = "torch7"  # "torch7": velocity v = 0.9 v + 0.1 g, as optim.sgd; "pytorch": v = 0.9 v + g
@@ -31,7 +41,9 @@ class TrainConfig:
     positive_cost: str = "squared"  # Eq. (8): ||·||² for positive pairs; "distance": ||·|| as the original's hinge
     eval_every: int = 100  # epochs between evaluations (the original: 100); the last epoch is always evaluated
     eval_length: int = 128  # test sampling length L of those evaluations (§4.2)
-    eval_tta: bool = False  # 16-pass test-time augmentation during training (the final evaluate.py uses it)
+    # 16-pass test-time augmentation in the evaluations during training, as both original
+    # codes (train.lua:172, test.lua:35-63; ASTPN train.lua:174)
+    eval_tta: bool = True
     checkpoint_every: int = 10  # epochs between checkpoints; one is also written on exit
     prid_split_file: str | None = None  # torchreid's 178-person splits_prid2011.json instead of persons 1-200
 
@@ -42,6 +54,12 @@ class TrainConfig:
             raise ValueError("faithful mode takes one pair per step; use mode='batched' for more")
         if self.dampening not in DAMPENING:
             raise ValueError(f"dampening must be one of {DAMPENING}, got {self.dampening!r}")
+        if self.normalisation not in NORMALISATIONS:
+            raise ValueError(f"normalisation must be one of {NORMALISATIONS}, got {self.normalisation!r}")
+        if self.temres_reading is not None and self.temres_reading not in TEMRES_READINGS:
+            raise ValueError(f"temres_reading must be one of {TEMRES_READINGS}, got {self.temres_reading!r}")
+        if self.omega_form is not None and self.omega_form not in OMEGA_FORMS:
+            raise ValueError(f"omega_form must be one of {OMEGA_FORMS}, got {self.omega_form!r}")
         if self.positive_cost not in POSITIVE_COSTS:
             raise ValueError(f"positive_cost must be one of {POSITIVE_COSTS}, got {self.positive_cost!r}")
         for name in (
@@ -75,5 +93,12 @@ class TrainConfig:
                 "mode",
                 "pairs_per_step",
                 "prid_split_file",
+                "skip_short",
+                "normalisation",
             )
         }
+
+    def model_overrides(self) -> dict:
+        """The ModelConfig fields this run sets instead of the preset's."""
+        fields = ("temres_reading", "omega_form")
+        return {k: getattr(self, k) for k in fields if getattr(self, k) is not None}

@@ -19,8 +19,10 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from stsrn_lite.model.config import model_config_from_dict
 from stsrn_lite.model.network import STSRN
 from stsrn_lite.model.presets import preset
+from stsrn_lite.preprocess.transforms import PreprocessConfig
 from stsrn_lite.provenance import code_version, device_name
 from stsrn_lite.training.checkpoint import CheckpointError, check_compatible, load_checkpoint, save_checkpoint
 from stsrn_lite.training.config import TrainConfig
@@ -63,9 +65,22 @@ def _set_rng_state(state: dict, device: torch.device) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+def omega_summary(model: STSRN) -> dict:
+    """Mean, least and largest ω of the STSM (chapter 04 follows them over training); {} without."""
+    if model.stsm is None:
+        return {}
+    omega = model.stsm.omega.detach()  # (N,)
+    return {
+        "omega_mean": float(omega.mean()),
+        "omega_min": float(omega.min()),
+        "omega_max": float(omega.max()),
+    }
+
+
 def build_model(config: TrainConfig, num_classes: int, device: torch.device) -> STSRN:
     torch.manual_seed(config.seed)  # Xavier initialisation (§4.2) from the run's seed
-    return STSRN(preset(config.preset, num_classes=num_classes)).to(device)
+    model_config = preset(config.preset, num_classes=num_classes, **config.model_overrides())
+    return STSRN(model_config).to(device)
 
 
 def build_optimiser(config: TrainConfig, model: STSRN) -> torch.optim.SGD:
@@ -148,6 +163,11 @@ def train(
     if resume and checkpoint_path.exists():
         state = load_checkpoint(checkpoint_path)
         check_compatible(state, config.identity(), checkpoint_path)
+        if model_config_from_dict(state["model_config"]) != model.config:
+            raise CheckpointError(
+                f"{checkpoint_path}: the checkpoint's model differs from {config.preset} as configured "
+                "now (a reading changed since it was trained); use another --out or start afresh"
+            )
         if state["train_pids"] != list(schedule.pids):
             raise CheckpointError(
                 f"{checkpoint_path}: trained on other identities than this dataset's fold {config.fold}"
@@ -156,7 +176,8 @@ def train(
         optimiser.load_state_dict(state["optimiser"])
         epoch, step, records, wall = state["epoch"], state["step"], list(state["records"]), state["wall_seconds"]
         totals, rng_state = list(state["totals"]), state["rng"]
-    frames = TrainingFrames(cache, data.train_indices, device_t)
+    preprocess = PreprocessConfig(normalisation=config.normalisation)
+    frames = TrainingFrames(cache, data.train_indices, device_t, preprocess=preprocess)
     steps_done = 0
     version, where = code_version(), device_name(device_t)
 
@@ -215,6 +236,7 @@ def train(
                 losses["loss"].backward()
                 clip_gradients(model, config.grad_clip)
                 optimiser.step()
+                model.project_()  # ω of the STSM back into [0, 1]
                 pairs = rows.stop - rows.start
                 totals[0] += float(losses["loss"].detach()) * pairs
                 totals[1] += float(losses["verification"].detach()) * pairs
@@ -243,6 +265,7 @@ def train(
                 "data": data_label,
                 "code_version": version,
             }
+            row.update(omega_summary(model))
             if evaluate is not None and (epoch % config.eval_every == 0 or epoch == config.epochs):
                 row.update(evaluate(model, data, config, device_t))
                 model.train()
