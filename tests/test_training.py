@@ -186,6 +186,44 @@ def test_existing_run_is_not_overwritten_and_other_runs_are_refused(tiny, tmp_pa
         run(data, tmp_path / "a", config(epochs=2, preset="STSRN"), resume=True)
 
 
+def test_readings_reach_the_model_and_a_changed_reading_is_refused_on_resume(tiny, tmp_path):
+    _, _, data = tiny
+    cfg = config(epochs=1, preset="STSRN", omega_form="sigmoid", temres_reading="eq5")
+    result = run(data, tmp_path / "a", cfg)
+    assert result.model.config.omega_form == "sigmoid" and result.model.temporal.U is not None
+    assert result.records[-1]["omega_min"] > 0  # ω recorded per epoch
+    with pytest.raises(CheckpointError, match="model differs"):
+        run(data, tmp_path / "a", replace(cfg, epochs=2, temres_reading="shortcut"), resume=True)
+    with pytest.raises(CheckpointError, match="normalisation: checkpoint 'mclaughlin', asked 'standard'"):
+        run(data, tmp_path / "a", replace(cfg, epochs=2, normalisation="standard"), resume=True)
+
+
+def test_a_checkpoint_from_before_the_readings_resumes_as_what_it_was(tiny, tmp_path):
+    """Runs saved before these fields existed trained Eq. 5, sigmoid ω, the std divisor and
+    padded short pairs; asked for exactly that, they resume."""
+    _, _, data = tiny
+    old = config(
+        epochs=1,
+        preset="STSRN",
+        omega_form="sigmoid",
+        temres_reading="eq5",
+        normalisation="standard",
+        skip_short=False,
+    )
+    run(data, tmp_path / "a", old)
+    path = tmp_path / "a" / "checkpoint.pt"
+    state = torch.load(path, weights_only=True)
+    for key in ("normalisation", "skip_short", "temres_reading", "omega_form"):
+        state["config"].pop(key)
+    for key in ("temres_reading", "omega_form"):
+        state["model_config"].pop(key)
+    torch.save(state, path)
+    resumed = run(data, tmp_path / "a", replace(old, epochs=2), resume=True)
+    assert len(resumed.records) == 2
+    with pytest.raises(CheckpointError):
+        run(data, tmp_path / "a", replace(old, epochs=3, normalisation="mclaughlin"), resume=True)
+
+
 def test_truncated_checkpoint_is_reported(tiny, tmp_path):
     _, _, data = tiny
     run(data, tmp_path / "a", config(epochs=1))

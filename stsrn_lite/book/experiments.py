@@ -72,6 +72,7 @@ def run(
     protocols: tuple[str, ...] = ("two-camera",),
     cross_dataset: str = "prid2011",
     progress: bool = False,
+    readings: dict | None = None,
 ) -> RunOutcome:
     """Train ``preset`` on fold ``fold`` of ``dataset`` for ``epochs`` and test it.
 
@@ -79,7 +80,9 @@ def run(
     same settings is reused (resumed with nothing left to do), an interrupted one continues, and one
     that trained more epochs than asked is refused. A lock makes concurrent callers take turns.
     ``eval_every`` adds test ranks to the records during training (Fig. 5); the final tests
-    (``protocols``) use the profile's test-time augmentation and L = 128.
+    (``protocols``) use the profile's test-time augmentation and L = 128. ``readings`` sets
+    `TrainConfig` fields other than their defaults (``{"omega_form": "sigmoid"}``); such a run
+    has a folder of its own.
     """
     profile = session.profile
     folds = max(profile.folds, fold + 1)
@@ -95,11 +98,14 @@ def run(
         eval_length=128,
         eval_tta=profile.eval_tta,  # as the originals (smoke: one centre crop, for time)
         checkpoint_every=max(1, min(10, epochs)),
+        **(readings or {}),
     )
     data = load_run_data(
         dataset, session.root(dataset), fold=fold, folds=folds, seed=config.split_seed, progress=progress
     )
-    out = home().runs / profile.name / f"{dataset}-{preset.replace('*', 'star').replace(' ', '_')}-{mode}-fold{fold}"
+    name = f"{dataset}-{preset.replace('*', 'star').replace(' ', '_')}-{mode}"
+    name += "".join(f"-{key}={value}" for key, value in sorted((readings or {}).items()))
+    out = home().runs / profile.name / f"{name}-fold{fold}"
 
     def during(model, run_data: RunData, cfg: TrainConfig, device: torch.device) -> dict:
         protocol = default_protocol(dataset, dataset)
@@ -145,7 +151,7 @@ def run(
 RESULT_SOURCES = ("stsrn_lite", "notebooks/*.md")  # the code behind a result file: the package and the chapters
 
 
-def save_results(session: Session, name: str, rows: list[dict], *, notebook: str) -> Path:
+def save_results(session: Session, name: str, rows: list[dict], *, notebook: str, command: str | None = None) -> Path:
     """Write ``results/<profile>/<name>.csv`` and its provenance ``<name>.json``; returns the CSV path.
 
     The code version is that of `RESULT_SOURCES`. When the rows and every provenance field but the
@@ -165,7 +171,7 @@ def save_results(session: Session, name: str, rows: list[dict], *, notebook: str
         "profile": session.profile.name,
         "data": session.profile.data,
         "notebook": notebook,
-        "command": f"make book PROFILE={session.profile.name}",
+        "command": command or f"make book PROFILE={session.profile.name}",
         "code_version": code_version(RESULT_SOURCES),
         "device": device_name(torch.device(session.device)),
         "torch": torch.__version__,
