@@ -53,6 +53,7 @@ class RunOutcome:
     dataset: str
     fold: int
     records: list[dict]  # one per epoch (stsrn_lite.training.records.COLUMNS)
+    checkpoint: Path | None = None  # the run's last checkpoint (its model, ω included)
     evaluations: dict[str, Evaluation] = field(default_factory=dict)  # protocol -> final test
 
     def summary(self, protocol: str) -> dict:
@@ -132,7 +133,9 @@ def run(
             evaluate=during if eval_every else None,
             data_label=profile.data,
         )
-    outcome = RunOutcome(preset=preset, dataset=dataset, fold=fold, records=result.records)
+    outcome = RunOutcome(
+        preset=preset, dataset=dataset, fold=fold, records=result.records, checkpoint=result.checkpoint
+    )
     preprocess = PreprocessConfig(normalisation=config.normalisation)
     test_cfg = TestConfig(length=128, tta=profile.eval_tta, preprocess=preprocess)
     for protocol in protocols:
