@@ -94,9 +94,16 @@ def run(
         eval_length=128,
         eval_tta=False,
         checkpoint_every=max(1, min(10, epochs)),
+        flow=profile.flow,
     )
     data = load_run_data(
-        dataset, session.root(dataset), fold=fold, folds=folds, seed=config.split_seed, progress=progress
+        dataset,
+        session.root(dataset),
+        fold=fold,
+        folds=folds,
+        seed=config.split_seed,
+        flow=config.flow,
+        progress=progress,
     )
     out = home().runs / profile.name / f"{dataset}-{preset.replace('*', 'star').replace(' ', '_')}-{mode}-fold{fold}"
 
@@ -130,7 +137,12 @@ def run(
         target, pids = data, data.test_pids
         if protocol == "cross-dataset":
             target = load_run_data(
-                cross_dataset, session.root(cross_dataset), fold=fold, folds=folds, seed=config.split_seed
+                cross_dataset,
+                session.root(cross_dataset),
+                fold=fold,
+                folds=folds,
+                seed=config.split_seed,
+                flow=config.flow,
             )
             pids = cross_dataset_pids(target.dataset, fold, folds, seed=config.split_seed)
         outcome.evaluations[protocol] = evaluate_protocol(

@@ -29,6 +29,7 @@ from stsrn_lite.evaluation.dispatch import default_protocol, evaluate_protocol
 from stsrn_lite.evaluation.features import TestConfig
 from stsrn_lite.model.presets import PRESETS
 from stsrn_lite.preprocess.cache import StaleCacheError
+from stsrn_lite.preprocess.flow import FLOW_MODES
 from stsrn_lite.provenance import code_version, device_name
 from stsrn_lite.training.checkpoint import CheckpointError
 from stsrn_lite.training.config import DAMPENING, MODES, POSITIVE_COSTS, TrainConfig
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
             "mode": MODES,
             "dampening": DAMPENING,
             "positive_cost": POSITIVE_COSTS,
+            "flow": tuple(FLOW_MODES),
         },
         help_extra={"pairs_per_step": f"(batched mode: {BATCHED_PAIRS} when not given)"},
     )
@@ -98,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             seed=config.split_seed,
             cache_dir=args.cache,
             prid_split_file=config.prid_split_file,
+            flow=config.flow,
             progress=not args.no_progress,
         )
         args.out.mkdir(parents=True, exist_ok=True)

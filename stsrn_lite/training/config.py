@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from stsrn_lite.preprocess.flow import DEFAULT_FLOW, FLOW_MODES
+
 MODES = ("faithful", "batched")
 DAMPENING = ("torch7", "pytorch")
 POSITIVE_COSTS = ("squared", "distance")
@@ -22,6 +24,7 @@ class TrainConfig:
     mode: str = "faithful"  # "faithful": one pair per SGD step, as the original; "batched": many
     pairs_per_step: int = 1  # pairs per step; 1 in faithful mode
     sequence_length: int = 16  # frames of each training subsequence (videoReid.lua -sampleSeqLength)
+    flow: str = DEFAULT_FLOW  # the cache's flow: "resized" (ours), "original" (computeOpticalFlow.m); FLOW_MODES
     skip_short: bool = False  # True: drop pairs with a sequence shorter than sequence_length, as the original
     learning_rate: float = 2e-3  # the paper, §4.2 (the CNN-RNN used 1e-3)
     momentum: float = 0.9  # SGD momentum, as the CNN-RNN code
@@ -42,6 +45,8 @@ class TrainConfig:
             raise ValueError("faithful mode takes one pair per step; use mode='batched' for more")
         if self.dampening not in DAMPENING:
             raise ValueError(f"dampening must be one of {DAMPENING}, got {self.dampening!r}")
+        if self.flow not in FLOW_MODES:
+            raise ValueError(f"flow must be one of {tuple(FLOW_MODES)}, got {self.flow!r}")
         if self.positive_cost not in POSITIVE_COSTS:
             raise ValueError(f"positive_cost must be one of {POSITIVE_COSTS}, got {self.positive_cost!r}")
         for name in (
