@@ -19,7 +19,10 @@ The method, for a pair of frames I0 = prev, I1 = nxt (all sums are per pixel p):
     G = Σ_q w(q - p) [[I_x², I_x I_y], [I_x I_y, I_y²]]  (4) structure tensor, window w
     b = Σ_q w(q - p) [I_x I_t, I_y I_t]
     (u, v) = -G⁻¹ b                                      (5) closed-form 2×2 solve
-    λ_min = tr(G)/2 - sqrt((G_xx - G_yy)²/4 + G_xy²);  (u, v) = 0 where λ_min < τ   (6)
+    λ_± = tr(G)/2 ± sqrt((G_xx - G_yy)²/4 + G_xy²)       eigenvalues of G, λ_- ≤ λ_+
+    (5) where λ_- ≥ τ; otherwise (u, v) = 0              (6)
+    with ``normal_flow``, where λ_- < τ ≤ λ_+:
+    (u, v) = -(e·b / λ_+) e / |e|²,  G e = λ_+ e         (6') the normal flow
 
 Choices, and why:
 
@@ -30,12 +33,19 @@ Choices, and why:
   normalised to sum 1, or uniform (a box) when ``sigma == 0``. 5×5 with sigma 1 is close to
   a binomial [1 4 6 4 1]/16 window, which is what we recall MathWorks' opticalFlowLK page
   describing (with the derivative d of (2)); not checked against MATLAB here.
-- (6) The noise threshold τ (``min_eigenvalue``) works like MATLAB's LK noise threshold:
-  where the window lacks texture in some direction the flow is set to zero. With w
-  summing to 1 and intensities 0..255, λ_min is a mean squared gradient in (grey levels/px)²;
-  τ = 1 zeroes windows whose weakest direction changes by less than about 1 grey level/px.
-  (MATLAB reportedly returns the normal flow where only the larger eigenvalue passes,
-  unverified; we return zero there too.)
+- (6) The noise threshold τ (``min_eigenvalue``) plays the role of MATLAB's
+  NoiseReductionThreshold. With w summing to 1 and intensities 0..255, λ_- is a mean squared
+  gradient in (grey levels/px)²; our default τ = 1 zeroes windows whose weakest direction
+  changes by less than about 1 grey level/px. MATLAB's default, 0.0039, applied to the
+  0..255 values the original fed it, passes any gradient above 0.06 grey levels/px: nearly
+  every window of a real frame. (Had MathWorks meant it for intensities in 0..1 it would be
+  0.0039·255² ≈ 254 on this scale; nothing documents a rescaling of double input: unverified.)
+- (6') MathWorks documents three cases for its LK: both eigenvalues ≥ τ: the full solution;
+  only the larger ≥ τ: "the gradient flow is normalized" to give u and v; neither: zero
+  (MathWorks, opticalFlowLKDoG class, "Algorithms"). We read the middle case as the
+  least-squares solution restricted to the dominant eigenvector e of G, the windowed normal
+  flow; for a one-dimensional texture it is the motion along the gradient. Which formula
+  MATLAB uses there is unverified. ``normal_flow=False`` (our default) gives zero instead.
 - Borders are handled by replicating the edge pixels; flow within window/2 + 2 pixels of the
   border is less accurate.
 - Single scale, like MATLAB's LK: shifts beyond about one pixel are underestimated or lost.
@@ -46,6 +56,10 @@ Choices, and why:
   ``cv2.remap`` rounds coordinates to 1/32 px, so refinement gains for shifts of a pixel or
   more and loses a little for sub-pixel ones (see tests/test_flow.py and
   benchmarks/compare_flow.py).
+
+`FlowConfig` gathers these options with the cache's other flow readings (resolution, grey
+rounding, the PNG's whole pixels); `FLOW_MODES` names the combinations ("resized": ours,
+"original": as computeOpticalFlow.m).
 
 Implementation: frames are laid out as the channels of one (H, W, K) float32 image so that
 each OpenCV filter call handles a whole chunk of `_MAX_PAIRS` frame pairs (OpenCV allows at

@@ -33,6 +33,31 @@ def _grey(rgb: np.ndarray, hw: tuple[int, int], integer: bool, out: np.ndarray) 
         cv2.cvtColor(rgb.astype(np.float32), cv2.COLOR_RGB2GRAY, dst=out)  # unrounded float
 
 
+def _to_frame(flow: np.ndarray, cfg: FlowConfig) -> np.ndarray:
+    """Steps 4a-b of `preprocess_tracklet`: (T, 2, H', W') px -> (T, 2, 64, 48) px."""
+    if cfg.png:
+        flow = round_like_png(flow)  # whole px in [-127, 128], as the flow PNG
+    return resize_flow(flow) if cfg.resolution == "source" else flow
+
+
+def flow_field(grey: np.ndarray, flow: str | FlowConfig = DEFAULT_FLOW) -> np.ndarray:
+    """The flow `preprocess_tracklet` caches, before its int8 quantisation (steps 3-4).
+
+    Args:
+        grey: (T, H', W') grey frames, 0..255: 64×48 for ``resolution="resized"``, the frames
+            as stored for "source".
+        flow: a mode of `stsrn_lite.preprocess.flow.FLOW_MODES` or a `FlowConfig`.
+
+    Returns:
+        (T, 2, 64, 48) float32, px of the frames the flow was computed on; zero for t = 0.
+    """
+    cfg = flow_config(flow)
+    grey = np.asarray(grey)
+    if cfg.resolution == "resized" and grey.shape[1:] != FRAME_HW:
+        raise ValueError(f"flow resolution 'resized' takes 64×48 grey frames, got shape {grey.shape}")
+    return _to_frame(sequence_flow(grey, **cfg.lucas_kanade()), cfg)
+
+
 def preprocess_tracklet(
     frames_rgb: Sequence[np.ndarray] | np.ndarray, flow: str | FlowConfig = DEFAULT_FLOW
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -47,8 +72,8 @@ def preprocess_tracklet(
        first is area-resized to it), rounded to whole levels when ``flow.integer_grey``.
     3. `sequence_flow` on the grey frames, with ``flow``'s Lucas–Kanade options; the first
        frame gets zero flow.
-    4. "source" only: `round_like_png` when ``flow.png`` (whole px, as the original's 8-bit
-       PNG), then `resize_flow` to 64×48, values left in px of the stored frame, as the
+    4. a. ``flow.png``: `round_like_png`, whole px in [-127, 128], as the original's 8-bit PNG;
+       b. "source": `resize_flow` to 64×48, values left in px of the stored frame, as the
        original.
     5. `quantise_flow`: int8 steps of ``FLOW_STEP`` px, saturating at ``FLOW_CLIP``.
 
@@ -86,9 +111,7 @@ def preprocess_tracklet(
         # grey[0] holds the previous block's last frame; the tracklet's first frame has none.
         sequence = grey[: 1 + n] if start > 0 else grey[1 : 1 + n]
         block = sequence_flow(sequence, **cfg.lucas_kanade())[-n:]  # (n, 2, H', W') float32, px
-        if source:
-            block = resize_flow(round_like_png(block) if cfg.png else block)  # (n, 2, H, W), source px
-        flow_q[start : start + n] = quantise_flow(block)
+        flow_q[start : start + n] = quantise_flow(_to_frame(block, cfg))  # (n, 2, H, W)
         rgb[start : start + n] = resized[:n].transpose(0, 3, 1, 2)
         grey[0] = grey[n]
     return rgb, flow_q

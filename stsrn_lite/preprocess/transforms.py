@@ -10,7 +10,9 @@ channel on its own; it divides by sqrt(std), not std (book: The original code, "
 Two halves, so that the normalisation can change without rebuilding the cache:
 
 - cache side (numpy): `resize_frame`, `quantise_flow` -> RGB uint8 (T, 3, 64, 48) and
-  flow int8 (T, 2, 64, 48) in steps of `FLOW_STEP` px;
+  flow int8 (T, 2, 64, 48) in steps of `FLOW_STEP` px; for the original's flow also
+  `round_like_png` (its 8-bit flow images) and `resize_flow` (flow computed on the stored
+  frames, resized like an image);
 - load side (torch, any device): `model_input` -> float32 (T, 5, 64, 48), the channels
   [Y, U, V, flow_x, flow_y] (book: The original code, "Preprocessing"). The original stores the flow PNG's
   channels 1 and 2, which hold the vertical and then the horizontal flow (computeOpticalFlow.m; book: The original
