@@ -316,16 +316,17 @@ class FlowConfig:
 
     Each field is one reading of the original's flow (computeOpticalFlow.m; book: The original
     code, "Optical flow"; Design decisions, "Optical flow: where and how LK runs"); `FLOW_MODES`
-    names the combinations a run chooses from (`TrainConfig.flow`). With ``resolution="source"``
-    LK runs on the frames as stored and the flow field is area-resized to 64×48 like an image,
-    its values left in pixels of the stored frame, as prepareDataset.lua:45-46 scales the PNG.
+    names the combinations a run chooses from (`TrainConfig.flow`); "OF.m" below is the
+    original's computeOpticalFlow.m (commit 331cfae). With ``resolution="source"`` LK runs on
+    the frames as stored and the flow field is area-resized to 64×48 like an image, its values
+    left in pixels of the stored frame, as prepareDataset.lua:45-46 scales the PNG.
     """
 
-    resolution: str = "resized"  # "resized": LK on the 64×48 frames; "source": on the stored frames (.m:54-55)
-    min_eigenvalue: float = MIN_EIGENVALUE  # τ of Eq. (6), (grey levels/px)²; MATLAB's default: 0.0039
-    normal_flow: bool = NORMAL_FLOW  # Eq. (6'): flow along the gradient where only λ_max ≥ τ (MATLAB)
-    integer_grey: bool = False  # grey rounded to whole levels: double(rgb2gray(uint8 frame)) (.m:55)
-    png: bool = False  # flow rounded to whole px in [-127, 128] before the resize: 8-bit PNG (.m:73-91)
+    resolution: str = "resized"  # "resized": LK on the 64×48 frames; "source": on the stored ones (OF.m:55)
+    min_eigenvalue: float = MIN_EIGENVALUE  # τ of Eq. (6), (grey levels/px)²; MATLAB's default: 0.0039 (OF.m:51)
+    normal_flow: bool = NORMAL_FLOW  # Eq. (6'): flow along the gradient where only λ_max ≥ τ (MATLAB's rule)
+    integer_grey: bool = False  # grey rounded to whole levels, as rgb2gray of a uint8 frame (OF.m:55)
+    png: bool = False  # flow rounded to whole px in [-127, 128] before the resize, as the PNGs (OF.m:73-91)
     window: int = WINDOW  # side of the window w of Eq. (4), px (MathWorks documents 5×5)
     sigma: float = SIGMA  # std of the Gaussian window, px; 0 = box
     iterations: int = ITERATIONS  # 1 = plain single-scale LK, as MATLAB's; more: Eq. (7)
@@ -369,6 +370,6 @@ def flow_config(flow: str | FlowConfig) -> FlowConfig:
     """A `FlowConfig` from a mode name of `FLOW_MODES` (or a config, returned as is)."""
     if isinstance(flow, FlowConfig):
         return flow
-    if flow not in FLOW_MODES:
+    if not isinstance(flow, str) or flow not in FLOW_MODES:
         raise ValueError(f"unknown flow mode {flow!r}; expected one of {tuple(FLOW_MODES)}")
     return FLOW_MODES[flow]
