@@ -25,6 +25,7 @@ def _other_value(field: dataclasses.Field, hint) -> tuple[list[str], object]:
         "mode": "batched",
         "dampening": "pytorch",
         "positive_cost": "distance",
+        "flow": "original",
         "prid_split_file": "splits.json",
         "normalisation": "standard",
         "temres_reading": "eq5",

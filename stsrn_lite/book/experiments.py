@@ -99,10 +99,17 @@ def run(
         eval_length=128,
         eval_tta=profile.eval_tta,  # as the originals (smoke: one centre crop, for time)
         checkpoint_every=max(1, min(10, epochs)),
+        flow=profile.flow,
         **(readings or {}),
     )
     data = load_run_data(
-        dataset, session.root(dataset), fold=fold, folds=folds, seed=config.split_seed, progress=progress
+        dataset,
+        session.root(dataset),
+        fold=fold,
+        folds=folds,
+        seed=config.split_seed,
+        flow=config.flow,
+        progress=progress,
     )
     name = f"{dataset}-{preset.replace('*', 'star').replace(' ', '_')}-{mode}"
     name += "".join(f"-{key}={value}" for key, value in sorted((readings or {}).items()))
@@ -142,7 +149,12 @@ def run(
         target, pids = data, data.test_pids
         if protocol == "cross-dataset":
             target = load_run_data(
-                cross_dataset, session.root(cross_dataset), fold=fold, folds=folds, seed=config.split_seed
+                cross_dataset,
+                session.root(cross_dataset),
+                fold=fold,
+                folds=folds,
+                seed=config.split_seed,
+                flow=config.flow,
             )
             pids = cross_dataset_pids(target.dataset, fold, folds, seed=config.split_seed)
         outcome.evaluations[protocol] = evaluate_protocol(

@@ -2,6 +2,8 @@
 
 - `shifted_pair`: a grey frame pair with a known sub-pixel shift;
 - `opencv_flows`: OpenCV's own flows on it (Farnebäck, DIS, pyramidal LK);
+- `mode_flows`: each flow mode's cached flow for a pair of frames at their stored size, and
+  OpenCV's flows computed there and resized the same way, all in px of the stored frame;
 - `endpoint_error`: the endpoint error of a flow against the true shift.
 
 Flow is (2, H, W) with u (horizontal, +x right) then v (vertical, +y down), in pixels, the
@@ -13,7 +15,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from stsrn_lite.preprocess.transforms import FRAME_HW
+from stsrn_lite.preprocess.flow import FLOW_MODES
+from stsrn_lite.preprocess.frames import flow_field
+from stsrn_lite.preprocess.transforms import FRAME_HW, resize_flow, resize_frame
 
 
 def shifted_pair(
@@ -71,6 +75,33 @@ def opencv_flows(prev: np.ndarray, nxt: np.ndarray) -> dict[str, np.ndarray]:
         dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
         dis.setFinestScale(0)
         flows["OpenCV DIS"] = dis.calc(prev, nxt, None).transpose(2, 0, 1)
+    return flows
+
+
+def mode_flows(prev: np.ndarray, nxt: np.ndarray, *, opencv: bool = True) -> dict[str, np.ndarray]:
+    """The flow of every mode of `FLOW_MODES` for a grey pair at its stored size, as the cache
+    makes it before its int8 steps, and OpenCV's flows (`opencv_flows`) at the stored size,
+    resized to 64×48 like the "original" mode's.
+
+    Every flow is (2, 64, 48) float32 in px **of the stored frame**, so all estimate the same
+    motion: the "resized" mode's flow, in px of the 64×48 frame, is scaled by (W/48, H/64).
+
+    Args:
+        prev, nxt: (H, W) uint8 grey frames as stored (e.g. 128×64).
+    """
+    H, W = prev.shape
+    h, w = FRAME_HW
+    small = [resize_frame(np.repeat(f[..., None], 3, axis=2))[..., 0] for f in (prev, nxt)]  # as the cache
+    flows = {}
+    for mode in FLOW_MODES:
+        if FLOW_MODES[mode].resolution == "resized":
+            flow = flow_field(np.stack(small).astype(np.float32), mode)[1]  # px of the 64×48 frame
+            flows[mode] = flow * np.array([W / w, H / h], np.float32)[:, None, None]
+        else:
+            flows[mode] = flow_field(np.stack([prev, nxt]).astype(np.float32), mode)[1]
+    if opencv:
+        for name, flow in opencv_flows(prev, nxt).items():
+            flows[f"{name}, resized"] = resize_flow(np.ascontiguousarray(flow[None], np.float32))[0]
     return flows
 
 

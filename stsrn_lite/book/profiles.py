@@ -4,7 +4,10 @@
   every notebook runs in a couple of minutes on two cores.
 - ``full``: the synthetic benchmark at the real datasets' sizes, the paper's protocol (ten folds,
   the CNN-RNN's 1000 epochs, 16-pass test augmentation), for a GPU.
-- ``paper``: the real datasets under ``data_root``, the paper's protocol, for a GPU.
+- ``paper``: the real datasets under ``data_root``, the paper's protocol, for a GPU, with the flow
+  computed as the original code did (flow mode ``"original"``); the synthetic profiles keep our
+  flow on the 64×48 frames (``"resized"``), with which their stored results were made (book:
+  Design decisions, "Optical flow: where and how LK runs").
 
 Synthetic data is generated on first use (`stsrn_lite.synthetic.ensure`); real data must be
 where ``data_root`` says (``data_root/ilids-vid``, ``data_root/prid2011``, ``data_root/mars``).
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stsrn_lite.home import home
+from stsrn_lite.preprocess.flow import DEFAULT_FLOW
 from stsrn_lite.synthetic.generator import SIZES, SyntheticConfig, ensure
 
 
@@ -28,6 +32,7 @@ class Profile:
     epochs: int  # training epochs per run
     eval_tta: bool  # 16-pass test-time augmentation
     synthetic: str | None  # size of the synthetic benchmark (a key of synthetic.generator.SIZES), None = real data
+    flow: str = DEFAULT_FLOW  # the runs' flow mode (TrainConfig.flow; book: Design decisions, "Optical flow")
 
 
 PROFILES: dict[str, Profile] = {
@@ -43,7 +48,9 @@ PROFILES: dict[str, Profile] = {
         eval_tta=True,
         synthetic="full",
     ),
-    "paper": Profile("paper", "the real datasets", "cuda", folds=10, epochs=1000, eval_tta=True, synthetic=None),
+    "paper": Profile(
+        "paper", "the real datasets", "cuda", folds=10, epochs=1000, eval_tta=True, synthetic=None, flow="original"
+    ),
 }
 PROFILE_NAMES = tuple(PROFILES)  # the one list of profile names, in the order tables show them
 

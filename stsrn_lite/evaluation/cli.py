@@ -66,7 +66,9 @@ def run(args: argparse.Namespace) -> dict:
         else {}
     )
     dataset = read_dataset(args.dataset, args.root, **options)
-    cache, _ = prepare(dataset, args.cache or default_cache_dir(args.dataset, args.root), progress=False)
+    flow = trained.get("flow", "resized")  # the flow the model trained on (before the field: resized)
+    where = args.cache or default_cache_dir(args.dataset, args.root, flow)
+    cache, _ = prepare(dataset, where, flow=flow, progress=False)
     # the normalisation the model trained with (checkpoints before the field: the std divisor)
     normalisation = trained.get("normalisation", "standard")
     cfg = config_from_args(TestConfig, args, preprocess=PreprocessConfig(normalisation=normalisation))

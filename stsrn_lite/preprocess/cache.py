@@ -5,8 +5,9 @@ A cache folder holds, for one dataset read from disk:
 - ``rgb.u8``   the frames resized to 64x48, RGB, uint8, shape (F, 3, 64, 48) (a raw memory map);
 - ``flow.i8``  the Lucas-Kanade flow to the previous frame, quantised int8, shape (F, 2, 64, 48);
 - ``index.npz`` per tracklet: ``offsets`` (n+1,), ``pids``, ``camids``;
-- ``manifest.json`` written last: cache and preprocessing settings, and a fingerprint of the
-  source frames (relative path, size and modification time of every file, in order).
+- ``manifest.json`` written last: cache and preprocessing settings (the flow mode's
+  `FlowConfig` among them), and a fingerprint of the source frames (relative path, size and
+  modification time of every file, in order).
 
 F is the number of frames of the whole dataset; tracklet i is rows offsets[i]:offsets[i+1].
 The model's five channels are made from the two arrays at load time
@@ -34,6 +35,7 @@ from stsrn_lite.data.tracklet import VideoReIDDataset
 from stsrn_lite.home import home
 from stsrn_lite.parallel import ordered_map
 from stsrn_lite.preprocess import transforms
+from stsrn_lite.preprocess.flow import DEFAULT_FLOW, FlowConfig, flow_config
 from stsrn_lite.preprocess.frames import preprocess_tracklet
 
 CACHE_VERSION = 1
@@ -46,9 +48,10 @@ class StaleCacheError(RuntimeError):
     """A cache exists but does not belong to this dataset or these settings."""
 
 
-def settings() -> dict:
-    """Everything that changes the cached bytes; a cache built with other settings is stale."""
-    return {"cache_version": CACHE_VERSION, "frame_hw": list(transforms.FRAME_HW), **transforms.cache_settings()}
+def settings(flow: str | FlowConfig = DEFAULT_FLOW) -> dict:
+    """Everything that changes the cached bytes, for the flow mode ``flow``; a cache built with
+    other settings is stale."""
+    return {"cache_version": CACHE_VERSION, "frame_hw": list(transforms.FRAME_HW), **transforms.cache_settings(flow)}
 
 
 def decode_frame(path: Path) -> np.ndarray:
@@ -114,11 +117,15 @@ def _shapes(frames: int) -> dict[str, tuple[tuple[int, ...], type]]:
     return {"rgb.u8": ((frames, 3, h, w), np.uint8), "flow.i8": ((frames, 2, h, w), np.int8)}
 
 
-def open_cache(path: str | Path, dataset: VideoReIDDataset | None = None) -> PreprocessedCache:
-    """Open a complete cache; with ``dataset``, check that it was built from that very data.
+def open_cache(
+    path: str | Path, dataset: VideoReIDDataset | None = None, *, flow: str | FlowConfig = DEFAULT_FLOW
+) -> PreprocessedCache:
+    """Open a complete cache built with flow mode ``flow``; with ``dataset``, check that it was
+    built from that very data.
 
     Raises `StaleCacheError` when the cache is missing, incomplete, built with other settings
-    or from other files, and `DatasetError` for a truncated array file.
+    (another flow mode among them) or from other files, and `DatasetError` for a truncated
+    array file.
     """
     path = Path(path)
     manifest_path = path / MANIFEST
@@ -129,9 +136,10 @@ def open_cache(path: str | Path, dataset: VideoReIDDataset | None = None) -> Pre
         frames, tracklets = int(manifest["frames"]), int(manifest["tracklets"])
     except (ValueError, KeyError, TypeError) as error:
         raise StaleCacheError(f"{manifest_path}: unreadable manifest ({error!r})") from error
-    if manifest.get("settings") != settings():
+    expected = settings(flow)
+    if manifest.get("settings") != expected:
         raise StaleCacheError(
-            f"{path}: built with other preprocessing settings ({manifest.get('settings')} != {settings()})"
+            f"{path}: built with other preprocessing settings ({manifest.get('settings')} != {expected})"
         )
     if dataset is not None:
         if manifest.get("dataset") != dataset.name or manifest.get("source") != fingerprint(dataset):
@@ -171,8 +179,9 @@ def open_cache(path: str | Path, dataset: VideoReIDDataset | None = None) -> Pre
     )
 
 
-def _work(frames: tuple[Path, ...]) -> tuple[np.ndarray, np.ndarray]:
-    return preprocess_tracklet([decode_frame(frame) for frame in frames])
+def _work(job: tuple[tuple[Path, ...], FlowConfig]) -> tuple[np.ndarray, np.ndarray]:
+    frames, flow = job
+    return preprocess_tracklet([decode_frame(frame) for frame in frames], flow)
 
 
 def _refuse_foreign(path: Path) -> None:
@@ -187,18 +196,26 @@ def _refuse_foreign(path: Path) -> None:
 
 
 def build_cache(
-    dataset: VideoReIDDataset, path: str | Path, *, workers: int = 1, progress: bool = True
+    dataset: VideoReIDDataset,
+    path: str | Path,
+    *,
+    flow: str | FlowConfig = DEFAULT_FLOW,
+    workers: int = 1,
+    progress: bool = True,
 ) -> PreprocessedCache:
-    """Preprocess every tracklet of ``dataset`` into a new cache at ``path`` (replacing any).
+    """Preprocess every tracklet of ``dataset`` into a new cache at ``path`` (replacing any),
+    with the flow mode ``flow`` (a name of `stsrn_lite.preprocess.flow.FLOW_MODES` or a config).
 
     A folder at ``path`` that holds anything but cache files is refused (`FileExistsError`).
     Holds a lock on ``path`` while building.
     """
     with locked(Path(path)):
-        return _build(dataset, Path(path), workers=workers, progress=progress)
+        return _build(dataset, Path(path), flow=flow_config(flow), workers=workers, progress=progress)
 
 
-def _build(dataset: VideoReIDDataset, path: Path, *, workers: int, progress: bool) -> PreprocessedCache:
+def _build(
+    dataset: VideoReIDDataset, path: Path, *, flow: FlowConfig, workers: int, progress: bool
+) -> PreprocessedCache:
     """`build_cache` without the lock.
 
     Runs in ``workers`` processes. Memory stays bounded: a bounded number of tracklets is in
@@ -211,7 +228,7 @@ def _build(dataset: VideoReIDDataset, path: Path, *, workers: int, progress: boo
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     with building_dir(path) as partial:
         bar = tqdm(total=int(offsets[-1]), unit="frame", disable=not progress, desc=f"prepare {dataset.name}")
-        jobs = [t.frames for t in dataset.tracklets]
+        jobs = [(t.frames, flow) for t in dataset.tracklets]
         # Plain sequential writes, not a writable memory map: the written pages belong to the
         # page cache, not to this process, so its memory stays flat on MARS-sized data.
         with (
@@ -220,13 +237,13 @@ def _build(dataset: VideoReIDDataset, path: Path, *, workers: int, progress: boo
             closing(ordered_map(_work, jobs, workers=workers)) as results,
         ):
             try:
-                for i, (rgb, flow) in enumerate(results):
+                for i, (rgb, flow_q) in enumerate(results):
                     if len(rgb) != lengths[i]:
                         raise DatasetError(
-                            f"{jobs[i][0].parent}: preprocessing returned {len(rgb)} frames for {lengths[i]}"
+                            f"{jobs[i][0][0].parent}: preprocessing returned {len(rgb)} frames for {lengths[i]}"
                         )
                     rgb_file.write(np.ascontiguousarray(rgb).tobytes())
-                    flow_file.write(np.ascontiguousarray(flow).tobytes())
+                    flow_file.write(np.ascontiguousarray(flow_q).tobytes())
                     bar.update(len(rgb))
             finally:
                 bar.close()
@@ -242,34 +259,44 @@ def _build(dataset: VideoReIDDataset, path: Path, *, workers: int, progress: boo
         manifest = {
             "dataset": dataset.name,
             "root": str(dataset.root),
-            "settings": settings(),
+            "settings": settings(flow),
             "source": source,
             "tracklets": len(lengths),
             "frames": int(offsets[-1]),
         }
         (partial / MANIFEST).write_text(json.dumps(manifest, indent=1))
-    return open_cache(path)
+    return open_cache(path, flow=flow)
 
 
-def default_cache_dir(dataset: str, root: str | Path) -> Path:
+def default_cache_dir(dataset: str, root: str | Path, flow: str = DEFAULT_FLOW) -> Path:
     """Where the cache of the dataset at ``root`` lives unless told: under the home's cache folder
-    (`stsrn_lite.home`: ``$STSRN_CACHE``, else ``data/cache`` of the home); one folder per dataset
-    and resolved root (a hash of the path), so two roots never share a cache."""
+    (`stsrn_lite.home`: ``$STSRN_CACHE``, else ``data/cache`` of the home); one folder per dataset,
+    flow mode (a name of `stsrn_lite.preprocess.flow.FLOW_MODES`) and resolved root (a hash of the
+    path), so two roots or two modes never share a cache."""
+    if not isinstance(flow, str):
+        raise ValueError(f"default_cache_dir takes the name of a flow mode, got {flow!r}")
+    flow_config(flow)  # an unknown name raises here
     tag = hashlib.sha1(str(Path(root).resolve()).encode()).hexdigest()[:8]
-    return home().cache / f"{dataset}-{tag}"
+    return home().cache / f"{dataset}-{flow}-{tag}"
 
 
 def prepare(
-    dataset: VideoReIDDataset, path: str | Path, *, workers: int = 1, progress: bool = True
+    dataset: VideoReIDDataset,
+    path: str | Path,
+    *,
+    flow: str | FlowConfig = DEFAULT_FLOW,
+    workers: int = 1,
+    progress: bool = True,
 ) -> tuple[PreprocessedCache, bool]:
-    """Open the cache at ``path`` if it matches ``dataset``, else (re)build it.
+    """Open the cache at ``path`` if it matches ``dataset`` and the flow mode ``flow``, else
+    (re)build it.
 
     Returns (cache, built): ``built`` is False when an up-to-date cache was reused. Holds a
     lock on ``path``, so concurrent calls take turns and the later one reuses the cache.
     """
-    path = Path(path)
+    path, flow = Path(path), flow_config(flow)
     with locked(path):
         try:
-            return open_cache(path, dataset), False
+            return open_cache(path, dataset, flow=flow), False
         except (StaleCacheError, DatasetError):
-            return _build(dataset, path, workers=workers, progress=progress), True
+            return _build(dataset, path, flow=flow, workers=workers, progress=progress), True

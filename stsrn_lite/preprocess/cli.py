@@ -1,6 +1,6 @@
 """Build the preprocessing cache of a dataset once (resize, YUV-ready RGB, Lucas-Kanade flow).
 
-    stsrn-prepare --dataset ilids-vid --root DIR [--cache DIR] [--workers N]
+    stsrn-prepare --dataset ilids-vid --root DIR [--flow resized|original|original-float] [--cache DIR] [--workers N]
 
 An up-to-date cache is reused; a stale or partial one is rebuilt. Prints one JSON line.
 """
@@ -17,6 +17,7 @@ from pathlib import Path
 from stsrn_lite.data.layout import DatasetError
 from stsrn_lite.data.read import DATASETS, read_dataset
 from stsrn_lite.preprocess.cache import default_cache_dir, prepare
+from stsrn_lite.preprocess.flow import DEFAULT_FLOW, FLOW_MODES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,14 +30,20 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="cache folder (default: $STSRN_CACHE or data/cache of the checkout, see default_cache_dir)",
     )
+    parser.add_argument(
+        "--flow",
+        choices=tuple(FLOW_MODES),
+        default=DEFAULT_FLOW,
+        help="how the flow is computed (stsrn_lite.preprocess.flow.FLOW_MODES; a run's --flow) (default: %(default)s)",
+    )
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
-    cache_dir = args.cache or default_cache_dir(args.dataset, args.root)
+    cache_dir = args.cache or default_cache_dir(args.dataset, args.root, args.flow)
     start = time.perf_counter()
     try:
         dataset = read_dataset(args.dataset, args.root)
-        cache, built = prepare(dataset, cache_dir, workers=args.workers, progress=not args.no_progress)
+        cache, built = prepare(dataset, cache_dir, flow=args.flow, workers=args.workers, progress=not args.no_progress)
     except DatasetError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -44,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         json.dumps(
             {
                 "cache": str(cache.path),
+                "flow": args.flow,
                 "built": built,
                 "tracklets": len(cache),
                 "frames": int(cache.offsets[-1]),

@@ -10,7 +10,9 @@ channel on its own; it divides by sqrt(std), not std (book: The original code, "
 Two halves, so that the normalisation can change without rebuilding the cache:
 
 - cache side (numpy): `resize_frame`, `quantise_flow` -> RGB uint8 (T, 3, 64, 48) and
-  flow int8 (T, 2, 64, 48) in steps of `FLOW_STEP` px;
+  flow int8 (T, 2, 64, 48) in steps of `FLOW_STEP` px; for the original's flow also
+  `round_like_png` (its 8-bit flow images) and `resize_flow` (flow computed on the stored
+  frames, resized like an image);
 - load side (torch, any device): `model_input` -> float32 (T, 5, 64, 48), the channels
   [Y, U, V, flow_x, flow_y] (book: The original code, "Preprocessing"). The original stores the flow PNG's
   channels 1 and 2, which hold the vertical and then the horizontal flow (computeOpticalFlow.m; book: The original
@@ -22,6 +24,7 @@ Shape letters: T frames, C channels, H×W pixels.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
@@ -34,6 +37,7 @@ from stsrn_lite.preprocess import flow as _flow
 FRAME_HW = (64, 48)  # (H, W) of every frame: Torch7 image.scale(img, 48, 64), prepareDataset.lua
 FLOW_STEP = 1.0 / 16  # px (of the 64×48 frame) per int8 unit of the cached flow
 FLOW_CLIP = 127 * FLOW_STEP  # |flow| saturates at 7.9375 px; single-scale LK rarely gets near
+PNG_OFFSET = 127  # zero flow in the original's flow PNGs (computeOpticalFlow.m:73-74)
 NORMALISATIONS = ("standard", "mclaughlin")
 # The authors' code divides by sqrt(std) (prepareDataset.lua:57-70, byte-identical in ASTPN);
 # the paper's text says unit variance (§4.2). Book: Design decisions, "Normalisation".
@@ -70,23 +74,40 @@ class PreprocessConfig:
 PREPROCESS_VERSION = 1  # bump when resize_frame, the grey conversion or the flow code changes
 
 
-def cache_settings() -> dict:
-    """Everything here that changes the cached bytes, JSON-ready (for the cache's manifest)."""
+def cache_settings(flow: str | _flow.FlowConfig = _flow.DEFAULT_FLOW) -> dict:
+    """Everything that changes the cached bytes, JSON-ready (for the cache's manifest).
+
+    Args:
+        flow: the flow mode (a name of `flow.FLOW_MODES`) or config the cache is built with.
+    """
     return {
         "preprocess_version": PREPROCESS_VERSION,
         "resize": "cv2 INTER_AREA shrinking / INTER_LINEAR enlarging, per axis",
-        "grey": "Y = 0.299 R + 0.587 G + 0.114 B of the resized uint8 frame, 0..255",
+        "grey": "Y = 0.299 R + 0.587 G + 0.114 B, 0..255, of the resized (or, resolution 'source', the stored) frame",
         "flow": {
             "method": "dense_lucas_kanade",
-            "window": _flow.WINDOW,
-            "sigma": _flow.SIGMA,
-            "min_eigenvalue": _flow.MIN_EIGENVALUE,
-            "iterations": _flow.ITERATIONS,
+            **dataclasses.asdict(_flow.flow_config(flow)),
             "first_frame": "zero",
+            "png_offset": PNG_OFFSET,
         },
         "flow_step": FLOW_STEP,
         "flow_clip": FLOW_CLIP,
     }
+
+
+def _resize(image: np.ndarray) -> np.ndarray:
+    """`resize_frame`'s interpolation for any (H, W) or (H, W, C ≤ 4) array OpenCV resizes."""
+    h_in, w_in = image.shape[:2]
+    h, w = FRAME_HW
+    if h_in >= h and w_in >= w:
+        return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+    if h_in <= h and w_in <= w:
+        return cv2.resize(image, (w, h), interpolation=cv2.INTER_LINEAR)
+    if h_in > h:  # shrink the height, enlarge the width
+        image = cv2.resize(image, (w_in, h), interpolation=cv2.INTER_AREA)
+        return cv2.resize(image, (w, h), interpolation=cv2.INTER_LINEAR)
+    image = cv2.resize(image, (w, h_in), interpolation=cv2.INTER_AREA)  # shrink the width
+    return cv2.resize(image, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def resize_frame(rgb: np.ndarray) -> np.ndarray:
@@ -115,17 +136,29 @@ def resize_frame(rgb: np.ndarray) -> np.ndarray:
         # A channel-reversed view of a BGR decode: resize the BGR array, which is cheaper
         # than gathering a contiguous copy, and reverse the channels of the small result.
         return cv2.cvtColor(resize_frame(rgb[..., ::-1]), cv2.COLOR_BGR2RGB)
-    h, w = FRAME_HW
-    rgb = np.ascontiguousarray(rgb)
-    if h_in >= h and w_in >= w:
-        return cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
-    if h_in <= h and w_in <= w:
-        return cv2.resize(rgb, (w, h), interpolation=cv2.INTER_LINEAR)
-    if h_in > h:  # shrink the height, enlarge the width
-        rgb = cv2.resize(rgb, (w_in, h), interpolation=cv2.INTER_AREA)
-        return cv2.resize(rgb, (w, h), interpolation=cv2.INTER_LINEAR)
-    rgb = cv2.resize(rgb, (w, h_in), interpolation=cv2.INTER_AREA)  # shrink the width
-    return cv2.resize(rgb, (w, h), interpolation=cv2.INTER_LINEAR)
+    return _resize(np.ascontiguousarray(rgb))
+
+
+def resize_flow(flow: np.ndarray) -> np.ndarray:
+    """Resize flow fields to `FRAME_HW` like images (`resize_frame`), values unchanged.
+
+    The original scales its flow PNGs with ``image.scale`` as it scales the frames and does
+    not rescale the values (prepareDataset.lua:45-46), so the result stays in pixels of the
+    frame the flow was computed on.
+
+    Args:
+        flow: (T, 2, H, W) float32, px.
+
+    Returns:
+        (T, 2, 64, 48) float32, in the same px.
+    """
+    flow = np.asarray(flow)
+    if flow.ndim != 4 or flow.shape[1] != 2 or flow.dtype != np.float32 or 0 in flow.shape[2:]:
+        raise ValueError(f"resize_flow expects (T, 2, H, W) float32, got {flow.dtype} {flow.shape}")
+    out = np.empty((len(flow), 2, *FRAME_HW), np.float32)  # (T, 2, 64, 48)
+    for t, field in enumerate(flow):
+        out[t] = _resize(np.ascontiguousarray(field.transpose(1, 2, 0))).transpose(2, 0, 1)  # (H, W, 2) -> (2, h, w)
+    return out
 
 
 def rgb_to_yuv(rgb: Array) -> Array:
@@ -148,6 +181,26 @@ def rgb_to_yuv(rgb: Array) -> Array:
     if not np.issubdtype(rgb.dtype, np.floating):
         raise ValueError(f"rgb_to_yuv expects a float array in [0, 1], got {rgb.dtype}")
     return np.einsum("ij,...jhw->...ihw", YUV_FROM_RGB.astype(rgb.dtype), rgb)
+
+
+def round_like_png(flow: np.ndarray) -> np.ndarray:
+    """Flow as the original's 8-bit PNG holds it: whole px in [-127, 128] (computeOpticalFlow.m:69-91).
+
+    The script writes flow + 127, clipped to [0, 255] and divided by 255, with ``imwrite``,
+    which stores 8 bits; we take MATLAB's conversion to round to the nearest level, halves up
+    (unverified). Reading back gives the level - 127.
+
+    Args:
+        flow: float array, px (any shape).
+
+    Returns:
+        float32 array of the same shape, whole numbers in [-127, 128].
+    """
+    flow = np.asarray(flow, np.float32)
+    if np.isnan(flow).any():
+        raise ValueError("round_like_png got NaN flow")
+    levels = np.floor(np.clip(flow + PNG_OFFSET, 0, 255) + 0.5)  # the PNG's 8-bit value
+    return levels - np.float32(PNG_OFFSET)
 
 
 def quantise_flow(flow: Array) -> Array:

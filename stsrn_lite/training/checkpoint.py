@@ -62,8 +62,14 @@ def load_checkpoint(path: str | Path) -> dict:
 
 def check_compatible(state: dict, identity: dict, path: str | Path) -> None:
     """Refuse a checkpoint whose dataset, preset, fold, seed or mode differ from ``identity``."""
-    # runs from before a field existed used: split_seed = seed, no skipping, the std divisor
-    before = {"split_seed": state["config"].get("seed"), "skip_short": False, "normalisation": "standard"}
+    # runs from before a field existed used: split_seed = seed, no skipping, the std divisor,
+    # the flow of the 64×48 frames
+    before = {
+        "split_seed": state["config"].get("seed"),
+        "skip_short": False,
+        "normalisation": "standard",
+        "flow": "resized",
+    }
     config = {**before, **state["config"]}
     saved = {key: config.get(key) for key in identity}
     differences = {key: (saved[key], identity[key]) for key in identity if saved[key] != identity[key]}

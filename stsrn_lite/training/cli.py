@@ -31,6 +31,7 @@ from stsrn_lite.model.presets import PRESETS
 from stsrn_lite.model.stsm import OMEGA_FORMS
 from stsrn_lite.model.temporal import TEMRES_READINGS
 from stsrn_lite.preprocess.cache import StaleCacheError
+from stsrn_lite.preprocess.flow import FLOW_MODES
 from stsrn_lite.preprocess.transforms import NORMALISATIONS, PreprocessConfig
 from stsrn_lite.provenance import code_version, device_name
 from stsrn_lite.training.checkpoint import CheckpointError
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
             "mode": MODES,
             "dampening": DAMPENING,
             "positive_cost": POSITIVE_COSTS,
+            "flow": tuple(FLOW_MODES),
             "normalisation": NORMALISATIONS,
             "temres_reading": TEMRES_READINGS,
             "omega_form": OMEGA_FORMS,
@@ -105,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             seed=config.split_seed,
             cache_dir=args.cache,
             prid_split_file=config.prid_split_file,
+            flow=config.flow,
             progress=not args.no_progress,
         )
         args.out.mkdir(parents=True, exist_ok=True)

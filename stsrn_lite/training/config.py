@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 
 from stsrn_lite.model.stsm import OMEGA_FORMS
 from stsrn_lite.model.temporal import TEMRES_READINGS
+from stsrn_lite.preprocess.flow import DEFAULT_FLOW, FLOW_MODES
 from stsrn_lite.preprocess.transforms import NORMALISATION, NORMALISATIONS
 
 MODES = ("faithful", "batched")
@@ -26,6 +27,7 @@ class TrainConfig:
     mode: str = "faithful"  # "faithful": one pair per SGD step, as the original; "batched": many
     pairs_per_step: int = 1  # pairs per step; 1 in faithful mode
     sequence_length: int = 16  # frames of each training subsequence (videoReid.lua -sampleSeqLength)
+    flow: str = DEFAULT_FLOW  # the cache's flow: "resized" (ours), "original" (computeOpticalFlow.m); FLOW_MODES
     # drop pairs with a sequence shorter than sequence_length, as both original codes do
     # (train.lua:111-113, ASTPN train.lua:113); False pads them (chapter 06)
     skip_short: bool = True
@@ -37,7 +39,7 @@ class TrainConfig:
     momentum: float = 0.9  # SGD momentum, as the CNN-RNN code
     dampening: str = "torch7"  # "torch7": velocity v = 0.9 v + 0.1 g, as optim.sgd; "pytorch": v = 0.9 v + g
     grad_clip: float = 5.0  # element-wise clamp of every gradient (videoReid.lua -gradClip, train.lua)
-    margin: float = 2.0  # m of Eq. (8); 2 in the original code (videoReid.lua -hingeMargin)
+    margin: float = 2.0  # m of Eq. (8): the CNN-RNN's HingeEmbeddingCriterion(2) (buildModel.lua:146); ASTPN 3
     positive_cost: str = "squared"  # Eq. (8): ||·||² for positive pairs; "distance": ||·|| as the original's hinge
     eval_every: int = 100  # epochs between evaluations (the original: 100); the last epoch is always evaluated
     eval_length: int = 128  # test sampling length L of those evaluations (§4.2)
@@ -54,6 +56,8 @@ class TrainConfig:
             raise ValueError("faithful mode takes one pair per step; use mode='batched' for more")
         if self.dampening not in DAMPENING:
             raise ValueError(f"dampening must be one of {DAMPENING}, got {self.dampening!r}")
+        if self.flow not in FLOW_MODES:
+            raise ValueError(f"flow must be one of {tuple(FLOW_MODES)}, got {self.flow!r}")
         if self.normalisation not in NORMALISATIONS:
             raise ValueError(f"normalisation must be one of {NORMALISATIONS}, got {self.normalisation!r}")
         if self.temres_reading is not None and self.temres_reading not in TEMRES_READINGS:
@@ -95,6 +99,7 @@ class TrainConfig:
                 "prid_split_file",
                 "skip_short",
                 "normalisation",
+                "flow",
             )
         }
 

@@ -15,6 +15,7 @@ from stsrn_lite.data.read import read_dataset
 from stsrn_lite.data.splits import random_splits
 from stsrn_lite.data.tracklet import Split, VideoReIDDataset
 from stsrn_lite.preprocess.cache import PreprocessedCache, default_cache_dir, prepare
+from stsrn_lite.preprocess.flow import DEFAULT_FLOW
 
 
 @dataclass
@@ -50,14 +51,16 @@ def load_run_data(
     seed: int,
     cache_dir: str | Path | None = None,
     prid_split_file: str | None = None,
+    flow: str = DEFAULT_FLOW,
     workers: int = 1,
     progress: bool = False,
 ) -> RunData:
-    """The dataset ``name`` at ``root``, its cache and fold ``fold``; ``seed`` draws seeded splits
-    (a run's `TrainConfig.split_seed`, not its training seed)."""
+    """The dataset ``name`` at ``root``, its cache with flow mode ``flow`` (`TrainConfig.flow`) and
+    fold ``fold``; ``seed`` draws seeded splits (a run's `TrainConfig.split_seed`, not its training seed)."""
     options = {"split_file": prid_split_file} if name == "prid2011" and prid_split_file else {}
     dataset = read_dataset(name, root, **options)
-    cache, _ = prepare(dataset, cache_dir or default_cache_dir(name, root), workers=workers, progress=progress)
+    cache_dir = cache_dir or default_cache_dir(name, root, flow)
+    cache, _ = prepare(dataset, cache_dir, flow=flow, workers=workers, progress=progress)
     if name == "mars":
         train_indices = list(dataset.subsets["train"])
         test_pids = sorted({dataset.tracklets[i].pid for i in dataset.subsets["test"]} - {-1, 0})
