@@ -61,8 +61,9 @@ def load_checkpoint(path: str | Path) -> dict:
 
 
 def check_compatible(state: dict, identity: dict, path: str | Path) -> None:
-    """Refuse a checkpoint whose dataset, preset, fold, seed or mode differ from ``identity``."""
+    """Refuse a checkpoint whose dataset, preset, fold, seed, mode or MARS reading differ from ``identity``."""
     config = {"split_seed": state["config"].get("seed"), **state["config"]}  # runs before split_seed: the seed
+    config.setdefault("mars_protocol", "official")  # MARS runs before mars_protocol trained on bbox_train
     saved = {key: config.get(key) for key in identity}
     differences = {key: (saved[key], identity[key]) for key in identity if saved[key] != identity[key]}
     if differences:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from stsrn_lite.data.mars_astpn import MARS_PROTOCOLS
+
 MODES = ("faithful", "batched")
 DAMPENING = ("torch7", "pytorch")
 POSITIVE_COSTS = ("squared", "distance")
@@ -34,6 +36,10 @@ class TrainConfig:
     eval_tta: bool = False  # 16-pass test-time augmentation during training (the final evaluate.py uses it)
     checkpoint_every: int = 10  # epochs between checkpoints; one is also written on exit
     prid_split_file: str | None = None  # torchreid's 178-person splits_prid2011.json instead of persons 1-200
+    # MARS: "astpn", two random cameras per identity and seeded 50/50 folds of all of them, drawn
+    # with split_seed (§4.2 after [8]; ASTPN README.md:26, reIdTrain.lua:146); "official": MARS's
+    # own split (bbox_train) and query_IDX test (book: Design decisions, "MARS")
+    mars_protocol: str = "astpn"
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -42,6 +48,8 @@ class TrainConfig:
             raise ValueError("faithful mode takes one pair per step; use mode='batched' for more")
         if self.dampening not in DAMPENING:
             raise ValueError(f"dampening must be one of {DAMPENING}, got {self.dampening!r}")
+        if self.mars_protocol not in MARS_PROTOCOLS:
+            raise ValueError(f"mars_protocol must be one of {MARS_PROTOCOLS}, got {self.mars_protocol!r}")
         if self.positive_cost not in POSITIVE_COSTS:
             raise ValueError(f"positive_cost must be one of {POSITIVE_COSTS}, got {self.positive_cost!r}")
         for name in (
@@ -62,8 +70,8 @@ class TrainConfig:
         return asdict(self)
 
     def identity(self) -> dict:
-        """The fields a resumed run must share with its checkpoint."""
-        return {
+        """The fields a resumed run must share with its checkpoint (MARS: also its reading)."""
+        identity = {
             k: getattr(self, k)
             for k in (
                 "dataset",
@@ -77,3 +85,6 @@ class TrainConfig:
                 "prid_split_file",
             )
         }
+        if self.dataset == "mars":  # the other datasets ignore mars_protocol
+            identity["mars_protocol"] = self.mars_protocol
+        return identity
