@@ -3,6 +3,7 @@ training data and the test built from it, and the reduction of the real MARS met
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -17,6 +18,7 @@ from stsrn_lite.data.mars import read_mars
 from stsrn_lite.data.mars_astpn import MARS_PROTOCOLS, reduce_two_cameras
 from stsrn_lite.data.tracklet import Tracklet, VideoReIDDataset
 from stsrn_lite.evaluation import TestConfig, evaluate_two_camera
+from stsrn_lite.evaluation import cli as evaluate_cli
 from stsrn_lite.training.cli import periodic_evaluation
 from stsrn_lite.training.config import TrainConfig
 from stsrn_lite.training.data import fold_split, load_run_data
@@ -157,7 +159,7 @@ def test_astpn_training_data_is_the_train_half_of_the_reduction(mars_tree):
         load_run_data("mars", root, fold=0, folds=10, seed=1, cache_dir=cache, mars_protocol="both")
 
 
-def test_an_astpn_run_trains_and_tests_on_the_reduction(mars_tree, tmp_path):
+def test_an_astpn_run_trains_and_tests_on_the_reduction(mars_tree, tmp_path, capsys):
     root, cache = mars_tree
     data = load_run_data("mars", root, fold=0, folds=10, seed=1, cache_dir=cache)
     config = TrainConfig(dataset="mars", preset="CNN-RNN", epochs=1, eval_every=1, eval_length=4, checkpoint_every=1)
@@ -170,6 +172,12 @@ def test_an_astpn_run_trains_and_tests_on_the_reduction(mars_tree, tmp_path):
         i for v in data.views.values() for i in v
     }
     assert result.records[-1]["rank1"] == test.summary["rank1"]  # the evaluation during training is this test
+    argv = ["--checkpoint", str(result.checkpoint), "--dataset", "mars", "--root", str(root), "--cache", str(cache)]
+    assert evaluate_cli.main([*argv, "--no-tta", "--length", "4"]) == 0  # --protocol auto: two-camera
+    printed = json.loads(capsys.readouterr().out)
+    assert (printed["protocol"], printed["num_queries"], printed["rank1"]) == ("two-camera", 3, test.summary["rank1"])
+    assert evaluate_cli.main([*argv, "--protocol", "mars-standard"]) == 2
+    assert "two-camera reduction" in capsys.readouterr().err
 
 
 # --- the real metadata ----------------------------------------------------------------------------
