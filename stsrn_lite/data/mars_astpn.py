@@ -56,29 +56,32 @@ class TwoCameraReduction:
 
 
 def reduce_two_cameras(dataset: VideoReIDDataset, seed: int) -> TwoCameraReduction:
-    """ASTPN's MARS: for every identity seen by at least two cameras, two tracklets in two cameras.
+    """ASTPN's MARS: two tracklets in two cameras for every identity seen by two or more.
 
-    All tracklets are candidates, those of ``subsets["train"]`` and ``subsets["test"]`` pooled, except
-    junk (pid -1) and distractors (pid 0); identities seen by one camera only are left out. For each
-    kept pid, in increasing order: two distinct cameras drawn uniformly without replacement (the first
-    is view 1), then one tracklet drawn uniformly among the pid's tracklets in each, whatever its
-    length. The draws of a pid use the stream ``numpy.random.default_rng([STREAM, seed, pid])``, so
-    they do not depend on which other identities there are.
+    Candidates are all tracklets, MARS's train and test subsets pooled, except junk (pid
+    -1) and distractors (pid 0); identities seen by one camera only are left out. For each
+    kept pid, in increasing order: two distinct cameras drawn uniformly without
+    replacement (the first is view 1), then one tracklet drawn uniformly among the pid's
+    tracklets in each, whatever its length. A pid's draws use the stream
+    ``numpy.random.default_rng([STREAM, seed, pid])``, so they do not depend on which
+    other identities there are.
 
     Raises ``ValueError`` when no identity is seen by two cameras.
     """
-    by_pid: dict[int, dict[int, list[int]]] = {}
+    by_pid: dict[int, dict[int, list[int]]] = {}  # pid -> camid -> tracklet indices
     for index, tracklet in enumerate(dataset.tracklets):
         if tracklet.pid > 0:
-            by_pid.setdefault(tracklet.pid, {}).setdefault(tracklet.camid, []).append(index)
+            seen = by_pid.setdefault(tracklet.pid, {})
+            seen.setdefault(tracklet.camid, []).append(index)
     views = {}
     for pid in sorted(by_pid):
         cameras = sorted(by_pid[pid])
         if len(cameras) < 2:
             continue
         rng = np.random.default_rng([STREAM, seed, pid])
-        first, second = (by_pid[pid][cameras[c]] for c in rng.choice(len(cameras), size=2, replace=False))
+        c1, c2 = rng.choice(len(cameras), size=2, replace=False)
+        first, second = by_pid[pid][cameras[c1]], by_pid[pid][cameras[c2]]
         views[pid] = (first[rng.integers(len(first))], second[rng.integers(len(second))])
     if not views:
-        raise ValueError(f"{dataset.root}: no identity of {dataset.name} is seen by two cameras; nothing to reduce")
+        raise ValueError(f"{dataset.root}: no {dataset.name} identity is seen by two cameras")
     return TwoCameraReduction(seed=seed, views=views)
