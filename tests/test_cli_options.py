@@ -1,12 +1,15 @@
-"""Command lines built from the config dataclasses, the protocol dispatcher and the split seed."""
+"""Command lines built from the config dataclasses, the protocol dispatcher, the split seed and the
+MARS reading of checkpoints from before those fields existed."""
 
 import dataclasses
 import typing
+from pathlib import Path
 
 import pytest
 
+from stsrn_lite.data.tracklet import VideoReIDDataset
 from stsrn_lite.evaluation import cli as evaluate_cli
-from stsrn_lite.evaluation.dispatch import PROTOCOLS, default_protocol, evaluate_protocol
+from stsrn_lite.evaluation.dispatch import PROTOCOLS, check_mars_reading, default_protocol, evaluate_protocol
 from stsrn_lite.evaluation.features import TestConfig
 from stsrn_lite.training import cli as train_cli
 from stsrn_lite.training.checkpoint import CheckpointError, check_compatible
@@ -30,6 +33,7 @@ def _other_value(field: dataclasses.Field, hint) -> tuple[list[str], object]:
         "normalisation": "standard",
         "temres_reading": "eq5",
         "omega_form": "sigmoid",
+        "mars_protocol": "official",
         "fold": 3,
     }
     if field.name in other:
@@ -99,7 +103,11 @@ def test_default_protocols():
     assert default_protocol("ilids-vid", "ilids-vid") == "two-camera"
     assert default_protocol("prid2011", "prid2011") == "two-camera"
     assert default_protocol("ilids-vid", "prid2011") == "cross-dataset"
-    assert default_protocol("mars", "mars") == "mars-standard"
+    assert default_protocol("mars", "mars", mars_protocol="astpn") == "two-camera"
+    assert default_protocol("mars", "mars", mars_protocol="official") == "mars-standard"
+    assert default_protocol("ilids-vid", "mars") == "mars-standard"
+    with pytest.raises(ValueError, match="depends on its mars_protocol"):
+        default_protocol("mars", "mars")
     with pytest.raises(ValueError, match="trained on prid2011 tested on ilids-vid"):
         default_protocol("prid2011", "ilids-vid")
     assert set(PROTOCOLS) == set(evaluate_cli.build_parser()._option_string_actions["--protocol"].choices) - {"auto"}
@@ -118,3 +126,38 @@ def test_a_checkpoint_from_before_split_seed_resumes_when_its_seed_drew_the_spli
     check_compatible(old, identity, "old.pt")
     with pytest.raises(CheckpointError, match="split_seed"):
         check_compatible(old, TrainConfig(dataset="ilids-vid", split_seed=2).identity(), "old.pt")
+
+
+def test_a_mars_checkpoint_from_before_mars_protocol_is_an_official_run():
+    astpn = TrainConfig(dataset="mars").identity()
+    official = TrainConfig(dataset="mars", mars_protocol="official").identity()
+    old = {"config": {k: v for k, v in official.items() if k != "mars_protocol"}}
+    check_compatible(old, official, "old.pt")  # it trained on bbox_train: it resumes as official
+    with pytest.raises(CheckpointError, match="mars_protocol: checkpoint 'official', asked 'astpn'"):
+        check_compatible(old, astpn, "old.pt")
+    new = {"config": TrainConfig(dataset="mars").to_dict()}
+    with pytest.raises(CheckpointError, match="mars_protocol: checkpoint 'astpn', asked 'official'"):
+        check_compatible(new, official, "new.pt")
+
+
+def test_mars_protocol_is_part_of_a_mars_run_only():
+    assert TrainConfig(dataset="mars").identity()["mars_protocol"] == "astpn"
+    ilids = TrainConfig(dataset="ilids-vid")
+    assert "mars_protocol" not in ilids.identity()
+    old = {"config": {k: v for k, v in ilids.to_dict().items() if k != "mars_protocol"}}
+    check_compatible(old, TrainConfig(dataset="ilids-vid", mars_protocol="official").identity(), "old.pt")
+
+
+def test_a_mars_model_is_never_tested_on_its_training_identities():
+    check_mars_reading("two-camera", "astpn", "run")
+    check_mars_reading("mars-standard", "official", "run")
+    check_mars_reading("mars-torchreid", "official", "run")
+    with pytest.raises(ValueError, match="run: trained on MARS's official split"):
+        check_mars_reading("two-camera", "official", "run")
+    with pytest.raises(ValueError, match="run: trained on MARS's two-camera reduction"):
+        check_mars_reading("mars-standard", "astpn", "run")
+    with pytest.raises(ValueError, match="mars_protocol must be one of"):
+        check_mars_reading("two-camera", "ASTPN", "run")
+    with pytest.raises(ValueError, match="needs the views of its two-camera reduction"):
+        mars = VideoReIDDataset(name="mars", root=Path("mars"), cameras=(), tracklets=[])
+        evaluate_protocol("two-camera", None, None, mars, TestConfig(), "cpu", pids=[2])

@@ -20,11 +20,9 @@ from stsrn_lite.data.tracklet import Tracklet, VideoReIDDataset
 from stsrn_lite.evaluation import (
     TestConfig,
     cross_dataset_pids,
-    evaluate_mars_paper,
     evaluate_mars_standard,
     evaluate_two_camera,
     extract_features,
-    mars_paper_pairs,
     pass_distances,
     select_frames,
 )
@@ -205,48 +203,22 @@ def test_two_camera_on_a_synthetic_cache(tmp_path):
         evaluate_two_camera(model, cache, [1, 99], TestConfig(length=3), "cpu")
 
 
-def test_mars_paper_pairs_two_distinct_cameras_seeded():
-    rng = np.random.default_rng(0)
-    pids, camids = [], []
-    for pid in range(1, 41):
-        for _ in range(int(rng.integers(2, 9))):
-            pids.append(pid)
-            camids.append(int(rng.integers(0, 2 if pid == 7 else 6)))
-    pids += [7, -1, -1, 0, 0, 50]  # pid 50: one camera only
-    camids += [3, 0, 1, 0, 2, 4]
-    pids, camids = np.array(pids), np.array(camids)
-    everyone = range(len(pids))
-    q, g = mars_paper_pairs(pids, camids, everyone, seed=5)
-    multi_camera = sorted(p for p in set(pids.tolist()) if p > 0 and len(set(camids[pids == p])) >= 2)
-    assert pids[q].tolist() == multi_camera and pids[g].tolist() == multi_camera
-    assert np.all(camids[q] != camids[g])
-    assert (q, g) == mars_paper_pairs(pids, camids, everyone, seed=5)
-    other = mars_paper_pairs(pids, camids, everyone, seed=6)
-    assert other != (q, g)
-    assert len(set(zip(camids[q].tolist(), camids[g].tolist()))) > 5  # the cameras vary
-    without_pid_1 = [i for i in everyone if pids[i] != 1]  # one identity's draw ignores the others
-    q2, g2 = mars_paper_pairs(pids, camids, without_pid_1, seed=5)
-    assert (q2, g2) == (q[1:], g[1:])
-
-
-@pytest.fixture
-def mars(tmp_path):
-    dataset = read_mars(make_mars(tmp_path / "mars"))
-    cache, _ = prepare(dataset, tmp_path / "cache", progress=False)
-    return dataset, cache
-
-
-def test_mars_paper_protocol_end_to_end(mars):
-    dataset, cache = mars
-    result = evaluate_mars_paper(tiny_stsrn(), cache, dataset, TestConfig(length=2), "cpu", seed=1)
-    assert result.protocol == "mars-paper" and result.num_queries == 2
-    np.testing.assert_array_equal(result.q_pids, [2, 4])
-    np.testing.assert_array_equal(result.g_pids, [2, 4])
-    assert np.all(result.q_camids != result.g_camids)
-    assert set(result.q_indices) | set(result.g_indices) <= set(dataset.subsets["test"])
-    again = evaluate_mars_paper(tiny_stsrn(), cache, dataset, TestConfig(length=2), "cpu", seed=1)
-    np.testing.assert_array_equal(result.q_indices, again.q_indices)
-    np.testing.assert_array_equal(result.distmat, again.distmat)
+def test_two_camera_views_choose_probe_and_gallery_tracklets():
+    # pid 1 has tracklets in cameras 2, 4, 5; pid 2 in 0, 3: the views pick (probe, gallery)
+    cache = memory_cache([6, 4, 9, 5, 7], pids=[1, 1, 1, 2, 2], camids=[2, 4, 5, 3, 0])
+    views = {1: (2, 0), 2: (4, 3)}
+    result = evaluate_two_camera(LengthModel(), cache, [2, 1], TestConfig(length=8), "cpu", views=views)
+    np.testing.assert_array_equal(result.q_indices, [4, 2])
+    np.testing.assert_array_equal(result.g_indices, [3, 0])
+    np.testing.assert_array_equal(result.q_camids, [0, 5])
+    # features (frame counts, L = 8): probes 7, 8; gallery 5, 6: d = 16 |q - g|
+    np.testing.assert_array_equal(result.distmat, 16 * np.array([[2, 1], [3, 2]]))
+    with pytest.raises(ValueError, match=r"pids \[7\]"):
+        evaluate_two_camera(LengthModel(), cache, [1, 7], TestConfig(length=8), "cpu", views=views)
+    with pytest.raises(ValueError, match="pid 1: the views 2, 3"):
+        evaluate_two_camera(LengthModel(), cache, [1], TestConfig(length=8), "cpu", views={1: (2, 3)})
+    with pytest.raises(ValueError, match="pid 1: the views 1, 1"):  # one camera twice
+        evaluate_two_camera(LengthModel(), cache, [1], TestConfig(length=8), "cpu", views={1: (1, 1)})
 
 
 def test_mars_standard_uses_the_queries_and_extracts_once(tmp_path):

@@ -21,7 +21,7 @@ import torch
 
 from stsrn_lite.atomic import locked, write_atomic
 from stsrn_lite.book.session import Session
-from stsrn_lite.evaluation.dispatch import default_protocol, evaluate_protocol
+from stsrn_lite.evaluation.dispatch import check_mars_reading, default_protocol, evaluate_protocol
 from stsrn_lite.evaluation.features import TestConfig
 from stsrn_lite.evaluation.protocols import Evaluation, cross_dataset_pids
 from stsrn_lite.home import home
@@ -72,18 +72,21 @@ def run(
     eval_every: int | None = None,
     protocols: tuple[str, ...] = ("two-camera",),
     cross_dataset: str = "prid2011",
+    mars_protocol: str = TrainConfig.mars_protocol,
     progress: bool = False,
     readings: dict | None = None,
 ) -> RunOutcome:
     """Train ``preset`` on fold ``fold`` of ``dataset`` for ``epochs`` and test it.
 
-    The run lives in ``runs/<profile>/<dataset>-<preset>-<mode>-fold<k>/``; a finished run with the
+    The run lives in ``runs/<profile>/<dataset>-<preset>-<mode>-fold<k>/`` (MARS:
+    ``mars-<mars_protocol>-…``, one folder per reading); a finished run with the
     same settings is reused (resumed with nothing left to do), an interrupted one continues, and one
     that trained more epochs than asked is refused. A lock makes concurrent callers take turns.
     ``eval_every`` adds test ranks to the records during training (Fig. 5); the final tests
     (``protocols``) use the profile's test-time augmentation and L = 128. ``readings`` sets
     `TrainConfig` fields other than their defaults (``{"omega_form": "sigmoid"}``); such a run
-    has a folder of its own.
+    has a folder of its own. ``mars_protocol`` is
+    MARS's reading (`TrainConfig.mars_protocol`; its default is the paper's, after ASTPN).
     """
     profile = session.profile
     folds = max(profile.folds, fold + 1)
@@ -99,6 +102,7 @@ def run(
         eval_length=128,
         eval_tta=profile.eval_tta,  # as the originals (smoke: one centre crop, for time)
         checkpoint_every=max(1, min(10, epochs)),
+        mars_protocol=mars_protocol,
         flow=profile.flow,
         **(readings or {}),
     )
@@ -109,20 +113,32 @@ def run(
         folds=folds,
         seed=config.split_seed,
         flow=config.flow,
+        mars_protocol=config.mars_protocol,
         progress=progress,
     )
-    name = f"{dataset}-{preset.replace('*', 'star').replace(' ', '_')}-{mode}"
+    tag = f"mars-{config.mars_protocol}" if dataset == "mars" else dataset
+    name = f"{tag}-{preset.replace('*', 'star').replace(' ', '_')}-{mode}"
     name += "".join(f"-{key}={value}" for key, value in sorted((readings or {}).items()))
     out = home().runs / profile.name / f"{name}-fold{fold}"
 
     def during(model, run_data: RunData, cfg: TrainConfig, device: torch.device) -> dict:
-        protocol = default_protocol(dataset, dataset)
+        protocol = default_protocol(dataset, dataset, mars_protocol=cfg.mars_protocol)
         preprocess = PreprocessConfig(normalisation=cfg.normalisation)
         test_cfg = TestConfig(length=cfg.eval_length, tta=cfg.eval_tta, preprocess=preprocess)
         return evaluate_protocol(
-            protocol, model, run_data.cache, run_data.dataset, test_cfg, device, pids=run_data.test_pids
+            protocol,
+            model,
+            run_data.cache,
+            run_data.dataset,
+            test_cfg,
+            device,
+            pids=run_data.test_pids,
+            views=run_data.views,
         ).summary
 
+    if dataset == "mars":  # before training: a test on training identities is refused
+        for protocol in protocols:
+            check_mars_reading(protocol, config.mars_protocol, str(out))
     with locked(out):  # two notebooks asking for the same run take turns; the later one reuses it
         checkpoint = out / CHECKPOINT
         if checkpoint.exists() and load_checkpoint(checkpoint)["epoch"] > epochs:
@@ -146,7 +162,7 @@ def run(
     preprocess = PreprocessConfig(normalisation=config.normalisation)
     test_cfg = TestConfig(length=128, tta=profile.eval_tta, preprocess=preprocess)
     for protocol in protocols:
-        target, pids = data, data.test_pids
+        target, pids, views = data, data.test_pids, data.views
         if protocol == "cross-dataset":
             target = load_run_data(
                 cross_dataset,
@@ -156,9 +172,9 @@ def run(
                 seed=config.split_seed,
                 flow=config.flow,
             )
-            pids = cross_dataset_pids(target.dataset, fold, folds, seed=config.split_seed)
+            pids, views = cross_dataset_pids(target.dataset, fold, folds, seed=config.split_seed), None
         outcome.evaluations[protocol] = evaluate_protocol(
-            protocol, result.model, target.cache, target.dataset, test_cfg, session.device, pids=pids, seed=session.seed
+            protocol, result.model, target.cache, target.dataset, test_cfg, session.device, pids=pids, views=views
         )
     return outcome
 

@@ -54,10 +54,12 @@ def extrapolate(rows: list[dict], steps: int) -> tuple[float, float]:
     return float(alpha), float(min(math.exp(log_c) * steps**alpha, 1 - OMEGA_INIT))
 
 
-def measure(session: Session, dataset: str, epochs: int) -> tuple[list[dict], list[dict]]:
-    """(per-epoch rows, final ω rows) for both parametrisations."""
+def measure(
+    session: Session, dataset: str, epochs: int, forms: tuple[str, ...] = OMEGA_FORMS
+) -> tuple[list[dict], list[dict]]:
+    """(per-epoch rows, final ω rows) for the parametrisations ``forms``."""
     drift, final = [], []
-    for form in OMEGA_FORMS:
+    for form in forms:
         outcome = run(session, dataset, "STSRN", 0, epochs=epochs, readings={"omega_form": form})
         steps = 0
         for record in outcome.records:
@@ -84,11 +86,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset", default="ilids-vid")
     parser.add_argument("--epochs", type=int, default=150)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument(
+        "--forms",
+        nargs="+",
+        choices=OMEGA_FORMS,
+        default=list(OMEGA_FORMS),
+        help="train these only; the result files are written when both are given",
+    )
     args = parser.parse_args(argv)
     session = setup(args.profile)
     if args.threads:
         torch.set_num_threads(args.threads)
-    drift, final = measure(session, args.dataset, args.epochs)
+    drift, final = measure(session, args.dataset, args.epochs, tuple(args.forms))
+    if set(args.forms) != set(OMEGA_FORMS):
+        return 0  # trained (or resumed) only; a later call with both forms writes the files
     command = f"python -m stsrn_lite.book.omega_drift --profile {args.profile} --epochs {args.epochs}"
     for name, rows in (("omega_drift", drift), ("omega_final", final)):
         print(save_results(session, name, rows, notebook=NOTEBOOK, command=command))

@@ -4,10 +4,8 @@ from stsrn_lite.evaluation.features import TestConfig, extract_features, pass_di
 from stsrn_lite.evaluation.protocols import (
     Evaluation,
     cross_dataset_pids,
-    evaluate_mars_paper,
     evaluate_mars_standard,
     evaluate_two_camera,
-    mars_paper_pairs,
     two_camera_indices,
 )
 
@@ -18,9 +16,7 @@ __all__ = [
     "select_frames",
     "Evaluation",
     "cross_dataset_pids",
-    "evaluate_mars_paper",
     "evaluate_mars_standard",
     "evaluate_two_camera",
-    "mars_paper_pairs",
     "two_camera_indices",
 ]

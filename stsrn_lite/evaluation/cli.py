@@ -1,21 +1,22 @@
 """Evaluate a trained checkpoint with the paper's protocols (§4.2-4.4).
 
     python -m stsrn_lite.evaluation.cli --checkpoint runs/x/checkpoint.pt --dataset ilids-vid --root R \\
-        [--protocol auto|two-camera|cross-dataset|mars-paper|mars-standard|mars-torchreid] [--no-tta]
+        [--protocol auto|two-camera|cross-dataset|mars-standard|mars-torchreid] [--no-tta]
         [--length 128] [--batch-sequences B]
 
 Protocols:
   two-camera      iLIDS-VID / PRID2011: probe camera A (first L frames), gallery camera B (last L),
-                  on the test half of the checkpoint's fold;
+                  on the test half of the checkpoint's fold; MARS (Table 2) when the checkpoint
+                  trained under the ASTPN reading: the two views of the reduction's test half;
   cross-dataset   Table 4: a model trained on iLIDS-VID tested on PRID2011 persons 1-200
                   (--cross-pids test-half: the test half of fold --fold; all: the 200 persons);
-  mars-paper      Table 2: two random cameras per test identity (after ASTPN), closed set;
   mars-standard   the official query_IDX protocol with junk and distractors (mAP and CMC);
   mars-torchreid  the same queries with torchreid's gallery and rules.
-``auto`` picks two-camera for the training dataset, cross-dataset for PRID2011 after iLIDS-VID,
-mars-standard for MARS (`stsrn_lite.evaluation.dispatch`). --length, --tta/--no-tta and
---batch-sequences are the fields of `stsrn_lite.evaluation.features.TestConfig`. Prints one
-JSON object: rank1, rank5, rank10, rank20, mAP (percent) and what produced them.
+``auto`` picks two-camera for the training dataset, except mars-standard for a MARS checkpoint
+of the official reading; cross-dataset for PRID2011 after iLIDS-VID (`stsrn_lite.evaluation.dispatch`).
+--length, --tta/--no-tta and --batch-sequences are the fields of
+`stsrn_lite.evaluation.features.TestConfig`. Prints one JSON object: rank1, rank5, rank10,
+rank20, mAP (percent) and what produced them.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from pathlib import Path
 import torch
 
 from stsrn_lite.data.layout import DatasetError
+from stsrn_lite.data.mars_astpn import reduce_two_cameras
 from stsrn_lite.data.read import DATASETS, read_dataset
-from stsrn_lite.evaluation.dispatch import PROTOCOLS, default_protocol, evaluate_protocol
+from stsrn_lite.evaluation.dispatch import PROTOCOLS, check_mars_reading, default_protocol, evaluate_protocol
 from stsrn_lite.evaluation.features import TestConfig
 from stsrn_lite.evaluation.protocols import CROSS_DATASET_PIDS, cross_dataset_pids
 from stsrn_lite.model.config import model_config_from_dict
@@ -53,12 +55,15 @@ def model_from_checkpoint(state: dict, device: str | torch.device) -> STSRN:
 def run(args: argparse.Namespace) -> dict:
     state = load_checkpoint(args.checkpoint)
     trained = state["config"]
+    mars_protocol = trained.get("mars_protocol", "official")  # MARS runs before mars_protocol: bbox_train
     protocol = args.protocol
     if protocol == AUTO:
         try:
-            protocol = default_protocol(trained["dataset"], args.dataset)
+            protocol = default_protocol(trained["dataset"], args.dataset, mars_protocol=mars_protocol)
         except ValueError as error:
             raise ValueError(f"{error}; pass --protocol") from None
+    if trained["dataset"] == "mars" and args.dataset == "mars":
+        check_mars_reading(protocol, mars_protocol, str(args.checkpoint))
     model = model_from_checkpoint(state, args.device)
     options = (
         {"split_file": trained.get("prid_split_file")}
@@ -74,7 +79,7 @@ def run(args: argparse.Namespace) -> dict:
     cfg = config_from_args(TestConfig, args, preprocess=PreprocessConfig(normalisation=normalisation))
     fold = trained["fold"] if args.fold is None else args.fold
     split_seed = trained.get("split_seed", trained["seed"])  # checkpoints before split_seed drew splits from seed
-    pids = None
+    pids = views = None
     if protocol == "two-camera":
         if args.dataset != trained["dataset"]:
             raise ValueError(
@@ -83,9 +88,11 @@ def run(args: argparse.Namespace) -> dict:
             )
         split, _ = fold_split(dataset, fold, trained["folds"], split_seed)
         pids = split.test
+        if args.dataset == "mars":
+            views = reduce_two_cameras(dataset, split_seed).views
     elif protocol == "cross-dataset":
         pids = cross_dataset_pids(dataset, fold, trained["folds"], split_seed, which=args.cross_pids)
-    evaluation = evaluate_protocol(protocol, model, cache, dataset, cfg, args.device, pids=pids, seed=args.seed)
+    evaluation = evaluate_protocol(protocol, model, cache, dataset, cfg, args.device, pids=pids, views=views)
     record = evaluation.record()
     return {
         **evaluation.summary,
@@ -114,7 +121,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--fold", type=int, default=None, help="default: the checkpoint's fold")
     parser.add_argument("--cross-pids", choices=CROSS_DATASET_PIDS, default=CROSS_DATASET_PIDS[0])
     add_config_arguments(parser, TestConfig, skip=("preprocess",))  # --length, --tta/--no-tta, --batch-sequences
-    parser.add_argument("--seed", type=int, default=0, help="camera draw of the mars-paper protocol")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--cache", type=Path, default=None)
     parser.add_argument("--threads", type=int, default=None)

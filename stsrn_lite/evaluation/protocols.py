@@ -8,9 +8,8 @@ PRID2011.
 
 - `evaluate_two_camera`: iLIDS-VID / PRID2011 (test.lua;
   book: The original code, "Test protocols"); also Table 4's cross-dataset test, on a PRID2011
-  cache with `cross_dataset_pids`.
-- `evaluate_mars_paper`: MARS as the paper (after ASTPN [8]) describes it: two cameras of each
-  test identity, chosen at random (`mars_paper_pairs`).
+  cache with `cross_dataset_pids`, and MARS as ASTPN [8] ran it (Table 2): the two views of each
+  test identity of the two-camera reduction (`stsrn_lite.data.mars_astpn`), passed as ``views``.
 - `evaluate_mars_standard`: the official MARS queries and gallery (book: The original code, "Test protocols"), for
   comparison with later work.
 
@@ -22,7 +21,7 @@ JSON-ready part.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,7 +46,7 @@ class Evaluation:
     Q queries, G gallery tracklets; indices are tracklet indices into the cache.
     """
 
-    protocol: str  # "two-camera", "mars-paper" or "mars-standard"
+    protocol: str  # "two-camera" or "mars-standard"
     rules: str  # ranking rules of `stsrn_lite.evaluation.metrics`: "torchreid" or "mars"
     config: TestConfig  # test length, passes, preprocessing
     details: RankDetails  # cmc (fractions, ranks 1..20), mAP, per-query AP and first-hit rank
@@ -147,19 +146,34 @@ def evaluate_two_camera(
     cfg: TestConfig,
     device: str | torch.device,
     *,
+    views: Mapping[int, tuple[int, int]] | None = None,
     progress: bool = False,
 ) -> Evaluation:
-    """iLIDS-VID / PRID2011 protocol (paper §4.2; the CNN-RNN's test.lua).
+    """iLIDS-VID / PRID2011 protocol (paper §4.2; the CNN-RNN's test.lua), and MARS as ASTPN ran it.
 
     Probe: the camera-0 tracklet of every test pid, its first min(L, n) frames. Gallery: the
     camera-1 tracklet of every test pid, its last min(L, n) frames. Closed set, one true match
     per probe, ranked with ``rules="torchreid"`` (the same-camera removal never triggers; AP =
     1 / rank, so mAP is the mean reciprocal rank).
+
+    ``views`` ({pid: (probe tracklet, gallery tracklet)}), when given and not empty, replaces
+    cameras 0 and 1 where a pid's two cameras vary: MARS reduced as ASTPN did
+    (`stsrn_lite.training.data.RunData.views`).
     """
     if len(test_pids) == 0:
         raise ValueError("evaluate_two_camera needs at least one test pid")
-    q_indices = two_camera_indices(cache, test_pids, 0)
-    g_indices = two_camera_indices(cache, test_pids, 1)
+    if not views:
+        q_indices = two_camera_indices(cache, test_pids, 0)
+        g_indices = two_camera_indices(cache, test_pids, 1)
+    else:
+        missing = [pid for pid in test_pids if pid not in views]
+        if missing:
+            raise ValueError(f"pids {missing[:5]} have no probe and gallery tracklet in the views given")
+        q_indices = [int(views[pid][0]) for pid in test_pids]
+        g_indices = [int(views[pid][1]) for pid in test_pids]
+        for pid, q, g in zip(test_pids, q_indices, g_indices):
+            if not cache.pids[q] == cache.pids[g] == pid or cache.camids[q] == cache.camids[g]:
+                raise ValueError(f"pid {pid}: the views {q}, {g} are not two cameras' tracklets of pid {pid}")
     q_feats = extract_features(model, cache, q_indices, "first", cfg, device, progress=progress)  # (P, Q, N)
     g_feats = extract_features(model, cache, g_indices, "last", cfg, device, progress=progress)  # (P, G, N)
     return _evaluation("two-camera", "torchreid", cfg, cache, q_feats, g_feats, q_indices, g_indices)
@@ -199,73 +213,6 @@ def cross_dataset_pids(
 
 
 # --- MARS -----------------------------------------------------------------------------------
-
-
-def mars_paper_pairs(
-    pids: Sequence[int], camids: Sequence[int], candidates: Sequence[int], seed: int
-) -> tuple[list[int], list[int]]:
-    """Probe and gallery tracklets of the paper's MARS protocol (§4.2, after ASTPN [8]).
-
-    For every identity with pid > 0 (no junk, no distractors) among the ``candidates``
-    tracklets that is seen by at least two cameras, in increasing pid order: draw two distinct
-    cameras uniformly without replacement, the first the probe's and the second the gallery's,
-    and one tracklet uniformly within each camera. Identities seen by one camera only are left
-    out. The draws of a pid use the stream ``numpy.random.default_rng([seed, pid])``, so they
-    do not depend on which other identities there are.
-
-    Args:
-        pids, camids: per tracklet of the whole dataset (index = tracklet index).
-        candidates: the tracklet indices to choose from (MARS: ``dataset.subsets["test"]``).
-
-    Returns:
-        (probe indices, gallery indices), one each per identity, aligned.
-    """
-    pids, camids = np.asarray(pids), np.asarray(camids)
-    by_pid: dict[int, dict[int, list[int]]] = {}
-    for index in candidates:
-        pid = int(pids[index])
-        if pid > 0:
-            by_pid.setdefault(pid, {}).setdefault(int(camids[index]), []).append(int(index))
-    q_indices, g_indices = [], []
-    for pid in sorted(by_pid):
-        cameras = sorted(by_pid[pid])
-        if len(cameras) < 2:
-            continue
-        rng = np.random.default_rng([seed, pid])
-        q_cam, g_cam = (cameras[c] for c in rng.choice(len(cameras), size=2, replace=False))
-        q_indices.append(by_pid[pid][q_cam][rng.integers(len(by_pid[pid][q_cam]))])
-        g_indices.append(by_pid[pid][g_cam][rng.integers(len(by_pid[pid][g_cam]))])
-    return q_indices, g_indices
-
-
-def evaluate_mars_paper(
-    model: nn.Module,
-    cache: PreprocessedCache,
-    dataset: VideoReIDDataset,
-    cfg: TestConfig,
-    device: str | torch.device,
-    seed: int = 0,
-    *,
-    progress: bool = False,
-) -> Evaluation:
-    """MARS as the paper evaluates it (§4.2, following ASTPN [8]; Table 2).
-
-    Among the test tracklets, every identity seen by two or more cameras gives one probe and
-    one gallery tracklet from two randomly chosen cameras (`mars_paper_pairs`, seeded by
-    ``seed``). Then exactly as `evaluate_two_camera`: probes use their first min(L, n) frames,
-    gallery tracklets their last min(L, n); closed set, one true match per probe, rules
-    "torchreid". The numbers depend on ``seed``; they are not comparable with the standard
-    MARS protocol (`evaluate_mars_standard`).
-    """
-    _check_cache(cache, dataset)
-    if "test" not in dataset.subsets:
-        raise ValueError(f"{dataset.name}: no 'test' subset; the MARS protocols need MARS")
-    q_indices, g_indices = mars_paper_pairs(cache.pids, cache.camids, dataset.subsets["test"], seed)
-    if not q_indices:
-        raise ValueError(f"{dataset.name}: no test identity is seen by two cameras")
-    q_feats = extract_features(model, cache, q_indices, "first", cfg, device, progress=progress)  # (P, Q, N)
-    g_feats = extract_features(model, cache, g_indices, "last", cfg, device, progress=progress)  # (P, G, N)
-    return _evaluation("mars-paper", "torchreid", cfg, cache, q_feats, g_feats, q_indices, g_indices)
 
 
 def evaluate_mars_standard(

@@ -61,14 +61,15 @@ def load_checkpoint(path: str | Path) -> dict:
 
 
 def check_compatible(state: dict, identity: dict, path: str | Path) -> None:
-    """Refuse a checkpoint whose dataset, preset, fold, seed or mode differ from ``identity``."""
+    """Refuse a checkpoint whose dataset, preset, fold, seed, mode or readings differ from ``identity``."""
     # runs from before a field existed used: split_seed = seed, no skipping, the std divisor,
-    # the flow of the 64×48 frames
+    # the flow of the 64×48 frames, and MARS's own split (bbox_train)
     before = {
         "split_seed": state["config"].get("seed"),
         "skip_short": False,
         "normalisation": "standard",
         "flow": "resized",
+        "mars_protocol": "official",
     }
     config = {**before, **state["config"]}
     saved = {key: config.get(key) for key in identity}

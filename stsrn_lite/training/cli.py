@@ -24,6 +24,7 @@ import torch
 
 from stsrn_lite.atomic import write_atomic
 from stsrn_lite.data.layout import DatasetError
+from stsrn_lite.data.mars_astpn import MARS_PROTOCOLS
 from stsrn_lite.data.read import DATASETS
 from stsrn_lite.evaluation.dispatch import default_protocol, evaluate_protocol
 from stsrn_lite.evaluation.features import TestConfig
@@ -42,11 +43,13 @@ from stsrn_lite.training.options import add_config_arguments, config_from_args
 
 
 def periodic_evaluation(model, data: RunData, config: TrainConfig, device: torch.device) -> dict:
-    """Ranks and mAP of the fold's test half (MARS: the standard protocol) during training."""
-    protocol = default_protocol(config.dataset, config.dataset)
+    """Ranks and mAP of the fold's test half (official MARS: the standard protocol) during training."""
+    protocol = default_protocol(config.dataset, config.dataset, mars_protocol=config.mars_protocol)
     preprocess = PreprocessConfig(normalisation=config.normalisation)
     cfg = TestConfig(length=config.eval_length, tta=config.eval_tta, preprocess=preprocess)
-    return evaluate_protocol(protocol, model, data.cache, data.dataset, cfg, device, pids=data.test_pids).summary
+    return evaluate_protocol(
+        protocol, model, data.cache, data.dataset, cfg, device, pids=data.test_pids, views=data.views
+    ).summary
 
 
 BATCHED_PAIRS = 16  # pairs per step in batched mode when --pairs-per-step is not given
@@ -68,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
             "normalisation": NORMALISATIONS,
             "temres_reading": TEMRES_READINGS,
             "omega_form": OMEGA_FORMS,
+            "mars_protocol": MARS_PROTOCOLS,
         },
         help_extra={"pairs_per_step": f"(batched mode: {BATCHED_PAIRS} when not given)"},
     )
@@ -108,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             cache_dir=args.cache,
             prid_split_file=config.prid_split_file,
             flow=config.flow,
+            mars_protocol=config.mars_protocol,
             progress=not args.no_progress,
         )
         args.out.mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from stsrn_lite.data.mars_astpn import MARS_PROTOCOLS
 from stsrn_lite.model.stsm import OMEGA_FORMS
 from stsrn_lite.model.temporal import TEMRES_READINGS
 from stsrn_lite.preprocess.flow import DEFAULT_FLOW, FLOW_MODES
@@ -48,6 +49,10 @@ class TrainConfig:
     eval_tta: bool = True
     checkpoint_every: int = 10  # epochs between checkpoints; one is also written on exit
     prid_split_file: str | None = None  # torchreid's 178-person splits_prid2011.json instead of persons 1-200
+    # MARS: "astpn", two random cameras per identity and seeded 50/50 folds of all of them, drawn
+    # with split_seed (§4.2 after [8]; ASTPN README.md:26, reIdTrain.lua:146); "official": MARS's
+    # own split (bbox_train) and query_IDX test (book: Design decisions, "MARS")
+    mars_protocol: str = "astpn"
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -64,6 +69,8 @@ class TrainConfig:
             raise ValueError(f"temres_reading must be one of {TEMRES_READINGS}, got {self.temres_reading!r}")
         if self.omega_form is not None and self.omega_form not in OMEGA_FORMS:
             raise ValueError(f"omega_form must be one of {OMEGA_FORMS}, got {self.omega_form!r}")
+        if self.mars_protocol not in MARS_PROTOCOLS:
+            raise ValueError(f"mars_protocol must be one of {MARS_PROTOCOLS}, got {self.mars_protocol!r}")
         if self.positive_cost not in POSITIVE_COSTS:
             raise ValueError(f"positive_cost must be one of {POSITIVE_COSTS}, got {self.positive_cost!r}")
         for name in (
@@ -84,8 +91,8 @@ class TrainConfig:
         return asdict(self)
 
     def identity(self) -> dict:
-        """The fields a resumed run must share with its checkpoint."""
-        return {
+        """The fields a resumed run must share with its checkpoint (MARS: also its reading)."""
+        identity = {
             k: getattr(self, k)
             for k in (
                 "dataset",
@@ -102,6 +109,9 @@ class TrainConfig:
                 "flow",
             )
         }
+        if self.dataset == "mars":  # the other datasets ignore mars_protocol
+            identity["mars_protocol"] = self.mars_protocol
+        return identity
 
     def model_overrides(self) -> dict:
         """The ModelConfig fields this run sets instead of the preset's."""

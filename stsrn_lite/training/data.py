@@ -2,20 +2,25 @@
 
 iLIDS-VID uses the official ten splits when its split file is present, else seeded splits of the
 300 persons; PRID2011 uses seeded splits of persons 1-200 (the paper's protocol), or torchreid's
-178-person split file when asked. MARS trains on ``bbox_train`` and tests on its test set.
+178-person split file when asked. MARS, under its ASTPN reading (`TrainConfig.mars_protocol`, the
+default), is first reduced to two tracklets in two cameras per identity
+(`stsrn_lite.data.mars_astpn`) and then split like the others; under its official reading it trains
+on ``bbox_train`` and tests on its test set.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from stsrn_lite.data.mars_astpn import MARS_PROTOCOLS, reduce_two_cameras
 from stsrn_lite.data.prid2011 import protocol_pids
 from stsrn_lite.data.read import read_dataset
 from stsrn_lite.data.splits import random_splits
 from stsrn_lite.data.tracklet import Split, VideoReIDDataset
 from stsrn_lite.preprocess.cache import PreprocessedCache, default_cache_dir, prepare
 from stsrn_lite.preprocess.flow import DEFAULT_FLOW
+from stsrn_lite.training.config import TrainConfig
 
 
 @dataclass
@@ -23,8 +28,9 @@ class RunData:
     dataset: VideoReIDDataset
     cache: PreprocessedCache
     train_indices: list[int]  # cache indices of the training tracklets
-    test_pids: list[int]  # identities of the fold's test half (MARS: every test identity)
-    split_source: str  # "official split file", "seeded", "splits_prid2011.json" or "MARS train/test"
+    test_pids: list[int]  # identities of the fold's test half (official MARS: every test identity)
+    split_source: str  # "official split file", "seeded", "splits_prid2011.json", "ASTPN reduction, seeded", ...
+    views: dict[int, tuple[int, int]] = field(default_factory=dict)  # ASTPN's MARS: test pid -> (probe, gallery)
 
 
 def fold_split(dataset: VideoReIDDataset, fold: int, folds: int, seed: int) -> tuple[Split, str]:
@@ -35,6 +41,9 @@ def fold_split(dataset: VideoReIDDataset, fold: int, folds: int, seed: int) -> t
         source, splits = "splits_prid2011.json", dataset.splits
     elif dataset.name == "prid2011":
         source, splits = "seeded", random_splits(protocol_pids(dataset), folds=folds, seed=seed)
+    elif dataset.name == "mars":  # the ASTPN reading: all identities of the reduction, 50/50
+        pids = reduce_two_cameras(dataset, seed).pids
+        source, splits = "ASTPN reduction, seeded", random_splits(pids, folds=folds, seed=seed)
     else:
         source, splits = "seeded", random_splits(dataset.paired_pids(), folds=folds, seed=seed)
     if not 0 <= fold < len(splits):
@@ -52,20 +61,29 @@ def load_run_data(
     cache_dir: str | Path | None = None,
     prid_split_file: str | None = None,
     flow: str = DEFAULT_FLOW,
+    mars_protocol: str = TrainConfig.mars_protocol,
     workers: int = 1,
     progress: bool = False,
 ) -> RunData:
     """The dataset ``name`` at ``root``, its cache with flow mode ``flow`` (`TrainConfig.flow`) and
-    fold ``fold``; ``seed`` draws seeded splits (a run's `TrainConfig.split_seed`, not its training seed)."""
+    fold ``fold``; ``seed`` draws seeded splits and MARS's two-camera reduction (a run's
+    `TrainConfig.split_seed`, not its training seed); ``mars_protocol`` is MARS's reading
+    (`TrainConfig.mars_protocol`)."""
+    if mars_protocol not in MARS_PROTOCOLS:
+        raise ValueError(f"mars_protocol must be one of {MARS_PROTOCOLS}, got {mars_protocol!r}")
     options = {"split_file": prid_split_file} if name == "prid2011" and prid_split_file else {}
     dataset = read_dataset(name, root, **options)
     cache_dir = cache_dir or default_cache_dir(name, root, flow)
     cache, _ = prepare(dataset, cache_dir, flow=flow, workers=workers, progress=progress)
-    if name == "mars":
+    if name == "mars" and mars_protocol == "official":
         train_indices = list(dataset.subsets["train"])
         test_pids = sorted({dataset.tracklets[i].pid for i in dataset.subsets["test"]} - {-1, 0})
         return RunData(dataset, cache, train_indices, test_pids, "MARS train/test")
     split, source = fold_split(dataset, fold, folds, seed)
+    if name == "mars":  # ASTPN: each identity's two views, camera "1" against camera "2"
+        reduction = reduce_two_cameras(dataset, seed)
+        views = {pid: reduction.views[pid] for pid in split.test}
+        return RunData(dataset, cache, reduction.tracklets(split.train), list(split.test), source, views)
     train = set(split.train)
     train_indices = [i for i, t in enumerate(dataset.tracklets) if t.pid in train and t.camid in (0, 1)]
     return RunData(dataset, cache, train_indices, list(split.test), source)
