@@ -362,7 +362,7 @@ def overview_stages(model: STSRN) -> list[tuple[str, str]]:
         ("fc", f"FC\n{fc.in_features} → {fc.out_features}"),
     ]
     if isinstance(model.stsm, SpatialTemporalSmooth):
-        stages.append(("stsm", f"STSM, Eq. 2–3\n{model.stsm.a.numel()} gates ω"))
+        stages.append(("stsm", f"STSM, Eq. 2–3\n{model.stsm.omega.numel()} gates ω"))
     if isinstance(model.temporal, TemporalResidual):
         stages.append(("temporal", "temporal residual\nRNN, Eq. 5–6"))
     elif isinstance(model.temporal, PlainRecurrence):

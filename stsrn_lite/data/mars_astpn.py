@@ -56,11 +56,12 @@ class TwoCameraReduction:
 
 
 def reduce_two_cameras(dataset: VideoReIDDataset, seed: int) -> TwoCameraReduction:
-    """ASTPN's MARS: two tracklets in two cameras for every identity seen by two or more.
+    """ASTPN's MARS: two tracklets in two cameras for every identity seen by two or
+    more.
 
-    Candidates are all tracklets, MARS's train and test subsets pooled, except junk (pid
-    -1) and distractors (pid 0); identities seen by one camera only are left out. For each
-    kept pid, in increasing order: two distinct cameras drawn uniformly without
+    Candidates are all tracklets, MARS's train and test subsets pooled, except junk
+    (pid -1) and distractors (pid 0); identities seen by one camera only are left out.
+    For each kept pid, in increasing order: two distinct cameras drawn uniformly without
     replacement (the first is view 1), then one tracklet drawn uniformly among the pid's
     tracklets in each, whatever its length. A pid's draws use the stream
     ``numpy.random.default_rng([STREAM, seed, pid])``, so they do not depend on which
@@ -81,7 +82,8 @@ def reduce_two_cameras(dataset: VideoReIDDataset, seed: int) -> TwoCameraReducti
         rng = np.random.default_rng([STREAM, seed, pid])
         c1, c2 = rng.choice(len(cameras), size=2, replace=False)
         first, second = by_pid[pid][cameras[c1]], by_pid[pid][cameras[c2]]
-        views[pid] = (first[rng.integers(len(first))], second[rng.integers(len(second))])
+        view_1 = first[rng.integers(len(first))]
+        views[pid] = (view_1, second[rng.integers(len(second))])
     if not views:
-        raise ValueError(f"{dataset.root}: no {dataset.name} identity is seen by two cameras")
+        raise ValueError(f"{dataset.root}: no identity is seen by two cameras")
     return TwoCameraReduction(seed=seed, views=views)

@@ -42,10 +42,11 @@ class SpatialTemporalSmooth(nn.Module):
         if not 0.0 < omega_init < 1.0:
             raise ValueError(f"omega_init must lie in (0, 1), got {omega_init}")
         if omega_form not in OMEGA_FORMS:
-            raise ValueError(f"omega_form must be one of {OMEGA_FORMS}, got {omega_form!r}")
+            raise ValueError(f"omega_form {omega_form!r} is not one of {OMEGA_FORMS}")
         self.omega_form = omega_form
         if omega_form == "direct":
-            self.w = nn.Parameter(torch.full((embedding,), omega_init))  # ω, kept in [0, 1]
+            # ω itself, kept in [0, 1] by project_
+            self.w = nn.Parameter(torch.full((embedding,), omega_init))
         else:
             a_init = math.log(omega_init / (1.0 - omega_init))  # logit(ω_init)
             self.a = nn.Parameter(torch.full((embedding,), a_init))  # ω = sigmoid(a)
@@ -62,7 +63,8 @@ class SpatialTemporalSmooth(nn.Module):
 
     @torch.no_grad()
     def project_(self) -> None:
-        """Clip a directly stored ω back into [0, 1]; call it after every optimiser step."""
+        """Clip a directly stored ω back into [0, 1]; call it after every optimiser
+        step."""
         if self.omega_form == "direct":
             self.w.clamp_(0.0, 1.0)
 

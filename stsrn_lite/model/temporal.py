@@ -49,7 +49,7 @@ class TemporalResidual(nn.Module):
     def __init__(self, embedding: int, *, reading: str, dropout: float) -> None:
         super().__init__()
         if reading not in TEMRES_READINGS:
-            raise ValueError(f"reading must be one of {TEMRES_READINGS}, got {reading!r}")
+            raise ValueError(f"unknown reading {reading!r}; expected {TEMRES_READINGS}")
         self.reading = reading
         shortcut = reading == "shortcut"
         self.U = None if shortcut else nn.Linear(embedding, embedding)  # N → L
