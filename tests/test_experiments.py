@@ -93,3 +93,10 @@ def test_code_version_of_paths_ignores_other_changes(tmp_path, monkeypatch):
         assert provenance.code_version(("stsrn_lite",)) == f"{code_commit}-dirty"
     finally:
         provenance.code_version.cache_clear()
+
+
+def test_each_profile_states_its_readings():
+    smoke, paper = setup("smoke").readings, setup("paper", device="cpu").readings
+    assert "flow resized" in smoke and "flow original" in paper
+    for text in (smoke, paper):
+        assert "normalisation mclaughlin" in text and "TemRes shortcut" in text and "ω direct" in text

@@ -9,6 +9,7 @@ a precision that is stable there.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,21 @@ class Session:
         """Where our numbers come from: data and device ("synthetic benchmark, smoke size; CPU")."""
         where = "CPU" if self.device == "cpu" else torch.cuda.get_device_name(0)
         return f"{self.profile.data}; {where}"
+
+    @property
+    def readings(self) -> str:
+        """The readings behind this profile's runs (book: Design decisions, part 2), one line."""
+        from stsrn_lite.model.config import ModelConfig
+        from stsrn_lite.training.config import TrainConfig
+
+        train = TrainConfig(dataset="ilids-vid")  # the defaults every book run uses
+        model = {f.name: f.default for f in dataclasses.fields(ModelConfig)}
+        return (
+            f"readings: normalisation {train.normalisation}, flow {self.profile.flow}, "
+            f"TemRes {model['temres_reading']}, ω {model['omega_form']}, short pairs "
+            f"{'skipped' if train.skip_short else 'padded'}, MARS {train.mars_protocol}, "
+            f"margin {train.margin:g}, learning rate {train.learning_rate:g} (constant)"
+        )
 
     @property
     def label(self) -> str:
