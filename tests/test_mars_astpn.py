@@ -98,7 +98,7 @@ def test_every_tracklet_of_a_camera_can_be_drawn():
 def test_a_dataset_without_two_camera_identities_is_refused():
     tracklets = [Tracklet(pid=1, camid=0, frames=()), Tracklet(pid=-1, camid=1, frames=())]
     dataset = VideoReIDDataset(name="mars", root=Path("one-camera"), cameras=("C1", "C2"), tracklets=tracklets)
-    with pytest.raises(ValueError, match="one-camera: no mars identity is seen by two cameras"):
+    with pytest.raises(ValueError, match="one-camera: no identity is seen by two cameras"):
         reduce_two_cameras(dataset, seed=1)
 
 
