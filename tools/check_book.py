@@ -76,6 +76,10 @@ def chromium() -> str:
     raise SystemExit("error: no chromium found; install it with `apt-get install chromium`")
 
 
+BROWSER_TIMEOUT = 180  # seconds for one page
+ATTEMPTS = 2
+
+
 def browse(browser: str, url: str, *args: str) -> subprocess.CompletedProcess:
     command = [
         browser,
@@ -88,7 +92,12 @@ def browse(browser: str, url: str, *args: str) -> subprocess.CompletedProcess:
         *args,
         url,
     ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+    for _ in range(ATTEMPTS):  # a loaded machine can stall Chromium: try again, then report
+        try:
+            return subprocess.run(command, capture_output=True, text=True, timeout=BROWSER_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            pass
+    return subprocess.CompletedProcess(command, 124, "", f"Chromium timed out {ATTEMPTS} times")
 
 
 def check_page(browser: str, html: Path, out: Path) -> list[str]:
