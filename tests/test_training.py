@@ -224,6 +224,34 @@ def test_a_checkpoint_from_before_the_readings_resumes_as_what_it_was(tiny, tmp_
         run(data, tmp_path / "a", replace(old, epochs=3, normalisation="mclaughlin"), resume=True)
 
 
+def test_a_second_training_into_the_same_folder_is_refused(tiny, tmp_path):
+    import fcntl
+
+    _, _, data = tiny
+    out = tmp_path / "a"
+    out.mkdir()
+    with open(out / ".training.lock", "w") as held:  # a training that is still running
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        with pytest.raises(CheckpointError, match="another training is writing into this folder"):
+            run(data, out, config(epochs=1), run_record={"who": "second"})
+    assert not (out / "checkpoint.pt").exists() and not (out / "run.json").exists()
+    run(data, out, config(epochs=1), run_record={"who": "first"})  # free again: it trains
+
+
+def test_a_refused_resume_leaves_run_json_and_hyper_parameters_alone(tiny, tmp_path):
+    _, _, data = tiny
+    out = tmp_path / "a"
+    run(data, out, config(epochs=1), run_record={"learning_rate": 2e-3})
+    before = (out / "run.json").read_text()
+    for change in ({"learning_rate": 1e-3}, {"dampening": "pytorch"}, {"margin": 3.0}):
+        name = next(iter(change))
+        with pytest.raises(CheckpointError, match=name):
+            run(data, out, config(epochs=2, **change), resume=True, run_record=change)
+        assert (out / "run.json").read_text() == before
+    resumed = run(data, out, config(epochs=2), resume=True, run_record={"resumed": True})
+    assert len(resumed.records) == 2 and "resumed" in (out / "run.json").read_text()
+
+
 def test_truncated_checkpoint_is_reported(tiny, tmp_path):
     _, _, data = tiny
     run(data, tmp_path / "a", config(epochs=1))

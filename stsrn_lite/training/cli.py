@@ -22,7 +22,6 @@ from pathlib import Path
 
 import torch
 
-from stsrn_lite.atomic import write_atomic
 from stsrn_lite.data.layout import DatasetError
 from stsrn_lite.data.mars_astpn import MARS_PROTOCOLS
 from stsrn_lite.data.read import DATASETS
@@ -126,7 +125,6 @@ def main(argv: list[str] | None = None) -> int:
             "torch": torch.__version__,
             "started": datetime.datetime.now().isoformat(timespec="seconds"),
         }
-        write_atomic(args.out / "run.json", json.dumps(run, indent=1))
         result = train(
             config,
             data,
@@ -136,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             progress=not args.no_progress,
             evaluate=periodic_evaluation,
             data_label=args.data_label,
+            run_record=run,
         )
     except (DatasetError, StaleCacheError, CheckpointError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -91,7 +91,8 @@ class TrainConfig:
         return asdict(self)
 
     def identity(self) -> dict:
-        """The fields a resumed run must share with its checkpoint (MARS: also its reading)."""
+        """The fields a resumed run must share with its checkpoint (MARS: also its reading):
+        everything that shapes training but the number of epochs and the evaluations."""
         identity = {
             k: getattr(self, k)
             for k in (
@@ -107,6 +108,13 @@ class TrainConfig:
                 "skip_short",
                 "normalisation",
                 "flow",
+                "sequence_length",
+                "learning_rate",
+                "momentum",
+                "dampening",
+                "grad_clip",
+                "margin",
+                "positive_cost",
             )
         }
         if self.dataset == "mars":  # the other datasets ignore mars_protocol

@@ -10,15 +10,20 @@ count, a resumed run therefore repeats the uninterrupted one operation for opera
 
 from __future__ import annotations
 
+import fcntl
+import json
 import math
 import signal
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 from tqdm import tqdm
 
+from stsrn_lite.atomic import write_atomic
 from stsrn_lite.model.config import model_config_from_dict
 from stsrn_lite.model.network import STSRN
 from stsrn_lite.model.presets import preset
@@ -33,6 +38,8 @@ from stsrn_lite.training.pairs import PairSchedule
 from stsrn_lite.training.records import write_records
 
 CHECKPOINT = "checkpoint.pt"
+RUN_RECORD = "run.json"
+TRAINING_LOCK = ".training.lock"  # held by the training that writes the folder
 RECORDS = "records.csv"
 
 
@@ -118,6 +125,23 @@ class _StopFlag:
             signal.signal(sig, handler)
 
 
+@contextmanager
+def _exclusive(out: Path) -> Iterator[None]:
+    """Hold ``out`` for one training at a time; a second one is refused, not queued."""
+    with open(out / TRAINING_LOCK, "w") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise CheckpointError(
+                f"{out}: another training is writing into this folder; wait for it to end "
+                "or choose another output folder"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
 def train(
     config: TrainConfig,
     data: RunData,
@@ -129,16 +153,47 @@ def train(
     evaluate=None,
     data_label: str = "",
     stop_after_steps: int | None = None,
+    run_record: dict | None = None,
 ) -> TrainResult:
     """Train ``config`` on ``data``, writing ``out/checkpoint.pt`` and ``out/records.csv``.
 
     ``evaluate(model, data, config, device) -> dict`` gives the ranks and mAP of the epochs that
     are evaluated (every ``config.eval_every`` and the last); None skips evaluation.
     ``stop_after_steps`` stops like a signal would after that many steps of this call (tests).
-    Raises `TrainingInterrupted` after saving a checkpoint when stopped early.
+    ``run_record`` is written to ``out/run.json`` once the run is accepted (not when it is
+    refused). The run holds ``out`` exclusively: a second training into it raises
+    `CheckpointError`. Raises `TrainingInterrupted` after saving a checkpoint when stopped early.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    with _exclusive(out):
+        return _train(
+            config,
+            data,
+            out,
+            device=device,
+            resume=resume,
+            progress=progress,
+            evaluate=evaluate,
+            data_label=data_label,
+            stop_after_steps=stop_after_steps,
+            run_record=run_record,
+        )
+
+
+def _train(
+    config: TrainConfig,
+    data: RunData,
+    out: Path,
+    *,
+    device: str,
+    resume: bool,
+    progress: bool,
+    evaluate,
+    data_label: str,
+    stop_after_steps: int | None,
+    run_record: dict | None,
+) -> TrainResult:
     device_t = torch.device(device)
     checkpoint_path = out / CHECKPOINT
     if checkpoint_path.exists() and not resume:
@@ -177,6 +232,8 @@ def train(
         epoch, step, records, wall = state["epoch"], state["step"], list(state["records"]), state["wall_seconds"]
         totals, rng_state = list(state["totals"]), state["rng"]
     preprocess = PreprocessConfig(normalisation=config.normalisation)
+    if run_record is not None:  # the run is accepted: say what it is
+        write_atomic(out / RUN_RECORD, json.dumps(run_record, indent=1))
     frames = TrainingFrames(cache, data.train_indices, device_t, preprocess=preprocess)
     steps_done = 0
     version, where = code_version(), device_name(device_t)
