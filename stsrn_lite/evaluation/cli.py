@@ -31,6 +31,7 @@ import torch
 from stsrn_lite.data.layout import DatasetError
 from stsrn_lite.data.mars_astpn import reduce_two_cameras
 from stsrn_lite.data.read import DATASETS, read_dataset
+from stsrn_lite.data.tracklet import VideoReIDDataset
 from stsrn_lite.evaluation.dispatch import PROTOCOLS, check_mars_reading, default_protocol, evaluate_protocol
 from stsrn_lite.evaluation.features import TestConfig
 from stsrn_lite.evaluation.protocols import CROSS_DATASET_PIDS, cross_dataset_pids
@@ -50,6 +51,35 @@ def model_from_checkpoint(state: dict, device: str | torch.device) -> STSRN:
     model = STSRN(model_config_from_dict(state["model_config"]))
     model.load_state_dict(state["model"])
     return model.to(device).eval()
+
+
+def check_test_identities(
+    state: dict, dataset: VideoReIDDataset, tested: set[int], fold: int, path: Path, *, split_train: set[int] | None
+) -> str:
+    """Refuse a test on identities the checkpoint trained on; say how the test relates to its training.
+
+    ``tested``: the identities the protocol tests; ``split_train``: the training half of the
+    checkpoint's own fold as computed here (None when another fold or dataset is tested), which
+    must be the identities the checkpoint says it trained on: the split is checked, not assumed.
+    """
+    trained = state["config"]
+    if dataset.name != trained["dataset"]:
+        return f"another dataset: trained on {trained['dataset']}, tested on {dataset.name}"
+    train_pids = set(state["train_pids"])
+    if split_train is not None and split_train != train_pids:
+        raise ValueError(
+            f"{path}: fold {fold} of {dataset.root} is not the split the model trained on "
+            f"({len(split_train ^ train_pids)} training identities differ); evaluate with the data and split "
+            f"file it trained with (run.json beside the checkpoint names them)"
+        )
+    leaked = sorted(tested & train_pids)
+    if leaked:
+        raise ValueError(
+            f"{path}: the model trained on {len(leaked)} of the {len(tested)} identities this test would use "
+            f"(fold {fold} here, fold {trained['fold']} in training; e.g. person {leaked[0]}); "
+            f"test its own fold: omit --fold"
+        )
+    return "disjoint from the training identities"
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -79,7 +109,7 @@ def run(args: argparse.Namespace) -> dict:
     cfg = config_from_args(TestConfig, args, preprocess=PreprocessConfig(normalisation=normalisation))
     fold = trained["fold"] if args.fold is None else args.fold
     split_seed = trained.get("split_seed", trained["seed"])  # checkpoints before split_seed drew splits from seed
-    pids = views = None
+    pids = views = split_train = None
     if protocol == "two-camera":
         if args.dataset != trained["dataset"]:
             raise ValueError(
@@ -88,10 +118,13 @@ def run(args: argparse.Namespace) -> dict:
             )
         split, _ = fold_split(dataset, fold, trained["folds"], split_seed)
         pids = split.test
+        split_train = set(split.train) if fold == trained["fold"] else None
         if args.dataset == "mars":
             views = reduce_two_cameras(dataset, split_seed).views
     elif protocol == "cross-dataset":
         pids = cross_dataset_pids(dataset, fold, trained["folds"], split_seed, which=args.cross_pids)
+    tested = set(pids) if pids is not None else {dataset.tracklets[i].pid for i in dataset.subsets["test"]} - {-1, 0}
+    identities = check_test_identities(state, dataset, tested, fold, args.checkpoint, split_train=split_train)
     evaluation = evaluate_protocol(protocol, model, cache, dataset, cfg, args.device, pids=pids, views=views)
     record = evaluation.record()
     return {
@@ -102,6 +135,7 @@ def run(args: argparse.Namespace) -> dict:
         "preset": trained["preset"],
         "fold": fold,
         "epoch": state["epoch"],
+        "identities": identities,
         "num_queries": record["num_queries"],
         "num_gallery": record["num_gallery"],
         "length": cfg.length,

@@ -10,9 +10,11 @@ on ``bbox_train`` and tests on its test set.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from stsrn_lite.data.ilidsvid import SPLIT_FILE
 from stsrn_lite.data.mars_astpn import MARS_PROTOCOLS, reduce_two_cameras
 from stsrn_lite.data.prid2011 import protocol_pids
 from stsrn_lite.data.read import read_dataset
@@ -29,18 +31,42 @@ class RunData:
     cache: PreprocessedCache
     train_indices: list[int]  # cache indices of the training tracklets
     test_pids: list[int]  # identities of the fold's test half (official MARS: every test identity)
-    split_source: str  # "official split file", "seeded", "splits_prid2011.json", "ASTPN reduction, seeded", ...
+    split_source: str  # `fold_split`'s: "official split file (10 splits)", "seeded", "ASTPN reduction, seeded", ...
     views: dict[int, tuple[int, int]] = field(default_factory=dict)  # ASTPN's MARS: test pid -> (probe, gallery)
 
 
+class SeededSplitWarning(UserWarning):
+    """iLIDS-VID without its official split file: the folds are seeded splits, not the published ones."""
+
+
 def fold_split(dataset: VideoReIDDataset, fold: int, folds: int, seed: int) -> tuple[Split, str]:
-    """Split ``fold`` of the dataset's ten-fold protocol and where it came from (``seed``: the split seed)."""
+    """Split ``fold`` of the dataset's ten-fold protocol and where it came from (``seed``: the split seed).
+
+    ``folds`` is how many seeded splits exist; a split file brings its own, and asking for more
+    folds than it holds is refused rather than recorded. iLIDS-VID without its split file warns
+    (`SeededSplitWarning`, once per process) and says so in the source.
+    """
+    if dataset.splits and folds > len(dataset.splits):
+        file = dataset.root / SPLIT_FILE if dataset.name == "ilids-vid" else f"{dataset.root}: the split file"
+        raise ValueError(
+            f"{file}: holds {len(dataset.splits)} splits, but {folds} folds were asked for; "
+            f"pass --folds {len(dataset.splits)} (the file's splits are used as they are)"
+        )
     if dataset.name == "ilids-vid" and dataset.splits:
-        source, splits = "official split file", dataset.splits
+        source, splits = f"official split file ({len(dataset.splits)} splits)", dataset.splits
     elif dataset.name == "prid2011" and dataset.splits:
-        source, splits = "splits_prid2011.json", dataset.splits
+        source, splits = f"splits_prid2011.json ({len(dataset.splits)} splits)", dataset.splits
+    elif dataset.name == "ilids-vid":
+        source = f"seeded (split seed {seed}): no official split file at {dataset.root / SPLIT_FILE}"
+        warnings.warn(
+            f"{dataset.root / SPLIT_FILE}: missing, so the folds are seeded splits (split seed {seed}), "
+            "not iLIDS-VID's ten official ones; results are not comparable with published numbers",
+            SeededSplitWarning,
+            stacklevel=2,
+        )
+        splits = random_splits(dataset.paired_pids(), folds=folds, seed=seed)
     elif dataset.name == "prid2011":
-        source, splits = "seeded", random_splits(protocol_pids(dataset), folds=folds, seed=seed)
+        source, splits = f"seeded (split seed {seed})", random_splits(protocol_pids(dataset), folds=folds, seed=seed)
     elif dataset.name == "mars":  # the ASTPN reading: all identities of the reduction, 50/50
         pids = reduce_two_cameras(dataset, seed).pids
         source, splits = "ASTPN reduction, seeded", random_splits(pids, folds=folds, seed=seed)
