@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from stsrn_lite.book import experiments
+from stsrn_lite.book.report import result_matrix
 from stsrn_lite.book.session import setup
 
 
@@ -100,3 +101,34 @@ def test_each_profile_states_its_readings():
     assert "flow resized" in smoke and "flow original" in paper
     for text in (smoke, paper):
         assert "normalisation mclaughlin" in text and "TemRes shortcut" in text and "ω direct" in text
+
+
+def test_a_partial_session_never_fills_its_profiles_column(tmp_path, monkeypatch):
+    """A 1-epoch, 1-fold CPU session of the paper profile: labelled partial, filed apart."""
+    monkeypatch.setenv("STSRN_HOME", str(tmp_path))
+    session = setup("paper", data_root=str(tmp_path / "reid"), device="cpu", folds=1, epochs=1)
+    assert session.departures == ("1 of 1000 epochs", "1 of 10 folds") and not session.complete
+    assert "partial: 1 of 1000 epochs, 1 of 10 folds" in session.label
+    rows = [{"dataset": "ilids-vid", "preset": "STSRN", "fold": 0, "rank1": 10.0}]
+    path = experiments.save_results(session, "table1", rows, notebook="07_table1")
+    assert path == tmp_path / "results" / "partial" / "paper" / "table1.csv"
+    assert experiments.load_results("table1", profiles=("paper",)) == {}  # the paper column stays empty
+    provenance = experiments.load_results("table1", profiles=("paper",), partial=True)["paper"][1]
+    assert provenance["complete"] is False and provenance["departures"] == ["1 of 1000 epochs", "1 of 10 folds"]
+    assert (provenance["epochs"], provenance["folds"]) == (1, 1)
+    assert provenance["command"] == f"make book PROFILE=paper DATA_ROOT={tmp_path / 'reid'} DEVICE=cpu EPOCHS=1 FOLDS=1"
+    assert provenance["test"] == "L = 128, 16 pass(es) per sequence pair"
+    assert provenance["recipe"].startswith("faithful") and "normalisation" in provenance["readings"]
+
+    matrix = result_matrix()
+    assert matrix.loc["Table 1: iLIDS-VID and PRID2011", "paper"] == "partial: 1 rows (1 of 1000 epochs, 1 of 10 folds)"
+
+
+def test_a_complete_session_records_what_ran(tmp_path, monkeypatch):
+    monkeypatch.setenv("STSRN_HOME", str(tmp_path))
+    session = setup("smoke")
+    assert session.complete and session.command == "make book PROFILE=smoke"
+    experiments.save_results(session, "table1", [{"rank1": 1.0}], notebook="07_table1")
+    provenance = json.loads((tmp_path / "results" / "smoke" / "table1.json").read_text())
+    assert (provenance["complete"], provenance["epochs"], provenance["folds"]) == (True, 4, 1)
+    assert provenance["test"] == "L = 128, 1 pass(es) per sequence pair"

@@ -64,3 +64,51 @@ def test_streams_are_joined_only_when_adjacent_and_of_one_name():
         (None, None),
         ("stdout", "cd"),
     ]
+
+
+def test_only_the_default_parameters_write_the_committed_notebooks():
+    assert run_notebooks.book_source({"profile": "smoke", "data_root": None}) == run_notebooks.REPO
+    for parameters in (
+        {"profile": "paper", "data_root": "/data"},
+        {"profile": "smoke", "data_root": "/elsewhere"},
+        {"profile": "smoke", "data_root": None, "epochs": 1},
+        {"profile": "full", "data_root": None},
+    ):
+        assert run_notebooks.book_source(parameters) == run_notebooks.REPO / "_build" / parameters["profile"]
+
+
+def test_a_gpu_profile_without_a_gpu_is_refused_once_before_anything_runs(monkeypatch, capsys):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    deleted = []
+    monkeypatch.setattr(run_notebooks, "run_one", lambda *a, **k: deleted.append(a))
+    assert run_notebooks.main(["--profile", "full"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "torch sees none" in err and "DEVICE=cpu" in err and not deleted
+    assert run_notebooks.main(["--profile", "paper", "--device", "cpu"]) == 2
+    assert "DATA_ROOT=" in capsys.readouterr().err
+
+
+def test_chapters_choose_notebooks_and_unknown_ones_are_refused(capsys):
+    chosen = run_notebooks.chapter_paths("7,12", [])
+    assert [p.name[:2] for p in chosen] == ["07", "12"]
+    assert run_notebooks.main(["--chapters", "99"]) == 2
+    assert "no chapter 99" in capsys.readouterr().err
+
+
+def test_another_profiles_book_is_built_from_its_own_copies(tmp_path):
+    """The executed copies and the book source land under _build/<profile>/; notebooks/ is untouched."""
+    source = tmp_path / "_build" / "full"
+    (source / "notebooks").mkdir(parents=True)
+    for name in ("00_introduction", "07_table1"):
+        (source / "notebooks" / f"{name}.ipynb").write_text("{}")
+    run_notebooks.write_book_source(source)
+    import yaml
+
+    toc = yaml.safe_load((source / "_toc.yml").read_text())
+    files = [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    assert toc["root"] == "notebooks/00_introduction" and "notebooks/07_table1" in files
+    assert "notebooks/08_table2" not in files and "book/design_decisions" in files
+    assert (source / "stsrn_lite" / "model" / "stsm.py").is_file()  # literalinclude targets
+    assert "(full profile)" in (source / "_config.yml").read_text()

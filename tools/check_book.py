@@ -1,9 +1,9 @@
 """Look at the built book in a real browser: headless Chromium renders the main pages, saves
 screenshots and checks what a reader would see.
 
-    python tools/check_book.py [--html _build/html] [--out _build/screenshots] [PAGE ...]
+    python tools/check_book.py [--html _build/html] [--toc _toc.yml] [--out _build/screenshots] [PAGE ...]
 
-Every page listed in ``_toc.yml`` is checked (or the PAGEs given). For each page it dumps the DOM
+Every page listed in the table of contents (``--toc``) is checked (or the PAGEs given). For each page it dumps the DOM
 after the scripts ran (MathJax included) and checks that the page has a title, that every
 equation was typeset (MathJax output present where the source has math), that tables and
 figures the source has are there, and that no page shows an error (a Python traceback, MathJax
@@ -144,10 +144,12 @@ def measured_problems(browser: str, html: Path, out: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("pages", nargs="*", default=toc_pages(), help="relative to --html; default: all of _toc.yml")
+    parser.add_argument("pages", nargs="*", help="relative to --html; default: every page of --toc")
     parser.add_argument("--html", type=Path, default=REPO / "_build" / "html")
+    parser.add_argument("--toc", type=Path, default=REPO / "_toc.yml", help="the book's table of contents")
     parser.add_argument("--out", type=Path, default=REPO / "_build" / "screenshots")
     args = parser.parse_args(argv)
+    args.pages = args.pages or toc_pages(args.toc)
     browser = chromium()
     args.out.mkdir(parents=True, exist_ok=True)
     failed = 0

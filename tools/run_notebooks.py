@@ -1,13 +1,23 @@
 """Execute the book's notebooks with papermill, replacing each one only when it ran cleanly.
 
-    python tools/run_notebooks.py [--profile smoke|full|paper] [--data-root DIR] [NOTEBOOK ...]
+    python tools/run_notebooks.py [--profile smoke|full|paper] [--data-root DIR] [--device cpu|cuda]
+        [--epochs N] [--folds N] [--chapters 07,12] [--preflight | --where] [NOTEBOOK ...]
 
 Each notebook runs in a scratch copy under ``_build/papermill/`` with its ``parameters`` cell
-overridden by ``profile`` and ``data_root``. A clean run is normalised so that re-running gives
-the same bytes (no timestamps or durations, adjacent prints of one stream joined, the injected
-cell's id fixed and the cell tagged ``remove-cell``, kernel ``python3``) and then written over
-the notebook. A failed run leaves the notebook alone, keeps ``_build/papermill/NAME.failed.ipynb``
-and makes the exit status 1.
+overridden by ``profile``, ``data_root`` and those of ``device``, ``epochs``, ``folds`` that are
+given. A clean run is normalised so that re-running gives the same bytes (no timestamps or
+durations, adjacent prints of one stream joined, the injected cell's id fixed and the cell tagged
+``remove-cell``, kernel ``python3``) and then written out. A failed run leaves the notebook alone,
+keeps ``_build/papermill/NAME.failed.ipynb`` and makes the exit status 1.
+
+Where the executed notebooks go: the committed book (``notebooks/``, which nbval checks) is the
+default profile's, so only a run with the default parameters writes there. Any other run (another
+profile, a data root, a device, epochs or folds) writes its own book source under
+``_build/<profile>/`` (its executed notebooks, the text pages and a table of contents of the
+chapters it has executed), which ``make book`` then builds into ``_build/<profile>/_build/html``.
+``--where`` prints that source folder (``.`` for the committed book). ``--preflight`` checks, before
+anything is deleted or executed, that the profile can run here (a GPU when its device is cuda, the
+data root of the real datasets), and exits 2 with one line saying what to do when it cannot.
 Progress bars are switched off through ``TQDM_DISABLE``; nbval runs with the same environment
 (`KERNEL_ENV`), so the outputs it compares were produced the same way.
 """
@@ -22,9 +32,10 @@ from pathlib import Path
 
 import nbformat
 import papermill
+import yaml
 
 from stsrn_lite.atomic import write_atomic
-from stsrn_lite.book.profiles import PROFILE_NAMES
+from stsrn_lite.book.profiles import PROFILE_NAMES, get_profile
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
@@ -74,7 +85,94 @@ def normalise(nb: nbformat.NotebookNode, parameters: dict) -> nbformat.NotebookN
     return nb
 
 
-def run_one(path: Path, parameters: dict) -> tuple[bool, float, str]:
+DEFAULT_PROFILE = PROFILE_NAMES[0]  # the profile of the committed notebooks (smoke)
+DATASETS = ("ilids-vid", "prid2011", "mars")
+SHARED_SOURCES = ("book", "stsrn_lite")  # linked into a profile's book source: text pages, literalinclude targets
+
+
+def parameters_of(args: argparse.Namespace) -> dict:
+    """The notebooks' parameters: profile and data root always, the overrides only when given."""
+    parameters = {"profile": args.profile, "data_root": args.data_root}
+    parameters.update({k: getattr(args, k) for k in ("device", "epochs", "folds") if getattr(args, k) is not None})
+    return parameters
+
+
+def book_source(parameters: dict) -> Path:
+    """The folder of the book these parameters execute: the repository for the committed
+    (default) one, else ``_build/<profile>``."""
+    if parameters == {"profile": DEFAULT_PROFILE, "data_root": None}:
+        return REPO
+    return REPO / "_build" / parameters["profile"]
+
+
+def preflight(parameters: dict) -> str | None:
+    """Why the book cannot execute with ``parameters`` here (one line), or None when it can."""
+    profile = get_profile(parameters["profile"])
+    device = parameters.get("device") or profile.device
+    make = f"make book PROFILE={profile.name}"
+    if device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            return (
+                f"{make}: the {profile.name} profile runs on a GPU (device cuda) and torch sees none; "
+                f"run it on a machine with a GPU (Colab: Runtime > Change runtime type > GPU), "
+                f"or on this CPU with DEVICE=cpu EPOCHS=1 FOLDS=1 (a partial run, labelled as such)"
+            )
+    if profile.synthetic is None:
+        root = parameters.get("data_root")
+        if not root:
+            folders = ", ".join(f"{d}/" for d in DATASETS)
+            return f"{make}: the {profile.name} profile reads the real datasets; pass DATA_ROOT=<folder with {folders}>"
+        missing = [d for d in DATASETS if not (Path(root) / d).is_dir()]
+        if missing:
+            return f"{root}: no {', '.join(missing)} here; download them (stsrn-download) or pass another DATA_ROOT"
+    return None
+
+
+def chapter_paths(chapters: str | None, notebooks: list[Path]) -> list[Path]:
+    """The notebooks to execute: those named, else the chapters listed ("07,12"), else all."""
+    every = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    if notebooks:
+        return notebooks
+    if not chapters:
+        return every
+    wanted = [c.strip().zfill(2) for c in chapters.split(",") if c.strip()]
+    chosen = [p for p in every if p.name[:2] in wanted]
+    unknown = sorted(set(wanted) - {p.name[:2] for p in chosen})
+    if unknown:
+        last = every[-1].name[:2]
+        raise ValueError(f"{NOTEBOOKS}: no chapter {', '.join(unknown)} (the chapters are 00-{last})")
+    return chosen
+
+
+def write_book_source(source: Path) -> None:
+    """Make ``source`` a book: the configuration, links to the shared text, and a table of contents
+    of the chapters executed there so far (the committed book's order, the others left out)."""
+    source.mkdir(parents=True, exist_ok=True)
+    for name in SHARED_SOURCES:
+        link = source / name
+        if not link.is_symlink():
+            link.symlink_to(os.path.relpath(REPO / name, source))
+    profile = source.name
+    config = yaml.safe_load((REPO / "_config.yml").read_text())
+    config["title"] = f"{config['title']} ({profile} profile)"
+    write_atomic(source / "_config.yml", yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
+    present = {f"notebooks/{p.stem}" for p in (source / "notebooks").glob("*.ipynb")}
+
+    def keep(file: str) -> bool:
+        return not file.startswith("notebooks/") or file in present
+
+    for part in toc["parts"]:
+        part["chapters"] = [c for c in part["chapters"] if keep(c["file"])]
+    toc["parts"] = [part for part in toc["parts"] if part["chapters"]]
+    if not keep(toc["root"]):  # the introduction not executed: the first page leads
+        toc["root"] = toc["parts"][0]["chapters"].pop(0)["file"]
+    write_atomic(source / "_toc.yml", yaml.safe_dump(toc, sort_keys=False, allow_unicode=True))
+
+
+def run_one(path: Path, parameters: dict, into: Path | None = None) -> tuple[bool, float, str]:
     SCRATCH.mkdir(parents=True, exist_ok=True)
     scratch = SCRATCH / path.name
     failed = SCRATCH / f"{path.stem}.failed.ipynb"
@@ -98,10 +196,19 @@ def run_one(path: Path, parameters: dict) -> tuple[bool, float, str]:
         return False, time.perf_counter() - started, f"{type(error).__name__}: {str(error).strip()[:2000]}"
     nb = normalise(nbformat.read(scratch, as_version=4), parameters)
     text = nbformat.writes(nb) + "\n"
-    if not path.exists() or path.read_text() != text:
-        write_atomic(path, text)
+    target = (into or path.parent) / path.name
+    if not target.exists() or target.read_text() != text:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(target, text)
     scratch.unlink()
     return True, time.perf_counter() - started, ""
+
+
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,16 +218,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--data-root", default=None, help="the paper profile's folder with ilids-vid/, prid2011/, mars/"
     )
+    parser.add_argument("--device", choices=("cpu", "cuda"), default=None, help="default: the profile's")
+    parser.add_argument("--epochs", type=positive, default=None, help="default: the profile's")
+    parser.add_argument("--folds", type=positive, default=None, help="default: the profile's")
+    parser.add_argument("--chapters", default=None, help="chapter numbers to execute, e.g. 07,12 (default: all)")
+    what = parser.add_mutually_exclusive_group()
+    what.add_argument("--preflight", action="store_true", help="only check that the profile can run here")
+    what.add_argument("--where", action="store_true", help="only print the folder of the book these options build")
     args = parser.parse_args(argv)
+    parameters = parameters_of(args)
+    source = book_source(parameters)
+    if args.where:
+        print(source.relative_to(REPO) if source != REPO else ".")
+        return 0
+    problem = preflight(parameters)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    if args.preflight:
+        return 0
+    try:
+        paths = chapter_paths(args.chapters, args.notebooks)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    into = None if source == REPO else source / "notebooks"
     os.environ.update(KERNEL_ENV)  # the kernels inherit it
-    paths = args.notebooks or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-    parameters = {"profile": args.profile, "data_root": args.data_root}
     failures = []
     for path in paths:
-        ok, seconds, message = run_one(path.resolve(), parameters)
+        ok, seconds, message = run_one(path.resolve(), parameters, into)
         print(f"{'ok    ' if ok else 'FAILED'} {path.name} ({seconds:.0f} s){'' if ok else ': ' + message}", flush=True)
         if not ok:
             failures.append(path.name)
+    if into is not None:
+        write_book_source(source)
     if failures:
         print(
             f"{len(failures)} notebook(s) failed and were left as they were: {', '.join(failures)}; "

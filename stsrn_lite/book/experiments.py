@@ -2,9 +2,12 @@
 
 `run` trains one preset on one fold (or reuses a finished run in ``runs/<profile>/``) and
 tests it; `save_results` writes a table's rows under ``results/<profile>/NAME.csv`` with a
-provenance file beside it (``NAME.json``: notebook, command, code version, device, date, data);
-`load_results` reads back every profile's rows for a table, so a notebook can show the paper's
-value and ours for every profile whose results exist.
+provenance file beside it (``NAME.json``: what ran — data, epochs, folds, recipe, test passes,
+readings, device — and the notebook, command, code version and date); `load_results` reads back
+every profile's rows for a table, so a notebook can show the paper's value and ours for every
+profile whose results exist. A session that departs from its profile's protocol (fewer epochs or
+folds, other data: `Session.departures`) is partial: its rows go to ``results/partial/<profile>/``
+and never fill the profile's column.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from stsrn_lite.evaluation.dispatch import check_mars_reading, default_protocol,
 from stsrn_lite.evaluation.features import TestConfig
 from stsrn_lite.evaluation.protocols import Evaluation, cross_dataset_pids
 from stsrn_lite.home import home
+from stsrn_lite.preprocess.crop import evaluation_passes
 from stsrn_lite.preprocess.transforms import PreprocessConfig
 from stsrn_lite.provenance import code_version, device_name
 from stsrn_lite.training.checkpoint import load_checkpoint
@@ -32,6 +36,7 @@ from stsrn_lite.training.config import TrainConfig
 from stsrn_lite.training.data import RunData, load_run_data
 from stsrn_lite.training.loop import CHECKPOINT, TrainResult, train
 
+PARTIAL = "partial"  # runs/partial/<profile>/, results/partial/<profile>/: sessions that depart from the protocol
 CURVE_POINTS = 50  # test evaluations recorded over a long run (Fig. 5-style curves)
 
 
@@ -79,7 +84,8 @@ def run(
     """Train ``preset`` on fold ``fold`` of ``dataset`` for ``epochs`` and test it.
 
     The run lives in ``runs/<profile>/<dataset>-<preset>-<mode>-fold<k>/`` (MARS:
-    ``mars-<mars_protocol>-…``, one folder per reading); a finished run with the
+    ``mars-<mars_protocol>-…``, one folder per reading; a partial session's in
+    ``runs/partial/<profile>/``, so that it neither blocks nor reuses the profile's); a finished run with the
     same settings is reused (resumed with nothing left to do), an interrupted one continues, and one
     that trained more epochs than asked is refused. A lock makes concurrent callers take turns.
     ``eval_every`` adds test ranks to the records during training (Fig. 5); the final tests
@@ -119,7 +125,8 @@ def run(
     tag = f"mars-{config.mars_protocol}" if dataset == "mars" else dataset
     name = f"{tag}-{preset.replace('*', 'star').replace(' ', '_')}-{mode}"
     name += "".join(f"-{key}={value}" for key, value in sorted((readings or {}).items()))
-    out = home().runs / profile.name / f"{name}-fold{fold}"
+    runs = home().runs / PARTIAL / profile.name if not session.complete else home().runs / profile.name
+    out = runs / f"{name}-fold{fold}"
 
     def during(model, run_data: RunData, cfg: TrainConfig, device: torch.device) -> dict:
         protocol = default_protocol(dataset, dataset, mars_protocol=cfg.mars_protocol)
@@ -182,14 +189,43 @@ def run(
 RESULT_SOURCES = ("stsrn_lite", "notebooks/*.md")  # the code behind a result file: the package and the chapters
 
 
-def save_results(session: Session, name: str, rows: list[dict], *, notebook: str, command: str | None = None) -> Path:
+def recipe(mode: str = "faithful", pairs_per_step: int = 1) -> str:
+    """The training recipe of the book's runs, one line (the optimiser settings are `TrainConfig`'s)."""
+    config = TrainConfig(dataset="ilids-vid", mode=mode, pairs_per_step=pairs_per_step)
+    pairs = f"{config.pairs_per_step} pair{'s' if config.pairs_per_step > 1 else ''} per step"
+    return (
+        f"{config.mode} ({pairs}), SGD learning rate {config.learning_rate:g} constant, "
+        f"momentum {config.momentum:g} ({config.dampening}), gradients clamped at {config.grad_clip:g}"
+    )
+
+
+def results_folder(profile: str, *, partial: bool = False) -> Path:
+    """``results/<profile>/`` under the home, or ``results/partial/<profile>/`` for partial sessions."""
+    return home().results / PARTIAL / profile if partial else home().results / profile
+
+
+def save_results(
+    session: Session,
+    name: str,
+    rows: list[dict],
+    *,
+    notebook: str,
+    command: str | None = None,
+    training: str | None = None,
+    epochs: int | None = None,
+) -> Path:
     """Write ``results/<profile>/<name>.csv`` and its provenance ``<name>.json``; returns the CSV path.
 
+    The provenance records what ran: the data, the epochs and folds, the training recipe
+    (``training``, default `recipe`'s; a table that trains nothing passes "none"), the test
+    (L = 128 and its passes), the readings and the device; ``epochs`` is for a study that trains
+    its own schedule (`stsrn_lite.book.omega_drift`), not the session's. A partial session (`Session.departures`)
+    writes under ``results/partial/<profile>/`` with ``complete: false`` and its departures.
     The code version is that of `RESULT_SOURCES`. When the rows and every provenance field but the
     date are what the files already hold, nothing is written: the stored provenance still says
     which code produced these numbers and when, and ``make book`` leaves the files byte-identical.
     """
-    folder = home().results / session.profile.name
+    folder = results_folder(session.profile.name, partial=not session.complete)
     folder.mkdir(parents=True, exist_ok=True)
     columns = list(dict.fromkeys(key for row in rows for key in row))
     buffer = io.StringIO()
@@ -201,8 +237,15 @@ def save_results(session: Session, name: str, rows: list[dict], *, notebook: str
         "table": name,
         "profile": session.profile.name,
         "data": session.profile.data,
+        "complete": session.complete,
+        "departures": list(session.departures),
+        "epochs": epochs or session.epochs,
+        "folds": session.folds,
+        "recipe": training or recipe(),
+        "test": f"L = 128, {len(evaluation_passes(session.profile.eval_tta))} pass(es) per sequence pair",
+        "readings": session.readings,
         "notebook": notebook,
-        "command": command or f"make book PROFILE={session.profile.name}",
+        "command": command or session.command,
         "code_version": code_version(RESULT_SOURCES),
         "device": device_name(torch.device(session.device)),
         "torch": torch.__version__,
@@ -232,18 +275,22 @@ def stored_or_measured(
     than this session's (a CUDA session does not show CPU timings as its own).
     """
     profile = session.profile.name
-    stored = load_results(name, profiles=(profile,)).get(profile)
+    partial = not session.complete
+    stored = load_results(name, profiles=(profile,), partial=partial).get(profile)
     here = device_name(torch.device(session.device))
     if remeasure or stored is None or stored[1].get("device") != here:
-        save_results(session, name, measure(), notebook=notebook)
-    return load_results(name, profiles=(profile,))[profile]
+        save_results(session, name, measure(), notebook=notebook, training="none")
+    return load_results(name, profiles=(profile,), partial=partial)[profile]
 
 
-def load_results(name: str, profiles: tuple[str, ...] = ("full", "paper")) -> dict[str, tuple[list[dict], dict]]:
-    """{profile: (rows, provenance)} for every profile with ``results/<profile>/<name>.csv``."""
+def load_results(
+    name: str, profiles: tuple[str, ...] = ("full", "paper"), *, partial: bool = False
+) -> dict[str, tuple[list[dict], dict]]:
+    """{profile: (rows, provenance)} for every profile with ``results/<profile>/<name>.csv``
+    (``partial``: with ``results/partial/<profile>/<name>.csv``)."""
     found = {}
     for profile in profiles:
-        path = home().results / profile / f"{name}.csv"
+        path = results_folder(profile, partial=partial) / f"{name}.csv"
         if path.is_file():
             with open(path, newline="") as handle:
                 rows = list(csv.DictReader(handle))

@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0  # trained (or resumed) only; a later call with both forms writes the files
     command = f"python -m stsrn_lite.book.omega_drift --profile {args.profile} --epochs {args.epochs}"
     for name, rows in (("omega_drift", drift), ("omega_final", final)):
-        print(save_results(session, name, rows, notebook=NOTEBOOK, command=command))
+        print(save_results(session, name, rows, notebook=NOTEBOOK, command=command, epochs=args.epochs))
     return 0
 
 

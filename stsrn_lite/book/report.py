@@ -24,19 +24,28 @@ RESULT_FILES = {
 NOT_YET = "not produced yet"
 
 
-def found_results() -> dict[str, dict[str, tuple[list[dict], dict]]]:
-    """{result file: {profile: (rows, provenance)}} for every profile with that file."""
-    return {name: load_results(name, profiles=tuple(PROFILES)) for name in RESULT_FILES}
+def found_results(*, partial: bool = False) -> dict[str, dict[str, tuple[list[dict], dict]]]:
+    """{result file: {profile: (rows, provenance)}} for every profile with that file (``partial``:
+    the results of partial sessions, ``results/partial/<profile>/``)."""
+    return {name: load_results(name, profiles=tuple(PROFILES), partial=partial) for name in RESULT_FILES}
 
 
-def result_matrix(found: dict | None = None) -> pd.DataFrame:
-    """One row per result file, one column per profile: "N rows" or `NOT_YET`."""
+def result_matrix(found: dict | None = None, partial: dict | None = None) -> pd.DataFrame:
+    """One row per result file, one column per profile: "N rows", else "partial: N rows (1 of 10
+    folds, ...)" when only a partial session produced it, else `NOT_YET`."""
     found = found_results() if found is None else found
+    partial = found_results(partial=True) if partial is None else partial
     rows = []
     for name, (what, chapter) in RESULT_FILES.items():
         row = {"result": what, "chapter": chapter}
         for profile in PROFILES:
-            stored = found[name].get(profile)
-            row[profile] = f"{len(stored[0]):,} rows" if stored else NOT_YET
+            stored, unfinished = found[name].get(profile), partial.get(name, {}).get(profile)
+            if stored:
+                row[profile] = f"{len(stored[0]):,} rows"
+            elif unfinished:
+                departures = ", ".join(unfinished[1].get("departures", [])) or "departs from the protocol"
+                row[profile] = f"partial: {len(unfinished[0]):,} rows ({departures})"
+            else:
+                row[profile] = NOT_YET
         rows.append(row)
     return pd.DataFrame(rows).set_index("result")

@@ -38,10 +38,43 @@ class Session:
         return dataset_root(self.profile, dataset, self.data_root)
 
     @property
+    def departures(self) -> tuple[str, ...]:
+        """How this session departs from its profile's protocol ("1 of 10 folds"); empty when it
+        follows it. A session that departs is partial: its results never fill the profile's column."""
+        profile, found = self.profile, []
+        for what, ours, theirs in (("epochs", self.epochs, profile.epochs), ("folds", self.folds, profile.folds)):
+            if ours < theirs:
+                found.append(f"{ours} of {theirs} {what}")
+            elif ours > theirs:
+                found.append(f"{ours} {what}, not {theirs}")
+        if profile.synthetic is not None and self.data_root:
+            found.append(f"data from {self.data_root}")
+        return tuple(found)
+
+    @property
+    def complete(self) -> bool:
+        """Whether this session runs its profile's protocol as the profile defines it."""
+        return not self.departures
+
+    @property
+    def command(self) -> str:
+        """The ``make book`` command that runs this session's notebooks."""
+        settings = {"PROFILE": self.profile.name, "DATA_ROOT": self.data_root}
+        if self.device != self.profile.device:
+            settings["DEVICE"] = self.device
+        if self.epochs != self.profile.epochs:
+            settings["EPOCHS"] = self.epochs
+        if self.folds != self.profile.folds:
+            settings["FOLDS"] = self.folds
+        return "make book " + " ".join(f"{key}={value}" for key, value in settings.items() if value is not None)
+
+    @property
     def description(self) -> str:
-        """Where our numbers come from: data and device ("synthetic benchmark, smoke size; CPU")."""
+        """Where our numbers come from: data and device ("synthetic benchmark, smoke size; CPU"), and
+        "partial: ..." when the session departs from its profile's protocol."""
         where = "CPU" if self.device == "cpu" else torch.cuda.get_device_name(0)
-        return f"{self.profile.data}; {where}"
+        partial = f"; partial: {', '.join(self.departures)}" if self.departures else ""
+        return f"{self.profile.data}; {where}{partial}"
 
     @property
     def readings(self) -> str:
