@@ -87,3 +87,25 @@ def test_more_folds_than_the_split_file_holds_are_refused(trained):
 
 def load_run_data_dataset(root, cache):
     return load_run_data("ilids-vid", root, fold=0, folds=10, seed=1, cache_dir=cache).dataset
+
+
+def test_each_refused_protocol_names_a_way_that_works(trained, capsys, tmp_path):
+    """Follow every message's advice: it ends in a test, never back at a refusal."""
+    root, cache, checkpoint = trained
+    prid = tmp_path / "prid"
+    generate(SyntheticConfig(layout="prid2011", identities=12, seed=5, max_length=20), prid)
+
+    def ask(dataset, folder, *extra):
+        argv = ["--checkpoint", str(checkpoint), "--dataset", dataset, "--root", str(folder)]
+        status = evaluate_cli.main([*argv, "--cache", str(tmp_path / f"cache-{dataset}"), "--no-tta", *extra])
+        captured = capsys.readouterr()
+        return status, captured.err
+
+    status, err = ask("prid2011", prid, "--protocol", "two-camera")
+    assert status == 2 and "pass --protocol cross-dataset" in err
+    assert ask("prid2011", prid, "--protocol", "cross-dataset", "--length", "4")[0] == 0
+    status, err = ask("ilids-vid", root, "--protocol", "cross-dataset")
+    assert status == 2 and "pass --dataset prid2011" in err
+    status, err = ask("prid2011", prid, "--protocol", "mars-standard")
+    assert status == 2 and "pass --dataset mars" in err and "pass --dataset ilids-vid" in err
+    assert ask("ilids-vid", root, "--length", "4")[0] == 0  # the fold it trained on

@@ -82,6 +82,21 @@ def check_test_identities(
     return "disjoint from the training identities"
 
 
+def check_protocol(protocol: str, trained_on: str, tested_on: str) -> None:
+    """Refuse a protocol that cannot test a model trained on ``trained_on`` with ``tested_on``,
+    naming a command that works (testing on the fold it trained on always does)."""
+    own = f"pass --dataset {trained_on} with its folder to test the fold it trained on"
+    if protocol == "two-camera" and tested_on != trained_on:
+        other = "pass --protocol cross-dataset (Table 4)" if tested_on == "prid2011" else own
+        raise ValueError(f"two-camera tests the fold a model trained on ({trained_on}), not {tested_on}: {other}")
+    if protocol == "cross-dataset" and tested_on != "prid2011":
+        raise ValueError(f"the cross-dataset test (Table 4) is on PRID2011: pass --dataset prid2011, or {own}")
+    if protocol == "cross-dataset" and trained_on == "prid2011":
+        raise ValueError("a model trained on PRID2011 saw half of its persons: pass --protocol two-camera")
+    if protocol in ("mars-standard", "mars-torchreid") and tested_on != "mars":
+        raise ValueError(f"{protocol} tests on MARS: pass --dataset mars, or {own}")
+
+
 def run(args: argparse.Namespace) -> dict:
     state = load_checkpoint(args.checkpoint)
     trained = state["config"]
@@ -91,7 +106,9 @@ def run(args: argparse.Namespace) -> dict:
         try:
             protocol = default_protocol(trained["dataset"], args.dataset, mars_protocol=mars_protocol)
         except ValueError as error:
-            raise ValueError(f"{error}; pass --protocol") from None
+            own = f"--dataset {trained['dataset']} (the fold it trained on)"
+            raise ValueError(f"{error}; test it with {own}, or on MARS (--dataset mars)") from None
+    check_protocol(protocol, trained["dataset"], args.dataset)
     if trained["dataset"] == "mars" and args.dataset == "mars":
         check_mars_reading(protocol, mars_protocol, str(args.checkpoint))
     model = model_from_checkpoint(state, args.device)
@@ -111,11 +128,6 @@ def run(args: argparse.Namespace) -> dict:
     split_seed = trained.get("split_seed", trained["seed"])  # checkpoints before split_seed drew splits from seed
     pids = views = split_train = None
     if protocol == "two-camera":
-        if args.dataset != trained["dataset"]:
-            raise ValueError(
-                f"two-camera tests the fold the model trained on ({trained['dataset']}); "
-                f"for {args.dataset} use --protocol cross-dataset"
-            )
         split, _ = fold_split(dataset, fold, trained["folds"], split_seed)
         pids = split.test
         split_train = set(split.train) if fold == trained["fold"] else None
