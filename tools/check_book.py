@@ -150,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "_build" / "screenshots")
     args = parser.parse_args(argv)
     args.pages = args.pages or toc_pages(args.toc)
+    args.html, args.out = args.html.resolve(), args.out.resolve()  # pages are opened by file:// address
     browser = chromium()
     args.out.mkdir(parents=True, exist_ok=True)
     failed = 0

@@ -87,7 +87,7 @@ def normalise(nb: nbformat.NotebookNode, parameters: dict) -> nbformat.NotebookN
 
 DEFAULT_PROFILE = PROFILE_NAMES[0]  # the profile of the committed notebooks (smoke)
 DATASETS = ("ilids-vid", "prid2011", "mars")
-SHARED_SOURCES = ("book", "stsrn_lite")  # linked into a profile's book source: text pages, literalinclude targets
+SHARED_SOURCES = ("book", "stsrn_lite", "_static")  # linked into a profile book: text pages, included code, CSS
 
 
 def parameters_of(args: argparse.Namespace) -> dict:
