@@ -9,6 +9,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # An index to take torch from before the lock (e.g. https://download.pytorch.org/whl/cpu for the CPU
 # build): from PyPI, torch==2.13.0 on Linux x86-64 is the CUDA build with ~3 GB of NVIDIA wheels.
+# torch alone comes from there (--no-deps); its dependencies are pinned in the lock and come from PyPI.
 TORCH_INDEX ?=
 TORCH_PIN = $(shell grep -m1 '^torch==' requirements.lock)
 PROFILE ?= smoke
@@ -42,7 +43,7 @@ venv: $(STAMP)
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; STSRN-lite needs Python 3.11 (set PYTHON=...)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(if $(TORCH_INDEX),$(PY) -m pip install --quiet --disable-pip-version-check --index-url $(TORCH_INDEX) "$(TORCH_PIN)")
+	$(if $(TORCH_INDEX),$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --index-url $(TORCH_INDEX) "$(TORCH_PIN)")
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
 	touch $@
