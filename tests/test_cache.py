@@ -6,6 +6,7 @@ import collections
 import errno
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 from conftest import make_ilids, make_prid, write_image
 
 from stsrn_lite.data.ilidsvid import read_ilidsvid
-from stsrn_lite.data.layout import DatasetError
+from stsrn_lite.data.layout import DatasetError, DatasetWarning
 from stsrn_lite.data.prid2011 import read_prid2011
 from stsrn_lite.preprocess import cache as cache_module
 from stsrn_lite.preprocess.cache import StaleCacheError, build_cache, decode_frame, open_cache, prepare
@@ -255,3 +256,31 @@ def test_two_datasets_share_a_cache_folder_without_rebuilding_each_other(dataset
     for d, (cache, _) in zip((dataset, prid, other_ilids), caches):
         again, built = prepare(d, shared, progress=False)
         assert not built and again.path == cache.path and len(again) == len(d.tracklets)
+
+
+# ---------------------------------------------------------------- damaged JPEGs that still decode (issue 12, item 15)
+
+
+def _corrupt_jpeg(path: Path) -> Path:
+    """A valid JPEG at ``path`` whose entropy-coded data is then damaged in the middle."""
+    write_image(path, seed=4, size_hw=(128, 64))
+    raw = bytearray(path.read_bytes())
+    start = raw.find(b"\xff\xda")  # start of scan: the coded pixels follow
+    middle = (start + len(raw)) // 2
+    raw[middle : middle + 40] = b"\xff\x00" * 20
+    path.write_bytes(bytes(raw))
+    return path
+
+
+def test_a_jpeg_with_corrupt_middle_bytes_gives_a_named_warning(tmp_path):
+    bad = _corrupt_jpeg(tmp_path / "0001C1T0001F001.jpg")
+    with pytest.warns(DatasetWarning, match=re.escape(str(bad)) + ".*corrupt image data.*libjpeg: Corrupt JPEG"):
+        assert decode_frame(bad).shape == (128, 64, 3)
+
+
+def test_a_corrupt_jpeg_met_by_a_worker_is_warned_about_by_the_build(dataset, tmp_path):
+    bad = dataset.tracklets[1].frames[3]
+    bad.write_bytes(_corrupt_jpeg(tmp_path / "bad.jpg").read_bytes())  # JPEG bytes; the name does not matter
+    with pytest.warns(DatasetWarning, match=re.escape(str(bad))):
+        cache = build_cache(read_ilidsvid(dataset.root), tmp_path / "cache", workers=2, progress=False)
+    assert cache.offsets[-1] == 30

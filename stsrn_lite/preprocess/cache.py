@@ -29,6 +29,10 @@ import json
 import os
 import re
 import shutil
+import sys
+import tempfile
+import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
@@ -39,7 +43,7 @@ import numpy as np
 from tqdm import tqdm
 
 from stsrn_lite.atomic import building_dir, locked
-from stsrn_lite.data.layout import DatasetError
+from stsrn_lite.data.layout import DatasetError, DatasetWarning
 from stsrn_lite.data.tracklet import VideoReIDDataset
 from stsrn_lite.home import home
 from stsrn_lite.parallel import ordered_map
@@ -76,22 +80,67 @@ def settings(flow: str | FlowConfig = DEFAULT_FLOW) -> dict:
     return {"cache_version": CACHE_VERSION, "frame_hw": list(transforms.FRAME_HW), **transforms.cache_settings(flow)}
 
 
+_STDERR = threading.Lock()  # file descriptor 2 is the process's: one capture at a time
+
+
+def _decode_jpeg(data: np.ndarray) -> tuple[np.ndarray | None, str]:
+    """``cv2.imdecode`` of JPEG bytes, and what libjpeg printed meanwhile (its warnings).
+
+    libjpeg reports damaged data it can still decode ("Corrupt JPEG data: bad Huffman code")
+    only as a line on the C library's stderr, and OpenCV passes nothing on; so file descriptor
+    2 is pointed at a temporary file for the call. Progress-bar text another thread wrote
+    meanwhile (it holds carriage returns) is passed on to the real stderr.
+    """
+    with _STDERR, tempfile.TemporaryFile() as capture:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            os.dup2(capture.fileno(), 2)
+            try:
+                image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+            finally:
+                os.dup2(saved, 2)
+        finally:
+            os.close(saved)
+        capture.seek(0)
+        text = capture.read().decode("utf-8", errors="replace")
+    lines = text.split("\n")
+    passed_on = [line for line in lines if "\r" in line]
+    if passed_on:
+        os.write(2, "\n".join(passed_on).encode())
+    return image, " ".join(line.strip() for line in lines if "\r" not in line and line.strip())
+
+
 def decode_frame(path: Path) -> np.ndarray:
-    """Read one PNG or JPEG frame as RGB uint8 (H, W, 3); a truncated or corrupt file raises."""
+    """Read one PNG or JPEG frame as RGB uint8 (H, W, 3); a truncated or undecodable file raises.
+
+    A JPEG that libjpeg decodes while reporting damaged data (a few corrupt bytes in the
+    middle) is kept, as decoded, with a `DatasetWarning` naming the file and libjpeg's words,
+    so that a damaged frame of a large dataset is seen without ending the build.
+    """
     try:
         data = np.fromfile(path, dtype=np.uint8)
     except OSError as error:
         raise DatasetError(f"{path}: cannot read the frame ({error})") from error
     raw = data.tobytes()
+    complaint = ""
     if raw[:8] == b"\x89PNG\r\n\x1a\n":
         complete = raw.rfind(_PNG_END) > 8  # bytes after IEND are tolerated, as decoders do
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR) if complete else None
     elif raw[:2] == b"\xff\xd8":
         complete = raw.rfind(b"\xff\xd9") >= max(2, len(raw) - 1024)  # an end-of-image marker near the end
+        image, complaint = _decode_jpeg(data) if complete else (None, "")
     else:
         raise DatasetError(f"{path}: not a PNG or JPEG image")
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if complete else None
     if image is None:
         raise DatasetError(f"{path}: truncated or corrupt image (cannot decode it)")
+    if complaint:
+        warnings.warn(
+            f"{path}: corrupt image data, decoded anyway (libjpeg: {complaint}); "
+            f"replace the frame from the dataset's archive (and build the cache again) to use it intact",
+            DatasetWarning,
+            stacklevel=2,
+        )
     return image[..., ::-1]
 
 
@@ -340,9 +389,21 @@ def open_cache(
     )
 
 
-def _work(job: tuple[tuple[Path, ...], FlowConfig]) -> tuple[np.ndarray, np.ndarray]:
+def _work(job: tuple[tuple[Path, ...], FlowConfig]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """One tracklet's cached arrays, and the `DatasetWarning` messages its frames gave.
+
+    The warnings travel with the result because a worker process's warnings would only reach
+    its stderr: the building process gives them again (see `_write`), where they can be seen,
+    filtered or recorded.
+    """
     frames, flow = job
-    return preprocess_tracklet([decode_frame(frame) for frame in frames], flow)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DatasetWarning)
+        images = [decode_frame(frame) for frame in frames]
+    for other in (w for w in caught if not issubclass(w.category, DatasetWarning)):
+        warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
+    notes = [str(w.message) for w in caught if issubclass(w.category, DatasetWarning)]
+    return (*preprocess_tracklet(images, flow), notes)
 
 
 def _refuse_foreign(path: Path) -> None:
@@ -416,7 +477,9 @@ def _write(dataset: VideoReIDDataset, path: Path, *, flow: FlowConfig, workers: 
             closing(ordered_map(_work, jobs, workers=workers)) as results,
         ):
             try:
-                for i, (rgb, flow_q) in enumerate(results):
+                for i, (rgb, flow_q, notes) in enumerate(results):
+                    for note in notes:
+                        warnings.warn(note, DatasetWarning, stacklevel=2)
                     if len(rgb) != lengths[i]:
                         raise DatasetError(
                             f"{jobs[i][0][0].parent}: preprocessing returned {len(rgb)} frames for {lengths[i]}"
