@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import fcntl
 import os
+import secrets
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +34,38 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+def _create_file(folder: Path, prefix: str, suffix: str) -> tuple[int, Path]:
+    """Create a new file with a random name in ``folder``, open for writing; return (fd, path).
+
+    Unlike `tempfile.mkstemp` (mode 0600), the file is created with mode 0666 less the user's
+    umask, as ``open`` would: what it becomes (a checkpoint, a table) must be as readable as any
+    other file the user writes.
+    """
+    for _ in range(100):
+        path = folder / f"{prefix}{secrets.token_hex(6)}{suffix}"
+        try:
+            return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{folder}: no free temporary name {prefix}*{suffix}")
+
+
+def _create_dir(folder: Path, prefix: str) -> Path:
+    """Create a new folder with a random name in ``folder`` and return it.
+
+    Unlike `tempfile.mkdtemp` (mode 0700), the folder gets mode 0777 less the user's umask, as
+    ``mkdir`` would: a dataset or cache built in it must be as shareable as any other folder.
+    """
+    for _ in range(100):
+        path = folder / f"{prefix}{secrets.token_hex(6)}"
+        try:
+            path.mkdir(mode=0o777)
+            return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{folder}: no free temporary name {prefix}*")
+
+
 @contextmanager
 def open_atomic(path: str | Path, mode: str = "wb") -> Iterator[IO]:
     """Yield a handle on a temporary file beside ``path``; it replaces ``path`` when the block ends.
@@ -41,13 +73,13 @@ def open_atomic(path: str | Path, mode: str = "wb") -> Iterator[IO]:
     The temporary (``.NAME.*.partial`` in the same folder) is flushed and fsynced, then renamed
     onto ``path`` with `os.replace`, and the folder is fsynced. When the block raises, Ctrl-C
     included, the temporary is removed and ``path`` is left as it was. ``mode`` is "wb" or "w"
-    (text is written as UTF-8).
+    (text is written as UTF-8). The file gets mode 0666 less the umask, as with ``open``.
     """
     if mode not in ("wb", "w"):
         raise ValueError(f"mode must be 'wb' or 'w', got {mode!r}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    fd, temporary = _create_file(path.parent, f".{path.name}.", ".partial")
     try:
         with os.fdopen(fd, mode, **({"encoding": "utf-8", "newline": ""} if mode == "w" else {})) as handle:
             yield handle
@@ -55,7 +87,7 @@ def open_atomic(path: str | Path, mode: str = "wb") -> Iterator[IO]:
             os.fsync(handle.fileno())
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
     _fsync_folder(path.parent)
 
@@ -93,7 +125,7 @@ def building_dir(path: Path) -> Iterator[Path]:
     path = Path(path)
     for stale in path.parent.glob(f".{path.name}.partial-*"):
         shutil.rmtree(stale, ignore_errors=True)
-    partial = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.partial-"))
+    partial = _create_dir(path.parent, f".{path.name}.partial-")
     try:
         yield partial
         old = None

@@ -53,3 +53,42 @@ def test_write_atomic_refuses_other_types(tmp_path):
     with pytest.raises(TypeError, match="bytes or str"):
         write_atomic(tmp_path / "x", 3)
     assert not list(tmp_path.iterdir())
+
+
+@pytest.fixture
+def umask_022():
+    """Run the test under the common umask 0o022, whatever the caller's."""
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def _modes(root):
+    """{relative path: permission bits} of ``root`` and everything below it."""
+    paths = [root, *root.rglob("*")]
+    return {str(p.relative_to(root)): p.stat().st_mode & 0o777 for p in paths}
+
+
+def test_atomic_files_and_folders_follow_the_umask(tmp_path, umask_022):
+    write_atomic(tmp_path / "table.csv", "a\n")
+    with open_atomic(tmp_path / "model.pt") as handle:
+        handle.write(b"x")
+    assert (tmp_path / "table.csv").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "model.pt").stat().st_mode & 0o777 == 0o644
+    with atomic.locked(tmp_path / "built"), atomic.building_dir(tmp_path / "built") as partial:
+        (partial / "a.txt").write_text("a")
+    assert _modes(tmp_path / "built") == {".": 0o755, "a.txt": 0o644}
+
+
+def test_a_cache_and_a_synthetic_dataset_follow_the_umask(tmp_path, umask_022):
+    from stsrn_lite.data.ilidsvid import read_ilidsvid
+    from stsrn_lite.preprocess.cache import prepare
+    from stsrn_lite.synthetic.generator import SyntheticConfig, generate
+
+    root = generate(SyntheticConfig(layout="ilids-vid", identities=2, seed=0, max_length=4), tmp_path / "synthetic")
+    modes = _modes(root)
+    assert {mode for name, mode in modes.items() if (root / name).is_dir()} == {0o755}
+    assert {mode for name, mode in modes.items() if (root / name).is_file()} == {0o644}
+    cache, _ = prepare(read_ilidsvid(root), tmp_path / "cache", progress=False)
+    modes = _modes(cache.path)
+    assert modes["."] == 0o755 and set(modes.values()) == {0o755, 0o644}

@@ -219,8 +219,10 @@ def test_the_cache_key_differs_between_modes(tmp_path):
     assert built and cache.manifest["settings"]["flow"]["resolution"] == "source"
     assert not prepare(dataset, path, flow="original", progress=False)[1]
     with pytest.raises(StaleCacheError, match="other preprocessing settings"):
-        open_cache(path, dataset)  # the default mode is another key
-    assert prepare(dataset, path, flow="resized", progress=False)[1]  # rebuilt
+        open_cache(cache.path, dataset)  # the default mode is another key
+    resized, built = prepare(dataset, path, flow="resized", progress=False)
+    assert built and resized.path != cache.path  # each mode has its own cache in the folder
+    assert not prepare(dataset, path, flow="original", progress=False)[1]  # both kept
     dirs = {mode: default_cache_dir("ilids-vid", root, mode) for mode in FLOW_MODES}
     assert len(set(dirs.values())) == len(FLOW_MODES)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import subprocess
@@ -18,6 +19,7 @@ from stsrn_lite.data.mars import read_mars
 from stsrn_lite.data.prid2011 import protocol_pids, read_prid2011
 from stsrn_lite.synthetic import generator
 from stsrn_lite.synthetic import statistics as st
+from stsrn_lite.synthetic.cli import main as synthetic_main
 from stsrn_lite.synthetic.generator import SyntheticConfig, ensure, generate, read_meta
 
 REPO = Path(__file__).resolve().parents[1]
@@ -183,6 +185,35 @@ def test_make_synthetic_command_line(tmp_path):
         capture_output=True,
         text=True,
     )
-    assert again.returncode == 1 and "already exists" in again.stderr
+    assert again.returncode == 2 and "already exists" in again.stderr
     meta = json.loads((tmp_path / "d" / "synthetic_meta.json").read_text())
     assert meta["config"]["seed"] == 0
+
+
+def _one_line_error(status: int, stderr: str) -> None:
+    """Exit status 2 and one ``error:`` line (after what a progress bar drew), no traceback."""
+    lines = stderr.strip().split("\n")
+    assert status == 2 and lines[-1].startswith("error: ") and stderr.count("error") == 1, stderr
+    assert "Traceback" not in stderr
+
+
+def test_a_missing_mars_info_is_one_line_and_writes_nothing(tmp_path, capsys):
+    argv = ["--layout", "mars", "--root", str(tmp_path / "mars"), "--identities", "4", "--workers", "1"]
+    status = synthetic_main([*argv, "--mars-info", str(tmp_path / "info")])
+    stderr = capsys.readouterr().err
+    _one_line_error(status, stderr)
+    assert str(tmp_path / "info") in stderr and "tracks_train_info.mat" in stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_while_generating_is_one_line_and_leaves_nothing(tmp_path, monkeypatch, capsys):
+    def full(args):
+        raise OSError(errno.ENOSPC, "No space left on device", str(args[1] / "frame.png"))
+
+    monkeypatch.setattr(generator, "_render_one", full)
+    argv = ["--layout", "ilids-vid", "--root", str(tmp_path / "d"), "--identities", "2", "--workers", "1"]
+    status = synthetic_main(argv)
+    stderr = capsys.readouterr().err
+    _one_line_error(status, stderr)
+    assert f"{tmp_path / 'd'}: disk full" in stderr and "--root" in stderr
+    assert [p.name for p in tmp_path.iterdir()] == [".d.lock"]

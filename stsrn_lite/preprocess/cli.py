@@ -2,7 +2,10 @@
 
     stsrn-prepare --dataset ilids-vid --root DIR [--flow resized|original|original-float] [--cache DIR] [--workers N]
 
-An up-to-date cache is reused; a stale or partial one is rebuilt. Prints one JSON line.
+An up-to-date cache is reused (read-only storage is fine); a stale or partial one is rebuilt.
+--cache is a folder of caches: each dataset and flow mode gets its own subfolder in it.
+Prints one JSON line. Exit status: 0 done, 2 bad input or a cache that cannot be built
+(one line on stderr: not a cache folder, read-only or full disk).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 
 from stsrn_lite.data.layout import DatasetError
 from stsrn_lite.data.read import DATASETS, read_dataset
-from stsrn_lite.preprocess.cache import default_cache_dir, prepare
+from stsrn_lite.preprocess.cache import StaleCacheError, default_cache_dir, prepare
 from stsrn_lite.preprocess.flow import DEFAULT_FLOW, FLOW_MODES
 
 
@@ -28,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
         "--cache",
         type=Path,
         default=None,
-        help="cache folder (default: $STSRN_CACHE or data/cache of the checkout, see default_cache_dir)",
+        help="folder of caches, one subfolder per dataset and flow mode "
+        "(default: $STSRN_CACHE or data/cache of the checkout, see default_cache_dir)",
     )
     parser.add_argument(
         "--flow",
@@ -44,9 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         dataset = read_dataset(args.dataset, args.root)
         cache, built = prepare(dataset, cache_dir, flow=args.flow, workers=args.workers, progress=not args.no_progress)
-    except DatasetError as error:
+    except (DatasetError, StaleCacheError) as error:
         print(f"error: {error}", file=sys.stderr)
-        return 1
+        return 2
+    except OSError as error:
+        print(f"error: {error.filename or cache_dir}: {error.strerror or error}", file=sys.stderr)
+        return 2
     print(
         json.dumps(
             {

@@ -5,16 +5,28 @@
 
 With --all-layouts the three layouts go to ROOT/ilids-vid, ROOT/prid2011 and ROOT/mars, at the
 chosen size (`stsrn_lite.synthetic.generator.SIZES`), and a layout already generated with the same settings is kept.
+Exit status: 0 done, 2 bad input or a dataset that cannot be written (one line on stderr).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from pathlib import Path
 
 from stsrn_lite.synthetic.generator import LAYOUTS, SIZES, SyntheticConfig, ensure, generate
+
+
+def storage_message(error: OSError, root: Path) -> str:
+    """One line for an OS error met while writing under ``root``, with a way forward."""
+    where = error.filename if error.filename and ".partial-" not in str(error.filename) else root
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"{root}: disk full while writing the synthetic dataset; free some space or choose another --root"
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"{where}: cannot write there ({os.strerror(error.errno)}); choose a writable --root"
+    return f"{where}: {error.strerror or error}; check --root"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.all_layouts == (args.layout is not None):
         parser.error("give exactly one of --layout or --all-layouts")
+    if args.mars_info is not None and args.layout != "mars":
+        parser.error("--mars-info goes with --layout mars only")
     try:
         if args.all_layouts:
             for layout in LAYOUTS:
@@ -53,9 +67,12 @@ def main(argv: list[str] | None = None) -> int:
             )
             root = generate(config, args.root, workers=args.workers, force=args.force, info_dir=args.mars_info)
             print(f"{args.layout}: generated at {root}")
-    except (FileExistsError, ValueError) as error:
+    except (FileExistsError, ValueError) as error:  # DatasetError is a ValueError
         print(f"error: {error}", file=sys.stderr)
-        return 1
+        return 2
+    except OSError as error:
+        print(f"error: {storage_message(error, args.root)}", file=sys.stderr)
+        return 2
     return 0
 
 

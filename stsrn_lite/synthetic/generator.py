@@ -27,6 +27,7 @@ import scipy.io
 from tqdm import tqdm
 
 from stsrn_lite.atomic import building_dir, locked
+from stsrn_lite.data.layout import DatasetError
 from stsrn_lite.parallel import ordered_map
 from stsrn_lite.synthetic import statistics as st
 from stsrn_lite.synthetic.render import render_junk, render_tracklet, sample_appearance, sample_camera
@@ -198,6 +199,21 @@ def _mars_groups(
     return groups
 
 
+def check_info_dir(info_dir: str | Path) -> Path:
+    """``info_dir`` if it is MARS's ``info/`` folder (it holds both ``tracks_*_info.mat``), else a
+    one-line `DatasetError` saying what was expected; checked before anything is written."""
+    info_dir = Path(info_dir)
+    missing = [f"tracks_{subset}_info.mat" for subset in ("train", "test")]
+    missing = [name for name in missing if not (info_dir / name).is_file()]
+    if missing:
+        where = "no such folder" if not info_dir.is_dir() else f"no {' or '.join(missing)} there"
+        raise DatasetError(
+            f"{info_dir}: {where}; expected MARS's info folder (from the MARS evaluation code, holding "
+            f"tracks_train_info.mat and tracks_test_info.mat); pass that folder, or leave --mars-info out"
+        )
+    return info_dir
+
+
 def _real_lengths(info_dir: Path | None, subset: str) -> np.ndarray | None:
     if info_dir is None:
         return None
@@ -340,10 +356,12 @@ def generate(
         force: replace an existing synthetic dataset at ``root`` (never a folder without
             ``synthetic_meta.json``, which could be real data).
         info_dir: MARS only: a real ``info/`` folder whose track lengths are drawn instead
-            of the built-in quantiles.
+            of the built-in quantiles (a folder without them raises `DatasetError`).
         progress: show a tqdm bar on stderr.
     """
     root = Path(root)
+    if info_dir is not None:
+        check_info_dir(info_dir)
     with locked(root):
         return _generate(config, root, workers=workers, force=force, info_dir=info_dir, progress=progress)
 
@@ -369,10 +387,12 @@ def _generate(
         )
         records = []
         with closing(ordered_map(_render_one, [(job, partial) for job in jobs], workers=workers)) as results:
-            for record in results:
-                records.append(record)
-                bar.update(record["length"])
-        bar.close()
+            try:
+                for record in results:
+                    records.append(record)
+                    bar.update(record["length"])
+            finally:
+                bar.close()  # before an error is reported, not redrawn after it
         meta = {
             "generator_version": GENERATOR_VERSION,
             "config": asdict(config),

@@ -1,6 +1,8 @@
 """Print a dataset's statistics as one JSON object.
 
 stsrn-inspect --dataset ilids-vid --root DIR
+
+Exit status: 0 done, 2 a root that is not the dataset or cannot be read (one line on stderr).
 """
 
 from __future__ import annotations
@@ -35,7 +37,10 @@ def main(argv: list[str] | None = None) -> int:
         dataset = read_dataset(args.dataset, args.root, **options)
     except DatasetError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 1
+        return 2
+    except OSError as error:
+        print(f"error: {error.filename or args.root}: {error.strerror or error}; check --root", file=sys.stderr)
+        return 2
     print(json.dumps(dataset_statistics(dataset), indent=2))
     return 0
 
