@@ -9,7 +9,8 @@ Every field of `stsrn_lite.training.config.TrainConfig` is an option (``--margin
 Writes ``OUT/checkpoint.pt`` (every --checkpoint-every epochs, at the end, and when stopped by
 Ctrl-C or SIGTERM), ``OUT/records.csv`` (one row per epoch, see stsrn_lite.training.records)
 and ``OUT/run.json`` (command, configuration, code version, device). Prints the last record as
-one JSON object. Exit status: 0 done, 2 bad input or checkpoint, 130 stopped (resume with --resume).
+one JSON object. Exit status: 0 done, 2 bad input or checkpoint, 3 diverged (a NaN or infinite loss or
+weight; the last good checkpoint is kept), 130 stopped (resume with --resume).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from stsrn_lite.provenance import code_version, device_name
 from stsrn_lite.training.checkpoint import CheckpointError
 from stsrn_lite.training.config import DAMPENING, MODES, POSITIVE_COSTS, TrainConfig
 from stsrn_lite.training.data import RunData, load_run_data
-from stsrn_lite.training.loop import TrainingInterrupted, train
+from stsrn_lite.training.loop import TrainingDiverged, TrainingInterrupted, train
 from stsrn_lite.training.options import add_config_arguments, config_from_args
 
 
@@ -51,6 +52,7 @@ def periodic_evaluation(model, data: RunData, config: TrainConfig, device: torch
     ).summary
 
 
+DIVERGED = 3  # exit status of a run stopped by a NaN or infinite loss or weight
 BATCHED_PAIRS = 16  # pairs per step in batched mode when --pairs-per-step is not given
 
 
@@ -139,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     except (DatasetError, StaleCacheError, CheckpointError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except TrainingDiverged as error:
+        print(f"error: {error}", file=sys.stderr)
+        return DIVERGED
     except TrainingInterrupted as stopped:
         print(f"stopped: {stopped}; continue with --resume", file=sys.stderr)
         return 130

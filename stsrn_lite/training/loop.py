@@ -47,6 +47,11 @@ class TrainingInterrupted(RuntimeError):
     """The run stopped on request (SIGINT, SIGTERM or ``stop_after_steps``) after saving a checkpoint."""
 
 
+class TrainingDiverged(RuntimeError):
+    """A loss or a weight became NaN or infinite. Training stopped before saving it: the last good
+    checkpoint is left as it was and records.csv is rewritten to match it."""
+
+
 @dataclass
 class TrainResult:
     model: STSRN
@@ -93,6 +98,20 @@ def build_model(config: TrainConfig, num_classes: int, device: torch.device) -> 
 def build_optimiser(config: TrainConfig, model: STSRN) -> torch.optim.SGD:
     dampening = config.momentum if config.dampening == "torch7" else 0.0  # Torch7 optim.sgd: dampening = momentum
     return torch.optim.SGD(model.parameters(), lr=config.learning_rate, momentum=config.momentum, dampening=dampening)
+
+
+def non_finite_tensors(model: torch.nn.Module, optimiser: torch.optim.Optimizer | None = None) -> list[str]:
+    """Names of the model's (and the optimiser's) floating-point tensors that hold a NaN or an
+    infinity: a diverged run or a damaged checkpoint, which must not be saved or trained on."""
+    named = list(model.state_dict().items())
+    if optimiser is not None:
+        for index, slots in optimiser.state_dict()["state"].items():
+            named += [(f"optimiser.{index}.{slot}", value) for slot, value in slots.items()]
+    return [
+        name
+        for name, value in named
+        if isinstance(value, torch.Tensor) and value.is_floating_point() and not bool(torch.isfinite(value).all())
+    ]
 
 
 def clip_gradients(model: torch.nn.Module, limit: float) -> None:
@@ -162,7 +181,8 @@ def train(
     ``stop_after_steps`` stops like a signal would after that many steps of this call (tests).
     ``run_record`` is written to ``out/run.json`` once the run is accepted (not when it is
     refused). The run holds ``out`` exclusively: a second training into it raises
-    `CheckpointError`. Raises `TrainingInterrupted` after saving a checkpoint when stopped early.
+    `CheckpointError`. Raises `TrainingInterrupted` after saving a checkpoint when stopped early,
+    and `TrainingDiverged` when a loss or a weight turns NaN or infinite, without saving them.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -215,8 +235,9 @@ def _train(
     optimiser = build_optimiser(config, model)
     epoch, step, records, wall, totals = 0, 0, [], 0.0, [0.0, 0.0, 0.0, 0]
     rng_state = None
+    saved_at: tuple[int, int, int] | None = None  # (epoch, step, records) of the checkpoint on disk
     if resume and checkpoint_path.exists():
-        state = load_checkpoint(checkpoint_path)
+        state = load_checkpoint(checkpoint_path, remedy="use another --out for this run")
         check_compatible(state, config.identity(), checkpoint_path)
         if model_config_from_dict(state["model_config"]) != model.config:
             raise CheckpointError(
@@ -229,8 +250,15 @@ def _train(
             )
         model.load_state_dict(state["model"])
         optimiser.load_state_dict(state["optimiser"])
+        damaged = non_finite_tensors(model, optimiser)
+        if damaged:
+            raise CheckpointError(
+                f"{checkpoint_path}: holds NaN or infinite weights ({', '.join(damaged[:3])}, ...); "
+                "use another --out for this run"
+            )
         epoch, step, records, wall = state["epoch"], state["step"], list(state["records"]), state["wall_seconds"]
         totals, rng_state = list(state["totals"]), state["rng"]
+        saved_at = (epoch, step, len(records))
     preprocess = PreprocessConfig(normalisation=config.normalisation)
     if run_record is not None:  # the run is accepted: say what it is
         write_atomic(out / RUN_RECORD, json.dumps(run_record, indent=1))
@@ -253,6 +281,27 @@ def _train(
             "code_version": version,
             "train_pids": list(schedule.pids),
         }
+
+    def save() -> None:
+        """Checkpoint now, unless the weights went non-finite (then the last good one stays)."""
+        nonlocal saved_at
+        damaged = non_finite_tensors(model, optimiser)
+        if damaged:
+            raise diverged(f"NaN or infinite weights after epoch {epoch}, step {step}: {', '.join(damaged[:3])}")
+        save_checkpoint(snapshot(), checkpoint_path)
+        saved_at = (epoch, step, len(records))
+
+    def diverged(what: str) -> TrainingDiverged:
+        """The error to raise, once records.csv is back at the checkpoint on disk."""
+        if saved_at is None:
+            kept = "no checkpoint was written before it"
+        else:
+            write_records(records[: saved_at[2]], out / RECORDS)
+            position = f"epoch {saved_at[0]}, step {saved_at[1]}"
+            kept = f"the last good checkpoint ({position}) is kept and {RECORDS} matches it"
+        return TrainingDiverged(
+            f"{out}: training diverged ({what}); {kept}; train again into another --out with a smaller --learning-rate"
+        )
 
     if resume:
         write_records(records, out / RECORDS)  # back to the checkpoint's epoch
@@ -278,7 +327,7 @@ def _train(
             while step < steps_in_epoch:
                 if stop.requested or (stop_after_steps is not None and steps_done >= stop_after_steps):
                     wall += time.perf_counter() - started
-                    save_checkpoint(snapshot(), checkpoint_path)
+                    save()
                     bar.close()
                     raise TrainingInterrupted(f"stopped at epoch {epoch}, step {step}; checkpoint {checkpoint_path}")
                 rows = slice(step * config.pairs_per_step, min((step + 1) * config.pairs_per_step, len(plan)))
@@ -289,13 +338,16 @@ def _train(
                 losses = objective(
                     out_pair, labels[:, 0], labels[:, 1], margin=config.margin, positive_cost=config.positive_cost
                 )
+                loss = float(losses["loss"].detach())
+                if not math.isfinite(loss):  # before the step: the weights in memory stay good
+                    raise diverged(f"loss {loss} in epoch {epoch + 1}, step {step + 1}")
                 optimiser.zero_grad(set_to_none=True)
                 losses["loss"].backward()
                 clip_gradients(model, config.grad_clip)
                 optimiser.step()
                 model.project_()  # ω of the STSM back into [0, 1]
                 pairs = rows.stop - rows.start
-                totals[0] += float(losses["loss"].detach()) * pairs
+                totals[0] += loss * pairs
                 totals[1] += float(losses["verification"].detach()) * pairs
                 totals[2] += float(losses["identification"].detach()) * pairs
                 totals[3] += pairs
@@ -331,6 +383,6 @@ def _train(
             step, totals = 0, [0.0, 0.0, 0.0, 0]
             write_records(records, out / RECORDS)
             if epoch % config.checkpoint_every == 0 or epoch == config.epochs:
-                save_checkpoint(snapshot(), checkpoint_path)
+                save()
     bar.close()
     return TrainResult(model=model, records=records, checkpoint=checkpoint_path)
