@@ -15,6 +15,7 @@ import torch
 from stsrn_lite.synthetic.generator import SyntheticConfig, generate
 from stsrn_lite.training import loop
 from stsrn_lite.training.checkpoint import CheckpointError, load_checkpoint
+from stsrn_lite.training.cli import main
 from stsrn_lite.training.config import TrainConfig
 from stsrn_lite.training.data import load_run_data
 from stsrn_lite.training.records import read_records
@@ -38,6 +39,25 @@ def config(**overrides) -> TrainConfig:
 def run(data, out, cfg, **options):
     torch.set_num_threads(1)
     return loop.train(cfg, data, out, progress=False, evaluate=None, **options)
+
+
+def cli(root, cache, out, *extra: str) -> list[str]:
+    """Arguments of a one-epoch CLI run on the tiny data that evaluates quickly."""
+    return [
+        *("--dataset", "ilids-vid", "--root", str(root), "--cache", str(cache), "--out", str(out)),
+        *("--preset", "CNN-RNN", "--epochs", "1", "--eval-length", "8", "--no-eval-tta", "--no-progress"),
+        *("--threads", "1", *extra),
+    ]
+
+
+def one_error_line(capsys, *names: object) -> str:
+    """The one line the CLI wrote to stderr, checked to be an ``error:`` naming ``names``."""
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err, err
+    for name in names:
+        assert str(name) in lines[0], (name, lines[0])
+    return lines[0]
 
 
 def weight_offset(path: Path) -> int:
@@ -121,3 +141,69 @@ def test_a_checkpoint_without_a_digest_still_loads_but_nan_weights_are_refused(t
     torch.save(state, path)
     with pytest.raises(CheckpointError, match="NaN or infinite weights"):
         run(data, tmp_path / "a", config(epochs=2), resume=True)
+
+
+# --- item 6: resuming with nothing to resume, time-based checkpoints ----------------------------
+
+
+def test_resume_without_a_checkpoint_is_refused_and_records_are_kept(tiny, tmp_path, capsys):
+    root, cache, _ = tiny
+    out = tmp_path / "a"
+    out.mkdir()
+    kept = "dataset,epoch\nilids-vid,1\n"  # a run killed before its first checkpoint
+    (out / "records.csv").write_text(kept)
+    assert main(cli(root, cache, out, "--resume")) == 2
+    message = one_error_line(capsys, out / "checkpoint.pt", "nothing to resume")
+    assert (out / "records.csv").read_text() == kept
+    assert "run without --resume" in message  # the way forward, followed:
+    assert main(cli(root, cache, out)) == 0
+    assert [r["epoch"] for r in read_records(out / "records.csv")] == ["1"]
+
+
+def test_a_library_resume_without_a_checkpoint_never_empties_records(tiny, tmp_path):
+    _, _, data = tiny
+    out = tmp_path / "a"
+    out.mkdir()
+    (out / "records.csv").write_text("dataset,epoch\nilids-vid,1\n")
+    with pytest.raises(loop.TrainingInterrupted):  # the book resumes whatever is there, or starts
+        run(data, out, config(), resume=True, stop_after_steps=3)
+    assert (out / "records.csv").read_text() == "dataset,epoch\nilids-vid,1\n"
+
+
+def test_checkpoints_follow_the_clock_within_epochs_and_resume_exactly(tiny, tmp_path, monkeypatch):
+    _, _, data = tiny
+    now, calls, saved = [0.0], [0], []
+    real_save, real_objective = loop.save_checkpoint, loop.objective
+
+    def save(state, path):
+        real_save(state, path)
+        saved.append((state["epoch"], state["step"], Path(path).read_bytes()))
+
+    def objective(*args, **kwargs):  # eleven minutes pass during the 13th step (epoch 2, step 3)
+        calls[0] += 1
+        now[0] += 11 * 60 if calls[0] == 13 else 1.0
+        return real_objective(*args, **kwargs)
+
+    monkeypatch.setattr(loop, "save_checkpoint", save)
+    monkeypatch.setattr(loop, "objective", objective)
+    cfg = config(checkpoint_every=100, checkpoint_minutes=10)
+    whole = run(data, tmp_path / "whole", cfg, clock=lambda: now[0])
+    assert [(epoch, step) for epoch, step, _ in saved] == [(1, 3), (3, 0)]
+    cut = tmp_path / "cut"
+    cut.mkdir()
+    (cut / "checkpoint.pt").write_bytes(saved[0][2])  # as if the session was lost after it
+    resumed = run(data, cut, cfg, resume=True, clock=lambda: now[0])
+    assert [r["loss"] for r in resumed.records] == [r["loss"] for r in whole.records]
+    for name, value in whole.model.state_dict().items():
+        assert torch.equal(value, resumed.model.state_dict()[name]), name
+    saved.clear()
+    run(data, tmp_path / "frozen", cfg, clock=lambda: 0.0)
+    assert [(epoch, step) for epoch, step, _ in saved] == [(3, 0)]
+
+
+def test_checkpoint_minutes_is_an_option_and_must_be_positive():
+    from stsrn_lite.training.cli import build_parser
+
+    assert build_parser().get_default("checkpoint_minutes") == TrainConfig.checkpoint_minutes == 10.0
+    with pytest.raises(ValueError, match="checkpoint_minutes"):
+        config(checkpoint_minutes=0)

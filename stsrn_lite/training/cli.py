@@ -6,11 +6,13 @@
 Every field of `stsrn_lite.training.config.TrainConfig` is an option (``--margin 2.0``,
 ``--grad-clip 5``, ``--split-seed 1``, ...), with the dataclass's default; see ``--help``.
 
-Writes ``OUT/checkpoint.pt`` (every --checkpoint-every epochs, at the end, and when stopped by
-Ctrl-C or SIGTERM), ``OUT/records.csv`` (one row per epoch, see stsrn_lite.training.records)
-and ``OUT/run.json`` (command, configuration, code version, device). Prints the last record as
-one JSON object. Exit status: 0 done, 2 bad input or checkpoint, 3 diverged (a NaN or infinite loss or
-weight; the last good checkpoint is kept), 130 stopped (resume with --resume).
+Writes ``OUT/checkpoint.pt`` (every --checkpoint-every epochs, after --checkpoint-minutes of
+training, at the end, and when stopped by Ctrl-C or SIGTERM), ``OUT/records.csv`` (one row per
+epoch, see stsrn_lite.training.records) and ``OUT/run.json`` (command, configuration, code
+version, device). Prints the last record as one JSON object. --resume continues the checkpoint in
+--out and is refused when there is none. Exit status: 0 done, 2 bad input or checkpoint (one
+``error:`` line), 3 diverged (a NaN or infinite loss or weight; the last good checkpoint is kept),
+130 stopped (resume with --resume).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from stsrn_lite.provenance import code_version, device_name
 from stsrn_lite.training.checkpoint import CheckpointError
 from stsrn_lite.training.config import DAMPENING, MODES, POSITIVE_COSTS, TrainConfig
 from stsrn_lite.training.data import RunData, load_run_data
-from stsrn_lite.training.loop import TrainingDiverged, TrainingInterrupted, train
+from stsrn_lite.training.loop import TrainingDiverged, TrainingInterrupted, require_checkpoint, train
 from stsrn_lite.training.options import add_config_arguments, config_from_args
 
 
@@ -103,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         print("error: --device cuda but torch sees no CUDA device", file=sys.stderr)
         return 2
     try:
+        if args.resume:  # before the data is loaded, which may take long
+            require_checkpoint(args.out)
         config = config_from_args(TrainConfig, args)
         data = load_run_data(
             config.dataset,

@@ -15,7 +15,7 @@ import json
 import math
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -144,6 +144,28 @@ class _StopFlag:
             signal.signal(sig, handler)
 
 
+class _CheckpointTimer:
+    """Says when ``minutes`` have passed on ``clock`` (seconds) since the last checkpoint or the start."""
+
+    def __init__(self, minutes: float, clock: Callable[[], float]) -> None:
+        self.seconds, self.clock = minutes * 60.0, clock
+        self.last = clock()
+
+    def due(self) -> bool:
+        return self.clock() - self.last >= self.seconds
+
+    def reset(self) -> None:
+        self.last = self.clock()
+
+
+def require_checkpoint(out: str | Path) -> None:
+    """Refuse to resume a folder without a checkpoint (a run killed before its first one, or the
+    wrong folder) instead of silently starting from epoch 0; raises `CheckpointError`."""
+    path = Path(out) / CHECKPOINT
+    if not path.is_file():
+        raise CheckpointError(f"{path}: nothing to resume (no checkpoint here); run without --resume to start this run")
+
+
 @contextmanager
 def _exclusive(out: Path) -> Iterator[None]:
     """Hold ``out`` for one training at a time; a second one is refused, not queued."""
@@ -173,6 +195,7 @@ def train(
     data_label: str = "",
     stop_after_steps: int | None = None,
     run_record: dict | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> TrainResult:
     """Train ``config`` on ``data``, writing ``out/checkpoint.pt`` and ``out/records.csv``.
 
@@ -180,7 +203,9 @@ def train(
     are evaluated (every ``config.eval_every`` and the last); None skips evaluation.
     ``stop_after_steps`` stops like a signal would after that many steps of this call (tests).
     ``run_record`` is written to ``out/run.json`` once the run is accepted (not when it is
-    refused). The run holds ``out`` exclusively: a second training into it raises
+    refused). ``clock`` (seconds) times ``config.checkpoint_minutes`` (tests inject one). With
+    ``resume`` and no checkpoint in ``out`` the run starts afresh (the CLI's --resume refuses
+    that: `require_checkpoint`). The run holds ``out`` exclusively: a second training into it raises
     `CheckpointError`. Raises `TrainingInterrupted` after saving a checkpoint when stopped early,
     and `TrainingDiverged` when a loss or a weight turns NaN or infinite, without saving them.
     """
@@ -198,6 +223,7 @@ def train(
             data_label=data_label,
             stop_after_steps=stop_after_steps,
             run_record=run_record,
+            clock=clock,
         )
 
 
@@ -213,6 +239,7 @@ def _train(
     data_label: str,
     stop_after_steps: int | None,
     run_record: dict | None,
+    clock: Callable[[], float],
 ) -> TrainResult:
     device_t = torch.device(device)
     checkpoint_path = out / CHECKPOINT
@@ -266,7 +293,8 @@ def _train(
     steps_done = 0
     version, where = code_version(), device_name(device_t)
 
-    def snapshot() -> dict:
+    def snapshot(seconds: float) -> dict:
+        """The run's state; ``seconds``: the time spent in the current epoch so far."""
         return {
             "config": config.to_dict(),
             "model_config": asdict(model.config),
@@ -277,19 +305,22 @@ def _train(
             "totals": totals,
             "rng": _rng_state(device_t),
             "records": records,
-            "wall_seconds": wall,
+            "wall_seconds": wall + seconds,
             "code_version": version,
             "train_pids": list(schedule.pids),
         }
 
-    def save() -> None:
+    timer = _CheckpointTimer(config.checkpoint_minutes, clock)
+
+    def save(seconds: float = 0.0) -> None:
         """Checkpoint now, unless the weights went non-finite (then the last good one stays)."""
         nonlocal saved_at
         damaged = non_finite_tensors(model, optimiser)
         if damaged:
             raise diverged(f"NaN or infinite weights after epoch {epoch}, step {step}: {', '.join(damaged[:3])}")
-        save_checkpoint(snapshot(), checkpoint_path)
+        save_checkpoint(snapshot(seconds), checkpoint_path)
         saved_at = (epoch, step, len(records))
+        timer.reset()
 
     def diverged(what: str) -> TrainingDiverged:
         """The error to raise, once records.csv is back at the checkpoint on disk."""
@@ -303,8 +334,8 @@ def _train(
             f"{out}: training diverged ({what}); {kept}; train again into another --out with a smaller --learning-rate"
         )
 
-    if resume:
-        write_records(records, out / RECORDS)  # back to the checkpoint's epoch
+    if saved_at is not None:  # resumed: records.csv back to the checkpoint's epoch (never emptied without one)
+        write_records(records, out / RECORDS)
     per_epoch = math.ceil(2 * schedule.num_identities / config.pairs_per_step)  # without skipped pairs
     bar = tqdm(
         total=(config.epochs - epoch) * per_epoch - step,
@@ -330,6 +361,8 @@ def _train(
                     save()
                     bar.close()
                     raise TrainingInterrupted(f"stopped at epoch {epoch}, step {step}; checkpoint {checkpoint_path}")
+                if step > 0 and timer.due():  # the state between two steps resumes exactly
+                    save(time.perf_counter() - started)
                 rows = slice(step * config.pairs_per_step, min((step + 1) * config.pairs_per_step, len(plan)))
                 a, a_lengths = frames.sequences(plan, rows, 0)  # (B, T, 5, 56, 40), (B,)
                 b, b_lengths = frames.sequences(plan, rows, 1)
@@ -382,7 +415,7 @@ def _train(
             records.append(row)
             step, totals = 0, [0.0, 0.0, 0.0, 0]
             write_records(records, out / RECORDS)
-            if epoch % config.checkpoint_every == 0 or epoch == config.epochs:
+            if epoch % config.checkpoint_every == 0 or epoch == config.epochs or timer.due():
                 save()
     bar.close()
     return TrainResult(model=model, records=records, checkpoint=checkpoint_path)
