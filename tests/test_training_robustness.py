@@ -4,7 +4,11 @@ to resume, time-based checkpoints, one-line CLI errors and advice that leads som
 
 from __future__ import annotations
 
+import errno
+import os
+import pickle
 import struct
+import tempfile
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -207,3 +211,130 @@ def test_checkpoint_minutes_is_an_option_and_must_be_positive():
     assert build_parser().get_default("checkpoint_minutes") == TrainConfig.checkpoint_minutes == 10.0
     with pytest.raises(ValueError, match="checkpoint_minutes"):
         config(checkpoint_minutes=0)
+
+
+# --- item 12: one-line errors instead of tracebacks ----------------------------------------------
+
+
+class Arbitrary:
+    """Any object: what a crafted or foreign pickle holds instead of tensors and plain values."""
+
+
+def crafted(path: Path, how: str) -> Path:
+    """A file that is no stsrn_lite checkpoint: torch.save of an object, or a plain pickle."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if how == "torch":
+        torch.save({"model": Arbitrary()}, path)
+    else:
+        path.write_bytes(pickle.dumps({"epoch": 1}))
+    return path
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [RuntimeError("[enforce fail at inline_container.cc:626] . unexpected pos 4608 vs 4555"), OSError(28, "No space")],
+    ids=["torch-unexpected-pos", "enospc"],
+)
+def test_a_full_disk_while_checkpointing_is_one_line_and_keeps_the_last_checkpoint(
+    tiny, tmp_path, capsys, monkeypatch, failure
+):
+    root, cache, _ = tiny
+    out = tmp_path / "a"
+    real_save = torch.save
+
+    def full(obj, handle, *args, **kwargs):  # a few bytes reach the disk, then it is full
+        handle.write(b"PK\x03\x04 half a checkpoint")
+        raise failure
+
+    monkeypatch.setattr(torch, "save", full)
+    assert main(cli(root, cache, out)) == 2
+    line = one_error_line(capsys, out / "checkpoint.pt", "could not write the checkpoint")
+    assert "run again" in line and not (out / "checkpoint.pt").exists() and not list(out.glob("*.partial"))
+    monkeypatch.setattr(torch, "save", real_save)
+    assert main(cli(root, cache, out)) == 0  # the advice, followed
+    capsys.readouterr()
+    before = (out / "checkpoint.pt").read_bytes()
+    monkeypatch.setattr(torch, "save", full)
+    assert main(cli(root, cache, out, "--resume", "--epochs", "2")) == 2
+    line = one_error_line(capsys, out / "checkpoint.pt", "could not write the checkpoint")
+    assert (out / "checkpoint.pt").read_bytes() == before and not list(out.glob("*.partial"))
+    assert "continue with --resume" in line
+    monkeypatch.setattr(torch, "save", real_save)
+    assert main(cli(root, cache, out, "--resume", "--epochs", "2")) == 0
+
+
+def test_a_full_disk_while_writing_records_is_one_line(tiny, tmp_path, capsys, monkeypatch):
+    root, cache, _ = tiny
+    out = tmp_path / "a"
+
+    def full(rows, path):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(loop, "write_records", full)
+    assert main(cli(root, cache, out)) == 2
+    assert "free space on its disk and run again" in one_error_line(capsys, out / "records.csv")
+
+
+@pytest.mark.parametrize("inside", [False, True], ids=["the-file", "below-the-file"])
+def test_an_out_that_is_a_file_is_one_line(tiny, tmp_path, capsys, inside):
+    root, cache, _ = tiny
+    file = tmp_path / "results"
+    file.write_text("not a folder")
+    out = file / "run" if inside else file
+    assert main(cli(root, cache, out)) == 2
+    assert "choose a folder for --out" in one_error_line(capsys, file, "is a file")
+    assert file.read_text() == "not a folder"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_out_is_one_line(tiny, tmp_path, capsys):
+    root, cache, _ = tiny
+    out = tmp_path / "a"
+    out.mkdir()
+    out.chmod(0o555)
+    try:
+        assert main(cli(root, cache, out)) == 2
+        assert "choose a writable folder" in one_error_line(capsys, out)
+    finally:
+        out.chmod(0o755)
+
+
+def test_an_out_in_an_unwritable_folder_is_one_line(tiny, capsys):
+    """/sys refuses new files even to root: the read-only case where root runs the tests."""
+    root, cache, _ = tiny
+    try:
+        with tempfile.TemporaryFile(dir="/sys"):
+            pytest.skip("/sys is writable here")
+    except OSError:
+        pass
+    out = Path("/sys/stsrn-lite-run")
+    assert main(cli(root, cache, out)) == 2
+    assert "choose a writable folder for --out" in one_error_line(capsys, "/sys")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("threads", ["-1", "0"])
+def test_threads_below_one_is_one_line(tiny, tmp_path, capsys, threads):
+    root, cache, _ = tiny
+    assert main(cli(root, cache, tmp_path / "a", "--threads", threads)) == 2
+    assert "pass --threads 1 or more" in one_error_line(capsys, "--threads", threads)
+    assert not (tmp_path / "a").exists()
+
+
+@pytest.mark.parametrize("how", ["torch", "pickle"])
+def test_a_crafted_checkpoint_is_one_line_without_weights_only_advice(tiny, tmp_path, capsys, how):
+    from stsrn_lite.evaluation.cli import main as evaluate
+
+    root, cache, _ = tiny
+    out = tmp_path / "a"
+    path = crafted(out / "checkpoint.pt", how)
+    commands = (
+        lambda: main(cli(root, cache, out, "--resume")),
+        lambda: evaluate(["--checkpoint", str(path), "--dataset", "ilids-vid", "--root", str(root)]),
+    )
+    for command in commands:
+        status = command()
+        err = capsys.readouterr().err
+        assert status == 2 and "weights_only" not in err and "Traceback" not in err, err
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"error: {path}: not a stsrn_lite checkpoint"), err

@@ -77,11 +77,21 @@ def _first_line(error: BaseException) -> str:
 
 
 def save_checkpoint(state: dict, path: str | Path) -> None:
-    """Write ``state`` and its digest all-or-nothing (see the module's docstring)."""
+    """Write ``state`` and its digest all-or-nothing (see the module's docstring). A failed write
+    (a full disk: torch raises RuntimeError "unexpected pos" or "file write failed", or OSError)
+    leaves the previous checkpoint as it was and raises `CheckpointError`."""
+    path = Path(path)
     state = {"format": FORMAT, **state}
     state[DIGEST] = digest(state)
-    with open_atomic(path, "wb") as handle:
-        torch.save(state, handle)
+    again = "continue with --resume" if path.is_file() else "run again"
+    try:
+        with open_atomic(path, "wb") as handle:
+            torch.save(state, handle)
+    except (OSError, RuntimeError) as error:
+        raise CheckpointError(
+            f"{path}: could not write the checkpoint ({_first_line(error)}); any previous checkpoint is intact; "
+            f"free space on its disk and {again}"
+        ) from error
 
 
 def load_checkpoint(path: str | Path, *, remedy: str = EVALUATE_REMEDY) -> dict:

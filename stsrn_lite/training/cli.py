@@ -40,7 +40,15 @@ from stsrn_lite.provenance import code_version, device_name
 from stsrn_lite.training.checkpoint import CheckpointError
 from stsrn_lite.training.config import DAMPENING, MODES, POSITIVE_COSTS, TrainConfig
 from stsrn_lite.training.data import RunData, load_run_data
-from stsrn_lite.training.loop import TrainingDiverged, TrainingInterrupted, require_checkpoint, train
+from stsrn_lite.training.loop import (
+    CHECKPOINT,
+    OutputError,
+    TrainingDiverged,
+    TrainingInterrupted,
+    check_out,
+    require_checkpoint,
+    train,
+)
 from stsrn_lite.training.options import add_config_arguments, config_from_args
 
 
@@ -97,15 +105,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def fail(message: object) -> int:
+    """Write ``error: message`` as one line on stderr; the exit status of bad input."""
+    print("error: " + " ".join(str(message).splitlines()), file=sys.stderr)
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.threads:
+    if args.threads is not None and args.threads < 1:
+        return fail(f"--threads must be a positive number of CPU threads, got {args.threads}; pass --threads 1 or more")
+    if args.threads is not None:
         torch.set_num_threads(args.threads)
     if args.device == "cuda" and not torch.cuda.is_available():
-        print("error: --device cuda but torch sees no CUDA device", file=sys.stderr)
-        return 2
+        return fail("--device cuda but torch sees no CUDA device; pass --device cpu")
     try:
-        if args.resume:  # before the data is loaded, which may take long
+        check_out(args.out)  # before the data is loaded, which may take long
+        if args.resume:
             require_checkpoint(args.out)
         config = config_from_args(TrainConfig, args)
         data = load_run_data(
@@ -120,7 +136,6 @@ def main(argv: list[str] | None = None) -> int:
             mars_protocol=config.mars_protocol,
             progress=not args.no_progress,
         )
-        args.out.mkdir(parents=True, exist_ok=True)
         run = {
             "command": [sys.executable, "-m", "stsrn_lite.training.cli", *(argv if argv is not None else sys.argv[1:])],
             "config": config.to_dict(),
@@ -142,11 +157,16 @@ def main(argv: list[str] | None = None) -> int:
             data_label=args.data_label,
             run_record=run,
         )
-    except (DatasetError, StaleCacheError, CheckpointError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except (DatasetError, StaleCacheError, CheckpointError, OutputError, ValueError) as error:
+        return fail(error)
+    except OSError as error:  # outside --out: the preprocessing cache, a dataset file
+        where = error.filename or args.out
+        again = "continue with --resume" if (args.out / CHECKPOINT).is_file() else "run again"
+        return fail(
+            f"{where}: {error.strerror or error}; make it readable and writable (or free space there) and {again}"
+        )
     except TrainingDiverged as error:
-        print(f"error: {error}", file=sys.stderr)
+        fail(error)
         return DIVERGED
     except TrainingInterrupted as stopped:
         print(f"stopped: {stopped}; continue with --resume", file=sys.stderr)

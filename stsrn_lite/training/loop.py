@@ -10,10 +10,12 @@ count, a resumed run therefore repeats the uninterrupted one operation for opera
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import math
 import signal
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -45,6 +47,10 @@ RECORDS = "records.csv"
 
 class TrainingInterrupted(RuntimeError):
     """The run stopped on request (SIGINT, SIGTERM or ``stop_after_steps``) after saving a checkpoint."""
+
+
+class OutputError(RuntimeError):
+    """The output folder cannot hold a run: it is a file, cannot be created or written, or is full."""
 
 
 class TrainingDiverged(RuntimeError):
@@ -158,6 +164,42 @@ class _CheckpointTimer:
         self.last = self.clock()
 
 
+def output_error(error: OSError, out: Path) -> OutputError:
+    """`OutputError` for an OSError met while writing into ``out``, with what to do about it."""
+    where, reason = error.filename or out, error.strerror or str(error)
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        again = "continue with --resume" if (out / CHECKPOINT).is_file() else "run again"
+        return OutputError(f"{where}: {reason}; free space on its disk and {again}")
+    return OutputError(f"{where}: {reason}; choose a writable folder for --out")
+
+
+def check_out(out: str | Path) -> None:
+    """Refuse an output folder that is a file or cannot be written, before anything is loaded or
+    made (a refused run leaves no folder behind); raises `OutputError`."""
+    out = Path(out)
+    existing = out
+    while not existing.exists() and existing != existing.parent:  # the folder, or the one it will be made in
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputError(f"{existing}: is a file, not a folder; choose a folder for --out")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        raise OutputError(
+            f"{existing}: cannot write there ({error.strerror}); choose a writable folder for --out"
+        ) from error
+
+
+@contextmanager
+def _writing(out: Path) -> Iterator[None]:
+    """Turn an OSError met while writing into ``out`` (a full or read-only disk) into `OutputError`."""
+    try:
+        yield
+    except OSError as error:
+        raise output_error(error, out) from error
+
+
 def require_checkpoint(out: str | Path) -> None:
     """Refuse to resume a folder without a checkpoint (a run killed before its first one, or the
     wrong folder) instead of silently starting from epoch 0; raises `CheckpointError`."""
@@ -169,7 +211,9 @@ def require_checkpoint(out: str | Path) -> None:
 @contextmanager
 def _exclusive(out: Path) -> Iterator[None]:
     """Hold ``out`` for one training at a time; a second one is refused, not queued."""
-    with open(out / TRAINING_LOCK, "w") as handle:
+    with _writing(out):
+        handle = open(out / TRAINING_LOCK, "w")  # noqa: SIM115 (closed below)
+    with handle:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -205,12 +249,16 @@ def train(
     ``run_record`` is written to ``out/run.json`` once the run is accepted (not when it is
     refused). ``clock`` (seconds) times ``config.checkpoint_minutes`` (tests inject one). With
     ``resume`` and no checkpoint in ``out`` the run starts afresh (the CLI's --resume refuses
-    that: `require_checkpoint`). The run holds ``out`` exclusively: a second training into it raises
+    that: `require_checkpoint`). An ``out`` that is a file or cannot be written raises
+    `OutputError`, as does a full disk when records are written (`CheckpointError` when the
+    checkpoint is). The run holds ``out`` exclusively: a second training into it raises
     `CheckpointError`. Raises `TrainingInterrupted` after saving a checkpoint when stopped early,
     and `TrainingDiverged` when a loss or a weight turns NaN or infinite, without saving them.
     """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    check_out(out)
+    with _writing(out):
+        out.mkdir(parents=True, exist_ok=True)
     with _exclusive(out):
         return _train(
             config,
@@ -288,7 +336,8 @@ def _train(
         saved_at = (epoch, step, len(records))
     preprocess = PreprocessConfig(normalisation=config.normalisation)
     if run_record is not None:  # the run is accepted: say what it is
-        write_atomic(out / RUN_RECORD, json.dumps(run_record, indent=1))
+        with _writing(out):
+            write_atomic(out / RUN_RECORD, json.dumps(run_record, indent=1))
     frames = TrainingFrames(cache, data.train_indices, device_t, preprocess=preprocess)
     steps_done = 0
     version, where = code_version(), device_name(device_t)
@@ -327,7 +376,8 @@ def _train(
         if saved_at is None:
             kept = "no checkpoint was written before it"
         else:
-            write_records(records[: saved_at[2]], out / RECORDS)
+            with _writing(out):
+                write_records(records[: saved_at[2]], out / RECORDS)
             position = f"epoch {saved_at[0]}, step {saved_at[1]}"
             kept = f"the last good checkpoint ({position}) is kept and {RECORDS} matches it"
         return TrainingDiverged(
@@ -335,7 +385,8 @@ def _train(
         )
 
     if saved_at is not None:  # resumed: records.csv back to the checkpoint's epoch (never emptied without one)
-        write_records(records, out / RECORDS)
+        with _writing(out):
+            write_records(records, out / RECORDS)
     per_epoch = math.ceil(2 * schedule.num_identities / config.pairs_per_step)  # without skipped pairs
     bar = tqdm(
         total=(config.epochs - epoch) * per_epoch - step,
@@ -414,7 +465,8 @@ def _train(
             row["wall_seconds"] = round(wall, 3)
             records.append(row)
             step, totals = 0, [0.0, 0.0, 0.0, 0]
-            write_records(records, out / RECORDS)
+            with _writing(out):
+                write_records(records, out / RECORDS)
             if epoch % config.checkpoint_every == 0 or epoch == config.epochs or timer.due():
                 save()
     bar.close()
