@@ -338,3 +338,33 @@ def test_a_crafted_checkpoint_is_one_line_without_weights_only_advice(tiny, tmp_
         assert status == 2 and "weights_only" not in err and "Traceback" not in err, err
         lines = err.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith(f"error: {path}: not a stsrn_lite checkpoint"), err
+
+
+# --- item 13: advice that leads somewhere ---------------------------------------------------------
+
+
+def test_each_refusal_of_a_used_folder_names_a_way_forward_that_works(tiny, tmp_path, capsys):
+    root, cache, _ = tiny
+    out = tmp_path / "a"
+    assert main(cli(root, cache, out)) == 0
+    capsys.readouterr()
+    # this run again without --resume: --resume continues it
+    assert main(cli(root, cache, out, "--epochs", "2")) == 2
+    line = one_error_line(capsys, out / "checkpoint.pt", "this run is already here (1 epochs trained)")
+    assert "pass --resume to continue it" in line
+    assert main(cli(root, cache, out, "--epochs", "2", "--resume")) == 0
+    capsys.readouterr()
+    # another run, with --resume or without: another --out, never the other flag (no going round)
+    for extra in ((), ("--resume",)):
+        assert main(cli(root, cache, out, "--margin", "3", *extra)) == 2
+        line = one_error_line(capsys, out / "checkpoint.pt", "margin: checkpoint 2.0, asked 3.0", "use another --out")
+        assert "--resume" not in line
+    assert main(cli(root, cache, tmp_path / "b", "--margin", "3")) == 0
+    capsys.readouterr()
+    # a damaged checkpoint, with --resume or without: another --out
+    damaged = tmp_path / "c"
+    crafted(damaged / "checkpoint.pt", "torch")
+    for extra in ((), ("--resume",)):
+        assert main(cli(root, cache, damaged, *extra)) == 2
+        line = one_error_line(capsys, damaged / "checkpoint.pt", "use another --out")
+        assert "--resume" not in line

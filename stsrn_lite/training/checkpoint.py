@@ -143,6 +143,4 @@ def check_compatible(state: dict, identity: dict, path: str | Path) -> None:
     differences = {key: (saved[key], identity[key]) for key in identity if saved[key] != identity[key]}
     if differences:
         listed = ", ".join(f"{key}: checkpoint {old!r}, asked {new!r}" for key, (old, new) in differences.items())
-        raise CheckpointError(
-            f"{path}: checkpoint is from another run ({listed}); use another --out or start without --resume"
-        )
+        raise CheckpointError(f"{path}: checkpoint is from another run ({listed}); use another --out for this run")

@@ -43,6 +43,7 @@ CHECKPOINT = "checkpoint.pt"
 RUN_RECORD = "run.json"
 TRAINING_LOCK = ".training.lock"  # held by the training that writes the folder
 RECORDS = "records.csv"
+ANOTHER_OUT = "use another --out for this run"  # the way forward from a folder that holds another run
 
 
 class TrainingInterrupted(RuntimeError):
@@ -227,6 +228,21 @@ def _exclusive(out: Path) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+def _check_same_run(state: dict, config: TrainConfig, model: STSRN, schedule: PairSchedule, path: Path) -> None:
+    """Refuse a checkpoint of another run than ``config``: its way forward is always another --out
+    (never "start without --resume", which a folder holding a checkpoint refuses in turn)."""
+    check_compatible(state, config.identity(), path)
+    if model_config_from_dict(state["model_config"]) != model.config:
+        raise CheckpointError(
+            f"{path}: the checkpoint's model differs from {config.preset} as configured now "
+            f"(a reading changed since it was trained); {ANOTHER_OUT}"
+        )
+    if state["train_pids"] != list(schedule.pids):
+        raise CheckpointError(
+            f"{path}: trained on other identities than this dataset's fold {config.fold}; {ANOTHER_OUT}"
+        )
+
+
 def train(
     config: TrainConfig,
     data: RunData,
@@ -249,11 +265,13 @@ def train(
     ``run_record`` is written to ``out/run.json`` once the run is accepted (not when it is
     refused). ``clock`` (seconds) times ``config.checkpoint_minutes`` (tests inject one). With
     ``resume`` and no checkpoint in ``out`` the run starts afresh (the CLI's --resume refuses
-    that: `require_checkpoint`). An ``out`` that is a file or cannot be written raises
-    `OutputError`, as does a full disk when records are written (`CheckpointError` when the
-    checkpoint is). The run holds ``out`` exclusively: a second training into it raises
-    `CheckpointError`. Raises `TrainingInterrupted` after saving a checkpoint when stopped early,
-    and `TrainingDiverged` when a loss or a weight turns NaN or infinite, without saving them.
+    that: `require_checkpoint`). Without ``resume`` a checkpoint in ``out`` is refused, naming
+    --resume when it is this run's, another --out when it is another's or damaged. An ``out``
+    that is a file or cannot be written raises `OutputError`, as does a full disk when records
+    are written (`CheckpointError` when the checkpoint is). The run holds ``out`` exclusively: a
+    second training into it raises `CheckpointError`. Raises `TrainingInterrupted` after saving
+    a checkpoint when stopped early, and `TrainingDiverged` when a loss or a weight turns NaN or
+    infinite, without saving them.
     """
     out = Path(out)
     check_out(out)
@@ -291,11 +309,6 @@ def _train(
 ) -> TrainResult:
     device_t = torch.device(device)
     checkpoint_path = out / CHECKPOINT
-    if checkpoint_path.exists() and not resume:
-        raise CheckpointError(
-            f"{checkpoint_path}: a run is already here; pass resume=True (--resume) to "
-            "continue it or choose another output folder"
-        )
     cache = data.cache
     schedule = PairSchedule(
         cache.pids,
@@ -311,25 +324,20 @@ def _train(
     epoch, step, records, wall, totals = 0, 0, [], 0.0, [0.0, 0.0, 0.0, 0]
     rng_state = None
     saved_at: tuple[int, int, int] | None = None  # (epoch, step, records) of the checkpoint on disk
-    if resume and checkpoint_path.exists():
-        state = load_checkpoint(checkpoint_path, remedy="use another --out for this run")
-        check_compatible(state, config.identity(), checkpoint_path)
-        if model_config_from_dict(state["model_config"]) != model.config:
-            raise CheckpointError(
-                f"{checkpoint_path}: the checkpoint's model differs from {config.preset} as configured "
-                "now (a reading changed since it was trained); use another --out or start afresh"
-            )
-        if state["train_pids"] != list(schedule.pids):
-            raise CheckpointError(
-                f"{checkpoint_path}: trained on other identities than this dataset's fold {config.fold}"
-            )
+    if checkpoint_path.exists():
+        state = load_checkpoint(checkpoint_path, remedy=ANOTHER_OUT)
+        _check_same_run(state, config, model, schedule, checkpoint_path)
         model.load_state_dict(state["model"])
         optimiser.load_state_dict(state["optimiser"])
         damaged = non_finite_tensors(model, optimiser)
         if damaged:
             raise CheckpointError(
-                f"{checkpoint_path}: holds NaN or infinite weights ({', '.join(damaged[:3])}, ...); "
-                "use another --out for this run"
+                f"{checkpoint_path}: holds NaN or infinite weights ({', '.join(damaged[:3])}, ...); {ANOTHER_OUT}"
+            )
+        if not resume:  # this very run, sound: --resume continues it (anything else was refused above)
+            raise CheckpointError(
+                f"{checkpoint_path}: this run is already here ({state['epoch']} epochs trained); "
+                "pass --resume to continue it, or use another --out to train it anew"
             )
         epoch, step, records, wall = state["epoch"], state["step"], list(state["records"]), state["wall_seconds"]
         totals, rng_state = list(state["totals"]), state["rng"]
