@@ -430,14 +430,15 @@ def _train(
                 losses = objective(
                     out_pair, labels[:, 0], labels[:, 1], margin=config.margin, positive_cost=config.positive_cost
                 )
-                loss = float(losses["loss"].detach())
-                if not math.isfinite(loss):  # before the step: the weights in memory stay good
-                    raise diverged(f"loss {loss} in epoch {epoch + 1}, step {step + 1}")
                 optimiser.zero_grad(set_to_none=True)
                 losses["loss"].backward()
                 clip_gradients(model, config.grad_clip)
                 optimiser.step()
                 model.project_()  # ω of the STSM back into [0, 1]
+                # read where it always was (one GPU sync a step); the stepped weights are never saved
+                loss = float(losses["loss"].detach())
+                if not math.isfinite(loss):
+                    raise diverged(f"loss {loss} in epoch {epoch + 1}, step {step + 1}")
                 pairs = rows.stop - rows.start
                 totals[0] += loss * pairs
                 totals[1] += float(losses["verification"].detach()) * pairs
