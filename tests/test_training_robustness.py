@@ -100,6 +100,21 @@ def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tiny, tmp_
     assert [r["epoch"] for r in read_records(out / "records.csv")] == ["1"]
 
 
+def test_the_cli_stops_a_diverged_run_with_one_line_and_exit_3(tiny, tmp_path, capsys, monkeypatch):
+    root, cache, _ = tiny
+    real_objective = loop.objective
+
+    def objective(*args, **kwargs):
+        losses = real_objective(*args, **kwargs)
+        return {**losses, "loss": losses["loss"] * float("nan")}
+
+    monkeypatch.setattr(loop, "objective", objective)
+    out = tmp_path / "a"
+    assert main(cli(root, cache, out)) == 3
+    line = one_error_line(capsys, out, "training diverged (loss nan in epoch 1, step 1)", "another --out")
+    assert "no checkpoint was written" in line and not (out / "checkpoint.pt").exists()
+
+
 def test_records_go_back_to_the_checkpoint_when_training_diverges(tiny, tmp_path, monkeypatch):
     _, _, data = tiny
     real_objective, calls = loop.objective, [0]

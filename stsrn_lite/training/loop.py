@@ -56,7 +56,8 @@ class OutputError(RuntimeError):
 
 class TrainingDiverged(RuntimeError):
     """A loss or a weight became NaN or infinite. Training stopped before saving it: the last good
-    checkpoint is left as it was and records.csv is rewritten to match it."""
+    checkpoint is left as it was and records.csv is rewritten to match it (without a checkpoint,
+    records.csv keeps the epochs completed, none of them non-finite)."""
 
 
 @dataclass
