@@ -6,10 +6,13 @@
 Every field of `stsrn_lite.training.config.TrainConfig` is an option (``--margin 2.0``,
 ``--grad-clip 5``, ``--split-seed 1``, ...), with the dataclass's default; see ``--help``.
 
-Writes ``OUT/checkpoint.pt`` (every --checkpoint-every epochs, at the end, and when stopped by
-Ctrl-C or SIGTERM), ``OUT/records.csv`` (one row per epoch, see stsrn_lite.training.records)
-and ``OUT/run.json`` (command, configuration, code version, device). Prints the last record as
-one JSON object. Exit status: 0 done, 2 bad input or checkpoint, 130 stopped (resume with --resume).
+Writes ``OUT/checkpoint.pt`` (every --checkpoint-every epochs, after --checkpoint-minutes of
+training, at the end, and when stopped by Ctrl-C or SIGTERM), ``OUT/records.csv`` (one row per
+epoch, see stsrn_lite.training.records) and ``OUT/run.json`` (command, configuration, code
+version, device). Prints the last record as one JSON object. --resume continues the checkpoint in
+--out and is refused when there is none. Exit status: 0 done, 2 bad input or checkpoint (one
+``error:`` line), 3 diverged (a NaN or infinite loss or weight; the last good checkpoint is kept),
+130 stopped (resume with --resume).
 """
 
 from __future__ import annotations
@@ -37,7 +40,15 @@ from stsrn_lite.provenance import code_version, device_name
 from stsrn_lite.training.checkpoint import CheckpointError
 from stsrn_lite.training.config import DAMPENING, MODES, POSITIVE_COSTS, TrainConfig
 from stsrn_lite.training.data import RunData, load_run_data
-from stsrn_lite.training.loop import TrainingInterrupted, train
+from stsrn_lite.training.loop import (
+    CHECKPOINT,
+    OutputError,
+    TrainingDiverged,
+    TrainingInterrupted,
+    check_out,
+    require_checkpoint,
+    train,
+)
 from stsrn_lite.training.options import add_config_arguments, config_from_args
 
 
@@ -51,6 +62,7 @@ def periodic_evaluation(model, data: RunData, config: TrainConfig, device: torch
     ).summary
 
 
+DIVERGED = 3  # exit status of a run stopped by a NaN or infinite loss or weight
 BATCHED_PAIRS = 16  # pairs per step in batched mode when --pairs-per-step is not given
 
 
@@ -93,14 +105,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def fail(message: object) -> int:
+    """Write ``error: message`` as one line on stderr; the exit status of bad input."""
+    print("error: " + " ".join(str(message).splitlines()), file=sys.stderr)
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.threads:
+    if args.threads is not None and args.threads < 1:
+        return fail(f"--threads must be a positive number of CPU threads, got {args.threads}; pass --threads 1 or more")
+    if args.threads is not None:
         torch.set_num_threads(args.threads)
     if args.device == "cuda" and not torch.cuda.is_available():
-        print("error: --device cuda but torch sees no CUDA device", file=sys.stderr)
-        return 2
+        return fail("--device cuda but torch sees no CUDA device; pass --device cpu")
     try:
+        check_out(args.out)  # before the data is loaded, which may take long
+        if args.resume:
+            require_checkpoint(args.out)
         config = config_from_args(TrainConfig, args)
         data = load_run_data(
             config.dataset,
@@ -114,7 +136,6 @@ def main(argv: list[str] | None = None) -> int:
             mars_protocol=config.mars_protocol,
             progress=not args.no_progress,
         )
-        args.out.mkdir(parents=True, exist_ok=True)
         run = {
             "command": [sys.executable, "-m", "stsrn_lite.training.cli", *(argv if argv is not None else sys.argv[1:])],
             "config": config.to_dict(),
@@ -136,9 +157,17 @@ def main(argv: list[str] | None = None) -> int:
             data_label=args.data_label,
             run_record=run,
         )
-    except (DatasetError, StaleCacheError, CheckpointError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except (DatasetError, StaleCacheError, CheckpointError, OutputError, ValueError) as error:
+        return fail(error)
+    except OSError as error:  # outside --out: the preprocessing cache, a dataset file
+        where = error.filename or args.out
+        again = "continue with --resume" if (args.out / CHECKPOINT).is_file() else "run again"
+        return fail(
+            f"{where}: {error.strerror or error}; make it readable and writable (or free space there) and {again}"
+        )
+    except TrainingDiverged as error:
+        fail(error)
+        return DIVERGED
     except TrainingInterrupted as stopped:
         print(f"stopped: {stopped}; continue with --resume", file=sys.stderr)
         return 130

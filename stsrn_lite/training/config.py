@@ -48,6 +48,9 @@ class TrainConfig:
     # codes (train.lua:172, test.lua:35-63; ASTPN train.lua:174)
     eval_tta: bool = True
     checkpoint_every: int = 10  # epochs between checkpoints; one is also written on exit
+    # minutes of training after which a checkpoint is written between those, at the next step
+    # (within an epoch too: resumption stays exact), so that a lost session costs minutes, not epochs
+    checkpoint_minutes: float = 10.0
     prid_split_file: str | None = None  # torchreid's 178-person splits_prid2011.json instead of persons 1-200
     # MARS: "astpn", two random cameras per identity and seeded 50/50 folds of all of them, drawn
     # with split_seed (§4.2 after [8]; ASTPN README.md:26, reIdTrain.lua:146); "official": MARS's
@@ -84,6 +87,8 @@ class TrainConfig:
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not self.checkpoint_minutes > 0:
+            raise ValueError(f"checkpoint_minutes must be > 0, got {self.checkpoint_minutes}")
         if not 0 <= self.fold < self.folds:
             raise ValueError(f"fold must lie in [0, {self.folds}), got {self.fold}")
 

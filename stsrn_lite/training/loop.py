@@ -10,12 +10,14 @@ count, a resumed run therefore repeats the uninterrupted one operation for opera
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import math
 import signal
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -41,10 +43,21 @@ CHECKPOINT = "checkpoint.pt"
 RUN_RECORD = "run.json"
 TRAINING_LOCK = ".training.lock"  # held by the training that writes the folder
 RECORDS = "records.csv"
+ANOTHER_OUT = "use another --out for this run"  # the way forward from a folder that holds another run
 
 
 class TrainingInterrupted(RuntimeError):
     """The run stopped on request (SIGINT, SIGTERM or ``stop_after_steps``) after saving a checkpoint."""
+
+
+class OutputError(RuntimeError):
+    """The output folder cannot hold a run: it is a file, cannot be created or written, or is full."""
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss or a weight became NaN or infinite. Training stopped before saving it: the last good
+    checkpoint is left as it was and records.csv is rewritten to match it (without a checkpoint,
+    records.csv keeps the epochs completed, none of them non-finite)."""
 
 
 @dataclass
@@ -95,6 +108,20 @@ def build_optimiser(config: TrainConfig, model: STSRN) -> torch.optim.SGD:
     return torch.optim.SGD(model.parameters(), lr=config.learning_rate, momentum=config.momentum, dampening=dampening)
 
 
+def non_finite_tensors(model: torch.nn.Module, optimiser: torch.optim.Optimizer | None = None) -> list[str]:
+    """Names of the model's (and the optimiser's) floating-point tensors that hold a NaN or an
+    infinity: a diverged run or a damaged checkpoint, which must not be saved or trained on."""
+    named = list(model.state_dict().items())
+    if optimiser is not None:
+        for index, slots in optimiser.state_dict()["state"].items():
+            named += [(f"optimiser.{index}.{slot}", value) for slot, value in slots.items()]
+    return [
+        name
+        for name, value in named
+        if isinstance(value, torch.Tensor) and value.is_floating_point() and not bool(torch.isfinite(value).all())
+    ]
+
+
 def clip_gradients(model: torch.nn.Module, limit: float) -> None:
     """Clamp every gradient element to [−limit, limit] (the CNN-RNN's gradClip: videoReid.lua, train.lua)."""
     for parameter in model.parameters():
@@ -125,10 +152,70 @@ class _StopFlag:
             signal.signal(sig, handler)
 
 
+class _CheckpointTimer:
+    """Says when ``minutes`` have passed on ``clock`` (seconds) since the last checkpoint or the start."""
+
+    def __init__(self, minutes: float, clock: Callable[[], float]) -> None:
+        self.seconds, self.clock = minutes * 60.0, clock
+        self.last = clock()
+
+    def due(self) -> bool:
+        return self.clock() - self.last >= self.seconds
+
+    def reset(self) -> None:
+        self.last = self.clock()
+
+
+def output_error(error: OSError, out: Path) -> OutputError:
+    """`OutputError` for an OSError met while writing into ``out``, with what to do about it."""
+    where, reason = error.filename or out, error.strerror or str(error)
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        again = "continue with --resume" if (out / CHECKPOINT).is_file() else "run again"
+        return OutputError(f"{where}: {reason}; free space on its disk and {again}")
+    return OutputError(f"{where}: {reason}; choose a writable folder for --out")
+
+
+def check_out(out: str | Path) -> None:
+    """Refuse an output folder that is a file or cannot be written, before anything is loaded or
+    made (a refused run leaves no folder behind); raises `OutputError`."""
+    out = Path(out)
+    existing = out
+    while not existing.exists() and existing != existing.parent:  # the folder, or the one it will be made in
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputError(f"{existing}: is a file, not a folder; choose a folder for --out")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        raise OutputError(
+            f"{existing}: cannot write there ({error.strerror}); choose a writable folder for --out"
+        ) from error
+
+
+@contextmanager
+def _writing(out: Path) -> Iterator[None]:
+    """Turn an OSError met while writing into ``out`` (a full or read-only disk) into `OutputError`."""
+    try:
+        yield
+    except OSError as error:
+        raise output_error(error, out) from error
+
+
+def require_checkpoint(out: str | Path) -> None:
+    """Refuse to resume a folder without a checkpoint (a run killed before its first one, or the
+    wrong folder) instead of silently starting from epoch 0; raises `CheckpointError`."""
+    path = Path(out) / CHECKPOINT
+    if not path.is_file():
+        raise CheckpointError(f"{path}: nothing to resume (no checkpoint here); run without --resume to start this run")
+
+
 @contextmanager
 def _exclusive(out: Path) -> Iterator[None]:
     """Hold ``out`` for one training at a time; a second one is refused, not queued."""
-    with open(out / TRAINING_LOCK, "w") as handle:
+    with _writing(out):
+        handle = open(out / TRAINING_LOCK, "w")  # noqa: SIM115 (closed below)
+    with handle:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -140,6 +227,21 @@ def _exclusive(out: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _check_same_run(state: dict, config: TrainConfig, model: STSRN, schedule: PairSchedule, path: Path) -> None:
+    """Refuse a checkpoint of another run than ``config``: its way forward is always another --out
+    (never "start without --resume", which a folder holding a checkpoint refuses in turn)."""
+    check_compatible(state, config.identity(), path)
+    if model_config_from_dict(state["model_config"]) != model.config:
+        raise CheckpointError(
+            f"{path}: the checkpoint's model differs from {config.preset} as configured now "
+            f"(a reading changed since it was trained); {ANOTHER_OUT}"
+        )
+    if state["train_pids"] != list(schedule.pids):
+        raise CheckpointError(
+            f"{path}: trained on other identities than this dataset's fold {config.fold}; {ANOTHER_OUT}"
+        )
 
 
 def train(
@@ -154,6 +256,7 @@ def train(
     data_label: str = "",
     stop_after_steps: int | None = None,
     run_record: dict | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> TrainResult:
     """Train ``config`` on ``data``, writing ``out/checkpoint.pt`` and ``out/records.csv``.
 
@@ -161,11 +264,20 @@ def train(
     are evaluated (every ``config.eval_every`` and the last); None skips evaluation.
     ``stop_after_steps`` stops like a signal would after that many steps of this call (tests).
     ``run_record`` is written to ``out/run.json`` once the run is accepted (not when it is
-    refused). The run holds ``out`` exclusively: a second training into it raises
-    `CheckpointError`. Raises `TrainingInterrupted` after saving a checkpoint when stopped early.
+    refused). ``clock`` (seconds) times ``config.checkpoint_minutes`` (tests inject one). With
+    ``resume`` and no checkpoint in ``out`` the run starts afresh (the CLI's --resume refuses
+    that: `require_checkpoint`). Without ``resume`` a checkpoint in ``out`` is refused, naming
+    --resume when it is this run's, another --out when it is another's or damaged. An ``out``
+    that is a file or cannot be written raises `OutputError`, as does a full disk when records
+    are written (`CheckpointError` when the checkpoint is). The run holds ``out`` exclusively: a
+    second training into it raises `CheckpointError`. Raises `TrainingInterrupted` after saving
+    a checkpoint when stopped early, and `TrainingDiverged` when a loss or a weight turns NaN or
+    infinite, without saving them.
     """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    check_out(out)
+    with _writing(out):
+        out.mkdir(parents=True, exist_ok=True)
     with _exclusive(out):
         return _train(
             config,
@@ -178,6 +290,7 @@ def train(
             data_label=data_label,
             stop_after_steps=stop_after_steps,
             run_record=run_record,
+            clock=clock,
         )
 
 
@@ -193,14 +306,10 @@ def _train(
     data_label: str,
     stop_after_steps: int | None,
     run_record: dict | None,
+    clock: Callable[[], float],
 ) -> TrainResult:
     device_t = torch.device(device)
     checkpoint_path = out / CHECKPOINT
-    if checkpoint_path.exists() and not resume:
-        raise CheckpointError(
-            f"{checkpoint_path}: a run is already here; pass resume=True (--resume) to "
-            "continue it or choose another output folder"
-        )
     cache = data.cache
     schedule = PairSchedule(
         cache.pids,
@@ -215,30 +324,35 @@ def _train(
     optimiser = build_optimiser(config, model)
     epoch, step, records, wall, totals = 0, 0, [], 0.0, [0.0, 0.0, 0.0, 0]
     rng_state = None
-    if resume and checkpoint_path.exists():
-        state = load_checkpoint(checkpoint_path)
-        check_compatible(state, config.identity(), checkpoint_path)
-        if model_config_from_dict(state["model_config"]) != model.config:
-            raise CheckpointError(
-                f"{checkpoint_path}: the checkpoint's model differs from {config.preset} as configured "
-                "now (a reading changed since it was trained); use another --out or start afresh"
-            )
-        if state["train_pids"] != list(schedule.pids):
-            raise CheckpointError(
-                f"{checkpoint_path}: trained on other identities than this dataset's fold {config.fold}"
-            )
+    saved_at: tuple[int, int, int] | None = None  # (epoch, step, records) of the checkpoint on disk
+    if checkpoint_path.exists():
+        state = load_checkpoint(checkpoint_path, remedy=ANOTHER_OUT)
+        _check_same_run(state, config, model, schedule, checkpoint_path)
         model.load_state_dict(state["model"])
         optimiser.load_state_dict(state["optimiser"])
+        damaged = non_finite_tensors(model, optimiser)
+        if damaged:
+            raise CheckpointError(
+                f"{checkpoint_path}: holds NaN or infinite weights ({', '.join(damaged[:3])}, ...); {ANOTHER_OUT}"
+            )
+        if not resume:  # this very run, sound: --resume continues it (anything else was refused above)
+            raise CheckpointError(
+                f"{checkpoint_path}: this run is already here ({state['epoch']} epochs trained); "
+                "pass --resume to continue it, or use another --out to train it anew"
+            )
         epoch, step, records, wall = state["epoch"], state["step"], list(state["records"]), state["wall_seconds"]
         totals, rng_state = list(state["totals"]), state["rng"]
+        saved_at = (epoch, step, len(records))
     preprocess = PreprocessConfig(normalisation=config.normalisation)
     if run_record is not None:  # the run is accepted: say what it is
-        write_atomic(out / RUN_RECORD, json.dumps(run_record, indent=1))
+        with _writing(out):
+            write_atomic(out / RUN_RECORD, json.dumps(run_record, indent=1))
     frames = TrainingFrames(cache, data.train_indices, device_t, preprocess=preprocess)
     steps_done = 0
     version, where = code_version(), device_name(device_t)
 
-    def snapshot() -> dict:
+    def snapshot(seconds: float) -> dict:
+        """The run's state; ``seconds``: the time spent in the current epoch so far."""
         return {
             "config": config.to_dict(),
             "model_config": asdict(model.config),
@@ -249,13 +363,39 @@ def _train(
             "totals": totals,
             "rng": _rng_state(device_t),
             "records": records,
-            "wall_seconds": wall,
+            "wall_seconds": wall + seconds,
             "code_version": version,
             "train_pids": list(schedule.pids),
         }
 
-    if resume:
-        write_records(records, out / RECORDS)  # back to the checkpoint's epoch
+    timer = _CheckpointTimer(config.checkpoint_minutes, clock)
+
+    def save(seconds: float = 0.0) -> None:
+        """Checkpoint now, unless the weights went non-finite (then the last good one stays)."""
+        nonlocal saved_at
+        damaged = non_finite_tensors(model, optimiser)
+        if damaged:
+            raise diverged(f"NaN or infinite weights after epoch {epoch}, step {step}: {', '.join(damaged[:3])}")
+        save_checkpoint(snapshot(seconds), checkpoint_path)
+        saved_at = (epoch, step, len(records))
+        timer.reset()
+
+    def diverged(what: str) -> TrainingDiverged:
+        """The error to raise, once records.csv is back at the checkpoint on disk."""
+        if saved_at is None:
+            kept = "no checkpoint was written before it"
+        else:
+            with _writing(out):
+                write_records(records[: saved_at[2]], out / RECORDS)
+            position = f"epoch {saved_at[0]}, step {saved_at[1]}"
+            kept = f"the last good checkpoint ({position}) is kept and {RECORDS} matches it"
+        return TrainingDiverged(
+            f"{out}: training diverged ({what}); {kept}; train again into another --out with a smaller --learning-rate"
+        )
+
+    if saved_at is not None:  # resumed: records.csv back to the checkpoint's epoch (never emptied without one)
+        with _writing(out):
+            write_records(records, out / RECORDS)
     per_epoch = math.ceil(2 * schedule.num_identities / config.pairs_per_step)  # without skipped pairs
     bar = tqdm(
         total=(config.epochs - epoch) * per_epoch - step,
@@ -278,9 +418,11 @@ def _train(
             while step < steps_in_epoch:
                 if stop.requested or (stop_after_steps is not None and steps_done >= stop_after_steps):
                     wall += time.perf_counter() - started
-                    save_checkpoint(snapshot(), checkpoint_path)
+                    save()
                     bar.close()
                     raise TrainingInterrupted(f"stopped at epoch {epoch}, step {step}; checkpoint {checkpoint_path}")
+                if step > 0 and timer.due():  # the state between two steps resumes exactly
+                    save(time.perf_counter() - started)
                 rows = slice(step * config.pairs_per_step, min((step + 1) * config.pairs_per_step, len(plan)))
                 a, a_lengths = frames.sequences(plan, rows, 0)  # (B, T, 5, 56, 40), (B,)
                 b, b_lengths = frames.sequences(plan, rows, 1)
@@ -294,8 +436,12 @@ def _train(
                 clip_gradients(model, config.grad_clip)
                 optimiser.step()
                 model.project_()  # ω of the STSM back into [0, 1]
+                # read where it always was (one GPU sync a step); the stepped weights are never saved
+                loss = float(losses["loss"].detach())
+                if not math.isfinite(loss):
+                    raise diverged(f"loss {loss} in epoch {epoch + 1}, step {step + 1}")
                 pairs = rows.stop - rows.start
-                totals[0] += float(losses["loss"].detach()) * pairs
+                totals[0] += loss * pairs
                 totals[1] += float(losses["verification"].detach()) * pairs
                 totals[2] += float(losses["identification"].detach()) * pairs
                 totals[3] += pairs
@@ -329,8 +475,9 @@ def _train(
             row["wall_seconds"] = round(wall, 3)
             records.append(row)
             step, totals = 0, [0.0, 0.0, 0.0, 0]
-            write_records(records, out / RECORDS)
-            if epoch % config.checkpoint_every == 0 or epoch == config.epochs:
-                save_checkpoint(snapshot(), checkpoint_path)
+            with _writing(out):
+                write_records(records, out / RECORDS)
+            if epoch % config.checkpoint_every == 0 or epoch == config.epochs or timer.due():
+                save()
     bar.close()
     return TrainResult(model=model, records=records, checkpoint=checkpoint_path)
