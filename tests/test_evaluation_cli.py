@@ -109,3 +109,10 @@ def test_each_refused_protocol_names_a_way_that_works(trained, capsys, tmp_path)
     status, err = ask("prid2011", prid, "--protocol", "mars-standard")
     assert status == 2 and "pass --dataset mars" in err and "pass --dataset ilids-vid" in err
     assert ask("ilids-vid", root, "--length", "4")[0] == 0  # the fold it trained on
+
+
+@pytest.mark.parametrize("threads", ["-1", "0"])
+def test_threads_below_one_is_one_line(trained, capsys, threads):
+    root, cache, checkpoint = trained
+    status, out, err = evaluate(capsys, checkpoint, root, cache, "--threads", threads)
+    assert status == 2 and out == "" and err.count("\n") == 1 and "--threads 1 or more" in err

@@ -31,5 +31,6 @@ def test_torch_index_installs_the_locked_torch_from_that_index_before_the_lock()
 def test_make_book_checks_the_profile_before_deleting_or_executing():
     lines = dry_run("book", "PROFILE=full", "EPOCHS=2")
     first = next(i for i, line in enumerate(lines) if "tools/" in line or "rm " in line)  # after the set-up
-    assert "run_notebooks.py --preflight" in lines[first] and "--profile full --epochs 2" in " ".join(lines[first].split())
+    command = " ".join(lines[first].split())
+    assert "run_notebooks.py --preflight" in command and "--profile full --epochs 2" in command
     assert not any(re.search(r"rm -rf _build(\s|$)", line) for line in lines)  # other profiles' books stay

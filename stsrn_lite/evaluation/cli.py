@@ -41,6 +41,7 @@ from stsrn_lite.preprocess.cache import StaleCacheError, default_cache_dir, prep
 from stsrn_lite.preprocess.transforms import PreprocessConfig
 from stsrn_lite.provenance import code_version, device_name
 from stsrn_lite.training.checkpoint import CheckpointError, load_checkpoint
+from stsrn_lite.training.cli import fail
 from stsrn_lite.training.data import fold_split
 from stsrn_lite.training.options import add_config_arguments, config_from_args
 
@@ -175,13 +176,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.threads:
+    if args.threads is not None and args.threads < 1:
+        return fail(f"--threads must be a positive number of CPU threads, got {args.threads}; pass --threads 1 or more")
+    if args.threads is not None:
         torch.set_num_threads(args.threads)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        return fail("--device cuda but torch sees no CUDA device; pass --device cpu")
     try:
         result = run(args)
-    except (DatasetError, StaleCacheError, CheckpointError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except (DatasetError, StaleCacheError, CheckpointError, ValueError, OSError) as error:
+        return fail(error)
     print(json.dumps(result))
     return 0
 
