@@ -130,13 +130,16 @@ def load_checkpoint(path: str | Path, *, remedy: str = EVALUATE_REMEDY) -> dict:
 def check_compatible(state: dict, identity: dict, path: str | Path) -> None:
     """Refuse a checkpoint whose dataset, preset, fold, seed, mode or readings differ from ``identity``."""
     # runs from before a field existed used: split_seed = seed, no skipping, the std divisor,
-    # the flow of the 64×48 frames, and MARS's own split (bbox_train)
+    # the flow of the 64×48 frames, MARS's own split (bbox_train), and SGD at a constant rate
     before = {
         "split_seed": state["config"].get("seed"),
         "skip_short": False,
         "normalisation": "standard",
         "flow": "resized",
         "mars_protocol": "official",
+        "optimiser": "sgd",
+        "schedule": "constant",
+        "warmup_epochs": 0.0,
     }
     config = {**before, **state["config"]}
     saved = {key: config.get(key) for key in identity}

@@ -38,7 +38,15 @@ from stsrn_lite.preprocess.flow import FLOW_MODES
 from stsrn_lite.preprocess.transforms import NORMALISATIONS, PreprocessConfig
 from stsrn_lite.provenance import code_version, device_name
 from stsrn_lite.training.checkpoint import CheckpointError
-from stsrn_lite.training.config import DAMPENING, MODES, POSITIVE_COSTS, TrainConfig
+from stsrn_lite.training.config import (
+    DAMPENING,
+    MODES,
+    OPTIMISERS,
+    POSITIVE_COSTS,
+    RECIPES,
+    SCHEDULES,
+    TrainConfig,
+)
 from stsrn_lite.training.data import RunData, load_run_data
 from stsrn_lite.training.loop import (
     CHECKPOINT,
@@ -83,8 +91,16 @@ def build_parser() -> argparse.ArgumentParser:
             "temres_reading": TEMRES_READINGS,
             "omega_form": OMEGA_FORMS,
             "mars_protocol": MARS_PROTOCOLS,
+            "optimiser": OPTIMISERS,
+            "schedule": SCHEDULES,
         },
         help_extra={"pairs_per_step": f"(batched mode: {BATCHED_PAIRS} when not given)"},
+    )
+    parser.add_argument(
+        "--recipe",
+        choices=tuple(RECIPES),
+        default="faithful",
+        help="start from this recipe's settings (stsrn_lite.training.config.RECIPES); options given win",
     )
     parser.add_argument("--root", type=Path, required=True, help="the dataset's folder")
     parser.add_argument("--out", type=Path, required=True, help="folder for checkpoint.pt, records.csv, run.json")
@@ -98,10 +114,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    # pairs_per_step starts as None so that an omitted --pairs-per-step can be told apart
-    args = build_parser().parse_args(argv, argparse.Namespace(pairs_per_step=None))
+    """The options; ``--recipe``'s settings are the defaults of the options it sets."""
+    parser = build_parser()
+    recipe = RECIPES[parser.parse_known_args(argv)[0].recipe]
+    parser.set_defaults(**recipe)
+    # pairs_per_step starts as the recipe's (else None) so that an omitted --pairs-per-step can be told apart
+    args = parser.parse_args(argv, argparse.Namespace(pairs_per_step=recipe.get("pairs_per_step")))
     if args.pairs_per_step is None:
-        args.pairs_per_step = BATCHED_PAIRS if args.mode == "batched" else build_parser().get_default("pairs_per_step")
+        args.pairs_per_step = BATCHED_PAIRS if args.mode == "batched" else parser.get_default("pairs_per_step")
     return args
 
 
@@ -139,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         run = {
             "command": [sys.executable, "-m", "stsrn_lite.training.cli", *(argv if argv is not None else sys.argv[1:])],
             "config": config.to_dict(),
+            "recipe": config.recipe,
             "root": str(args.root),
             "split": data.split_source,
             "code_version": code_version(),

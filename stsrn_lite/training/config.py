@@ -3,7 +3,8 @@ book: The original code, "Training")."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import math
+from dataclasses import asdict, dataclass, fields
 
 from stsrn_lite.data.mars_astpn import MARS_PROTOCOLS
 from stsrn_lite.model.stsm import OMEGA_FORMS
@@ -12,6 +13,8 @@ from stsrn_lite.preprocess.flow import DEFAULT_FLOW, FLOW_MODES
 from stsrn_lite.preprocess.transforms import NORMALISATION, NORMALISATIONS
 
 MODES = ("faithful", "batched")
+OPTIMISERS = ("sgd", "adam")
+SCHEDULES = ("constant", "cosine")  # the learning rate over the run, after the warm-up (`learning_rate_at`)
 DAMPENING = ("torch7", "pytorch")
 POSITIVE_COSTS = ("squared", "distance")
 
@@ -36,7 +39,10 @@ class TrainConfig:
     # Eq. (5)-(6) reading of the TemRes presets; None: ModelConfig's ("shortcut")
     temres_reading: str | None = None
     omega_form: str | None = None  # how the STSM stores ω; None: ModelConfig's ("direct")
-    learning_rate: float = 2e-3  # the paper, §4.2 (the CNN-RNN used 1e-3)
+    optimiser: str = "sgd"  # "sgd" (the paper's), "adam" (betas 0.9, 0.999; momentum and dampening unused)
+    learning_rate: float = 2e-3  # the paper, §4.2 (the CNN-RNN used 1e-3); the peak of a schedule
+    schedule: str = "constant"  # "constant" (the paper's) or "cosine": from the peak to 0 at the last step
+    warmup_epochs: float = 0.0  # a linear warm-up from 0 to the peak over this many epochs, step by step
     momentum: float = 0.9  # SGD momentum, as the CNN-RNN code
     dampening: str = "torch7"  # "torch7": velocity v = 0.9 v + 0.1 g, as optim.sgd; "pytorch": v = 0.9 v + g
     grad_clip: float = 5.0  # element-wise clamp of every gradient (videoReid.lua -gradClip, train.lua)
@@ -74,6 +80,12 @@ class TrainConfig:
             raise ValueError(f"omega_form must be one of {OMEGA_FORMS}, got {self.omega_form!r}")
         if self.mars_protocol not in MARS_PROTOCOLS:
             raise ValueError(f"mars_protocol must be one of {MARS_PROTOCOLS}, got {self.mars_protocol!r}")
+        if self.optimiser not in OPTIMISERS:
+            raise ValueError(f"optimiser must be one of {OPTIMISERS}, got {self.optimiser!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+        if not 0 <= self.warmup_epochs <= self.epochs:
+            raise ValueError(f"warmup_epochs must lie in [0, epochs], got {self.warmup_epochs}")
         if self.positive_cost not in POSITIVE_COSTS:
             raise ValueError(f"positive_cost must be one of {POSITIVE_COSTS}, got {self.positive_cost!r}")
         for name in (
@@ -114,7 +126,10 @@ class TrainConfig:
                 "normalisation",
                 "flow",
                 "sequence_length",
+                "optimiser",
                 "learning_rate",
+                "schedule",
+                "warmup_epochs",
                 "momentum",
                 "dampening",
                 "grad_clip",
@@ -124,9 +139,58 @@ class TrainConfig:
         }
         if self.dataset == "mars":  # the other datasets ignore mars_protocol
             identity["mars_protocol"] = self.mars_protocol
+        if self.schedule != "constant" or self.warmup_epochs:  # the learning rate of a step depends on the epochs
+            identity["epochs"] = self.epochs
         return identity
+
+    @classmethod
+    def for_recipe(cls, recipe: str, **fields) -> TrainConfig:
+        """The configuration of ``recipe`` (a name of `RECIPES`), then ``fields``."""
+        if recipe not in RECIPES:
+            raise ValueError(f"unknown recipe {recipe!r}; expected one of {tuple(RECIPES)}")
+        return cls(**{**RECIPES[recipe], **fields})
+
+    @property
+    def recipe(self) -> str:
+        """The name of the recipe whose settings this run has (its number of epochs aside: that is
+        the profile's), else "custom"."""
+        defaults = {f.name: f.default for f in fields(self)}
+        for name, settings in RECIPES.items():
+            if all(getattr(self, key) == settings.get(key, defaults[key]) for key in RECIPE_FIELDS):
+                return name
+        return "custom"
+
+    def learning_rate_at(self, epoch: int, step: int, steps_in_epoch: int) -> float:
+        """The learning rate of step ``step`` (0-based) of epoch ``epoch``: a linear warm-up over
+        `warmup_epochs`, then `schedule` (a pure function of the position, so resuming is exact)."""
+        position = epoch + step / max(steps_in_epoch, 1)  # epochs done before this step
+        if self.warmup_epochs and position < self.warmup_epochs:
+            return self.learning_rate * (position + 1 / max(steps_in_epoch, 1)) / self.warmup_epochs
+        if self.schedule == "cosine":
+            span = max(self.epochs - self.warmup_epochs, 1e-9)
+            return self.learning_rate * 0.5 * (1 + math.cos(math.pi * (position - self.warmup_epochs) / span))
+        return self.learning_rate
 
     def model_overrides(self) -> dict:
         """The ModelConfig fields this run sets instead of the preset's."""
         fields = ("temres_reading", "omega_form")
         return {k: getattr(self, k) for k in fields if getattr(self, k) is not None}
+
+
+# The named recipes: the settings each sets (RECIPE_FIELDS, and its length in epochs), the rest
+# being TrainConfig's defaults. "faithful" is the paper's (one pair per SGD step at a constant
+# 2e-3, 1000 epochs); "fast" aims at its accuracy at a tenth of the compute or less (chapter 06,
+# "A fast recipe"; measured by benchmarks/recipe_validation.py).
+RECIPE_FIELDS = ("mode", "pairs_per_step", "optimiser", "learning_rate", "schedule", "warmup_epochs")
+RECIPES: dict[str, dict] = {
+    "faithful": {},
+    "fast": {
+        "mode": "batched",
+        "pairs_per_step": 16,
+        "optimiser": "adam",
+        "learning_rate": 1e-3,
+        "schedule": "cosine",
+        "warmup_epochs": 2.0,
+        "epochs": 100,
+    },
+}

@@ -103,7 +103,11 @@ def build_model(config: TrainConfig, num_classes: int, device: torch.device) -> 
     return STSRN(model_config).to(device)
 
 
-def build_optimiser(config: TrainConfig, model: STSRN) -> torch.optim.SGD:
+def build_optimiser(config: TrainConfig, model: STSRN) -> torch.optim.Optimizer:
+    """SGD with momentum as the CNN-RNN (the paper's), or Adam (the fast recipe); the learning
+    rate of each step is set by the loop (`TrainConfig.learning_rate_at`)."""
+    if config.optimiser == "adam":
+        return torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     dampening = config.momentum if config.dampening == "torch7" else 0.0  # Torch7 optim.sgd: dampening = momentum
     return torch.optim.SGD(model.parameters(), lr=config.learning_rate, momentum=config.momentum, dampening=dampening)
 
@@ -434,6 +438,8 @@ def _train(
                 optimiser.zero_grad(set_to_none=True)
                 losses["loss"].backward()
                 clip_gradients(model, config.grad_clip)
+                for group in optimiser.param_groups:
+                    group["lr"] = config.learning_rate_at(epoch, step, steps_in_epoch)
                 optimiser.step()
                 model.project_()  # ω of the STSM back into [0, 1]
                 # read where it always was (one GPU sync a step); the stepped weights are never saved
