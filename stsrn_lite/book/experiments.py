@@ -65,6 +65,26 @@ class RunOutcome:
         return self.evaluations[protocol].summary
 
 
+def run_folder(
+    session: Session,
+    dataset: str,
+    preset: str,
+    fold: int,
+    mars_protocol: str = TrainConfig.mars_protocol,
+    readings: dict | None = None,
+    *,
+    mode: str = "faithful",
+) -> Path:
+    """Where `run` keeps a run: ``runs/<profile>/<dataset>-<preset>-<mode>[-reading=value]-fold<k>/``
+    (MARS: ``mars-<mars_protocol>-…``; a partial session's under ``runs/partial/<profile>/``)."""
+    tag = f"mars-{mars_protocol}" if dataset == "mars" else dataset
+    name = f"{tag}-{preset.replace('*', 'star').replace(' ', '_')}-{mode}"
+    name += "".join(f"-{key}={value}" for key, value in sorted((readings or {}).items()))
+    profile = session.profile.name
+    runs = home().runs / PARTIAL / profile if not session.complete else home().runs / profile
+    return runs / f"{name}-fold{fold}"
+
+
 def run(
     session: Session,
     dataset: str,
@@ -122,11 +142,7 @@ def run(
         mars_protocol=config.mars_protocol,
         progress=progress,
     )
-    tag = f"mars-{config.mars_protocol}" if dataset == "mars" else dataset
-    name = f"{tag}-{preset.replace('*', 'star').replace(' ', '_')}-{mode}"
-    name += "".join(f"-{key}={value}" for key, value in sorted((readings or {}).items()))
-    runs = home().runs / PARTIAL / profile.name if not session.complete else home().runs / profile.name
-    out = runs / f"{name}-fold{fold}"
+    out = run_folder(session, dataset, preset, fold, config.mars_protocol, readings, mode=mode)
 
     def during(model, run_data: RunData, cfg: TrainConfig, device: torch.device) -> dict:
         protocol = default_protocol(dataset, dataset, mars_protocol=cfg.mars_protocol)

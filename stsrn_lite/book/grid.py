@@ -1,0 +1,327 @@
+"""The run grid: the training runs each table and figure needs, declared once.
+
+The table chapters iterate over `table_runs` and the grid command executes the same runs, so that
+``make book PROFILE=P`` after a grid run trains nothing: every run goes through
+`stsrn_lite.book.experiments.run`, which reuses a finished run and resumes an interrupted one::
+
+    python -m stsrn_lite.grid --profile smoke [--tables 1,6] [--datasets ilids-vid] [--folds 0-2] --dry-run
+    python -m stsrn_lite.grid --profile smoke --workers 2          # local processes
+    python -m stsrn_lite.grid --profile full --ray auto --gpus-per-run 0.25   # tasks on a Ray cluster
+
+``--dry-run`` lists the runs still to do with an estimate of each on this device (from a measured
+training and test throughput, `stsrn_lite.book.estimate`) and the total. Without it the runs are
+executed, at most ``--workers`` at a time (each with ``--threads`` torch threads), one progress
+line per run as it ends. With ``--ray ADDRESS`` (``auto``: a running cluster; ``local``: start one
+here) each run is a Ray task with the resources asked (fractional GPUs allowed); the runs land in
+the same home (`STSRN_HOME`, which must be one shared folder for every node).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
+
+from stsrn_lite.book.paper import TABLE_6
+from stsrn_lite.book.profiles import PROFILE_NAMES
+from stsrn_lite.book.session import Session
+from stsrn_lite.training.config import TrainConfig
+
+TABLES = ("table1", "table2", "table4", "table5", "table6")  # fig5 is table6's runs, chapter 04 uses table1's
+MODELS = ("STSRN", "CNN-RNN")  # the rows of Tables 1, 2 and 4 that we build
+TABLE_5 = (
+    "BaseModel",
+    "SingleResBlock",
+    "DoubleResBlocks",
+    "TripleResBlocks",
+    "DoubleResBlocks*",
+    "DoubleResBlocks (Fig. 3b)",
+)
+TABLE_6_ROWS = tuple(TABLE_6)
+SAME_RUN = {"BaseModel": "CNN-RNN", "Double+TemRes+STSM": "STSRN"}  # identical networks: one run serves both rows
+CROSS = ("cross-dataset",)  # Table 4's test
+MARS_READINGS = {"astpn": "two-camera", "official": "mars-standard"}  # Table 2: reading -> its test
+
+
+@dataclass(frozen=True)
+class GridRun:
+    """One training run and the tests the tables ask of it (`experiments.run`'s arguments)."""
+
+    dataset: str
+    preset: str
+    fold: int
+    epochs: int
+    eval_every: int | None  # tests during training (curves); None: only the final tests
+    protocols: tuple[str, ...] = ("two-camera",)
+    mars_protocol: str = TrainConfig.mars_protocol
+    readings: tuple[tuple[str, object], ...] = ()
+
+    @property
+    def training(self) -> tuple:
+        """What identifies the training (two entries with the same one are one run)."""
+        return (self.dataset, self.mars_protocol, self.preset, self.fold, self.epochs, self.eval_every, self.readings)
+
+    @property
+    def name(self) -> str:
+        reading = f" ({self.mars_protocol})" if self.dataset == "mars" else ""
+        return f"{self.dataset}{reading} {self.preset} fold {self.fold}"
+
+
+@dataclass(frozen=True)
+class TableRun:
+    """A row of a table on one fold: its label there and the run that produces it."""
+
+    label: str
+    run: GridRun
+    extra: dict = field(default_factory=dict, compare=False)  # what the chapter needs to file the row
+
+
+def default_datasets(table: str, session: Session) -> tuple[str, ...]:
+    """The datasets a table covers in ``session``'s profile (the ablations: iLIDS-VID only in smoke)."""
+    if table == "table2":
+        return ("mars",)
+    if table in ("table5", "table6"):
+        return ("ilids-vid",) if session.profile.name == "smoke" else ("ilids-vid", "prid2011")
+    return ("ilids-vid", "prid2011")
+
+
+def table_runs(table: str, session: Session, datasets: Sequence[str] | None = None) -> list[TableRun]:
+    """The runs of ``table`` (one of `TABLES`, or "fig5") for ``session``'s folds and epochs."""
+    from stsrn_lite.book.experiments import eval_interval
+
+    epochs, folds = session.epochs, range(session.folds)
+    curve = eval_interval(epochs)
+    datasets = tuple(datasets or default_datasets("table6" if table == "fig5" else table, session))
+    if table == "table1":
+        return [
+            TableRun(name, GridRun(dataset, name, fold, epochs, curve))
+            for dataset in datasets
+            for name in MODELS
+            for fold in folds
+        ]
+    if table == "table2":
+        return [
+            TableRun(name, GridRun("mars", name, fold, epochs, None, (protocol,), reading), {"reading": reading})
+            for reading, protocol in MARS_READINGS.items()
+            for name in MODELS
+            for fold in (folds if reading == "astpn" else range(1))  # the official split is one fold
+        ]
+    if table == "table4":  # trained on iLIDS-VID, tested on PRID2011; beside it, PRID2011's own runs
+        return [
+            entry
+            for name in MODELS
+            for fold in folds
+            for entry in (
+                TableRun(name, GridRun("ilids-vid", name, fold, epochs, curve, CROSS), {"trained_on": "ilids-vid"}),
+                TableRun(name, GridRun("prid2011", name, fold, epochs, curve), {"trained_on": "prid2011"}),
+            )
+        ]
+    if table in ("table5", "table6", "fig5"):
+        rows = TABLE_5 if table == "table5" else TABLE_6_ROWS
+        return [
+            TableRun(name, GridRun(dataset, SAME_RUN.get(name, name), fold, epochs, curve))
+            for dataset in datasets
+            for name in rows
+            for fold in folds
+        ]
+    raise ValueError(f"unknown table {table!r}; expected one of {(*TABLES, 'fig5')}")
+
+
+def grid_runs(
+    session: Session,
+    tables: Iterable[str] = TABLES,
+    datasets: Sequence[str] | None = None,
+    folds: Sequence[int] | None = None,
+) -> list[GridRun]:
+    """Every run of ``tables`` once (the tests of all the tables that share it), in table order;
+    ``datasets`` and ``folds`` keep only those."""
+    merged: dict[tuple, GridRun] = {}
+    for table in tables:
+        for entry in table_runs(table, session):
+            spec = entry.run
+            if (datasets and spec.dataset not in datasets) or (folds is not None and spec.fold not in folds):
+                continue
+            known = merged.get(spec.training)
+            protocols = tuple(dict.fromkeys((*(known.protocols if known else ()), *spec.protocols)))
+            merged[spec.training] = replace(spec, protocols=protocols)
+    return list(merged.values())
+
+
+def execute(session: Session, spec: GridRun, progress: bool = False):
+    """Train (or reuse) and test one run: `experiments.run` with the spec's arguments."""
+    from stsrn_lite.book.experiments import run
+
+    return run(
+        session,
+        spec.dataset,
+        spec.preset,
+        spec.fold,
+        epochs=spec.epochs,
+        eval_every=spec.eval_every,
+        protocols=spec.protocols,
+        mars_protocol=spec.mars_protocol,
+        readings=dict(spec.readings) or None,
+        progress=progress,
+    )
+
+
+def plan(
+    session: Session,
+    tables: Iterable[str] = TABLES,
+    datasets: Sequence[str] | None = None,
+    folds: Sequence[int] | None = None,
+    *,
+    threads: int | None = None,
+    workers: int = 1,
+) -> tuple[list[tuple[GridRun, int, float]], str]:
+    """The runs of ``tables`` still to train here, each with its epochs left and estimated seconds
+    (`stsrn_lite.book.estimate`), and those lines as text, total included; what the command and
+    the chapters print before long work starts."""
+    import torch
+
+    from stsrn_lite.book.estimate import estimate_seconds, remaining_epochs
+
+    threads = threads or torch.get_num_threads()
+    specs = grid_runs(session, tables, datasets, folds)
+    todo = [(spec, left) for spec in specs if (left := remaining_epochs(session, spec)) > 0]
+    rows = [(spec, left, estimate_seconds(session, spec, left, threads)) for spec, left in todo]
+    lines = [f"{session.label}: {len(specs)} runs, {len(rows)} still to train; {threads} thread(s) per run"]
+    lines += [f"  {spec.name}: {left} of {spec.epochs} epochs, about {s / 60:.1f} min" for spec, left, s in rows]
+    total = sum(s for _, _, s in rows)
+    lines.append(f"total: about {total / 60:.1f} min here ({total / 60 / workers:.1f} min with {workers} at a time)")
+    return rows, "\n".join(lines)
+
+
+def _work(parameters: dict, spec: GridRun, threads: int) -> tuple[GridRun, float, dict]:
+    """One run in a worker (a process of the pool, or a Ray task): its own session, ``threads`` threads."""
+    import torch
+
+    from stsrn_lite.book.session import setup
+
+    session = setup(**parameters)
+    torch.set_num_threads(threads)
+    started = time.perf_counter()
+    outcome = execute(session, spec)
+    return spec, time.perf_counter() - started, {p: e.summary for p, e in outcome.evaluations.items()}
+
+
+def parse_folds(text: str | None) -> list[int] | None:
+    """ "0-2,5" → [0, 1, 2, 5]; None stays None."""
+    if not text:
+        return None
+    folds = []
+    for part in text.split(","):
+        low, _, high = part.partition("-")
+        folds += list(range(int(low), int(high or low) + 1))
+    return folds
+
+
+def main(argv: list[str] | None = None) -> int:
+    from stsrn_lite.book.session import setup
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", choices=PROFILE_NAMES, default=PROFILE_NAMES[0])
+    parser.add_argument("--data-root", default=None)
+    parser.add_argument("--device", choices=("cpu", "cuda"), default=None, help="default: the profile's")
+    parser.add_argument("--epochs", type=int, default=None, help="default: the profile's (fewer: a partial session)")
+    parser.add_argument("--folds", default=None, help="which folds, e.g. 0-2 or 0,3 (default: the profile's)")
+    parser.add_argument("--tables", default=None, help="e.g. 1,6 (default: all)")
+    parser.add_argument("--datasets", default=None, help="e.g. ilids-vid,prid2011 (default: each table's)")
+    parser.add_argument("--dry-run", action="store_true", help="list the runs still to do and their estimated time")
+    parser.add_argument("--workers", type=int, default=1, help="runs at a time (local processes)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads per run (default: cores / workers)")
+    parser.add_argument("--ray", default=None, help="run on Ray: an address, 'auto' or 'local'")
+    parser.add_argument("--cpus-per-run", type=float, default=1.0)
+    parser.add_argument("--gpus-per-run", type=float, default=0.0)
+    args = parser.parse_args(argv)
+    if args.workers < 1 or (args.threads is not None and args.threads < 1):
+        print("error: --workers and --threads must be 1 or more", file=sys.stderr)
+        return 2
+    folds = parse_folds(args.folds)
+    tables = [t if t.startswith("table") else f"table{t}" for t in args.tables.split(",")] if args.tables else TABLES
+    unknown = sorted(set(tables) - set(TABLES))
+    if unknown:
+        print(f"error: no table {', '.join(unknown)} in the grid; it has {', '.join(TABLES)}", file=sys.stderr)
+        return 2
+    # --folds picks folds of the profile's protocol: the session keeps the profile's count
+    parameters = {"profile": args.profile, "data_root": args.data_root, "device": args.device, "epochs": args.epochs}
+    try:
+        session = setup(**parameters)
+    except (RuntimeError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if folds and max(folds) >= session.folds:
+        print(f"error: --folds {args.folds}: the {args.profile} profile has {session.folds} fold(s)", file=sys.stderr)
+        return 2
+    datasets = [d.strip() for d in args.datasets.split(",")] if args.datasets else None
+    threads = args.threads or max(1, (os.cpu_count() or 1) // args.workers)
+    rows, text = plan(session, tables, datasets, folds, threads=threads, workers=args.workers)
+    print(text, flush=True)
+    if args.dry_run or not rows:
+        return 0
+    parameters = {**parameters, "epochs": session.epochs, "device": session.device}
+    specs_todo = [spec for spec, _, _ in rows]
+    if args.ray is not None:
+        return _run_on_ray(args, parameters, specs_todo, threads)
+    failures = 0
+    with ProcessPoolExecutor(args.workers) as pool:
+        futures = {pool.submit(_work, parameters, spec, threads): spec for spec in specs_todo}
+        for future in as_completed(futures):
+            failures += _report(futures[future], future)
+    return 1 if failures else 0
+
+
+def _report(spec: GridRun, future) -> int:
+    """One progress line for a finished run; 1 when it failed."""
+    try:
+        _, seconds, summaries = future.result() if hasattr(future, "result") else future
+    except Exception as error:  # a run's failure is reported, the others go on
+        print(f"FAILED {spec.name}: {' '.join(str(error).splitlines())}", flush=True)
+        return 1
+    ranks = ", ".join(f"{p} rank-1 {s['rank1']:.1f}" for p, s in summaries.items())
+    print(f"done   {spec.name} ({seconds / 60:.1f} min): {ranks}", flush=True)
+    return 0
+
+
+def _run_on_ray(args: argparse.Namespace, parameters: dict, specs: list[GridRun], threads: int) -> int:
+    """Each run a Ray task with ``--cpus-per-run``/``--gpus-per-run``; progress lines as they end."""
+    try:
+        import ray
+    except ImportError:
+        print("error: --ray needs Ray: pip install 'ray>=2.9'", file=sys.stderr)
+        return 2
+    if args.ray == "local":
+        ray.init(num_cpus=max(1, args.workers) * int(max(args.cpus_per_run, 1)), include_dashboard=False)
+    else:
+        ray.init(address=args.ray)
+    home = os.environ.get("STSRN_HOME")
+    task = ray.remote(num_cpus=args.cpus_per_run, num_gpus=args.gpus_per_run)(_ray_work)
+    pending = {task.remote(parameters, spec, threads, home): spec for spec in specs}
+    failures = 0
+    while pending:
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        spec = pending.pop(ready[0])
+        try:
+            result = ray.get(ready[0])
+        except Exception as error:  # a run's failure is reported, the others go on
+            print(f"FAILED {spec.name}: {' '.join(str(error).splitlines())[:500]}", flush=True)
+            failures += 1
+            continue
+        failures += _report(spec, result)
+    ray.shutdown()
+    return 1 if failures else 0
+
+
+def _ray_work(parameters: dict, spec: GridRun, threads: int, home: str | None):
+    """`_work` in a Ray worker, with the driver's home (a worker does not inherit its environment)."""
+    if home:
+        os.environ["STSRN_HOME"] = home
+    return _work(parameters, spec, threads)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,73 @@
+"""The run grid (stsrn_lite.book.grid): declared once, shared runs merged, executed locally and on
+a local Ray instance with the same results."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stsrn_lite.book.grid import TABLES, grid_runs, parse_folds, table_runs
+from stsrn_lite.book.session import setup
+from stsrn_lite.training.records import read_records
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_tables_share_their_runs_and_merge_their_tests():
+    session = setup("smoke")
+    runs = grid_runs(session, TABLES)
+    trainings = [spec.training for spec in runs]
+    assert len(trainings) == len(set(trainings))
+    stsrn = next(s for s in runs if (s.dataset, s.preset, s.fold) == ("ilids-vid", "STSRN", 0))
+    assert stsrn.protocols == ("two-camera", "cross-dataset")  # Table 1's test and Table 4's
+    labels = {entry.label: entry.run.preset for entry in table_runs("table6", session)}
+    assert labels["Double+TemRes+STSM"] == "STSRN" and labels["BaseModel"] == "CNN-RNN"
+    official = [e for e in table_runs("table2", session) if e.extra["reading"] == "official"]
+    assert {e.run.fold for e in official} == {0} and official[0].run.protocols == ("mars-standard",)
+    assert len(runs) == 16  # smoke: 4 (Table 1) + 4 (MARS) + 8 ablation runs not in Table 1
+
+
+def test_datasets_and_folds_select_runs():
+    session = setup("full", device="cpu")
+    runs = grid_runs(session, ("table1",), datasets=["prid2011"], folds=parse_folds("0-2,7"))
+    assert {(s.dataset, s.fold) for s in runs} == {("prid2011", f) for f in (0, 1, 2, 7)}
+    assert parse_folds(None) is None
+
+
+def grid(home: Path, *extra: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "STSRN_HOME": str(home), "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
+    command = [sys.executable, "-m", "stsrn_lite.grid", "--profile", "smoke", "--epochs", "2", "--tables", "1"]
+    command += ["--datasets", "ilids-vid", "--folds", "0", "--threads", "1", *extra]
+    return subprocess.run(command, env=env, capture_output=True, text=True, cwd=REPO, timeout=900)
+
+
+def test_a_two_run_grid_gives_the_same_results_locally_and_on_ray(tmp_path):
+    pytest.importorskip("ray")
+    local, on_ray = tmp_path / "local", tmp_path / "ray"
+    planned = grid(local, "--dry-run")
+    assert planned.returncode == 0, planned.stderr
+    assert "2 runs, 2 still to train" in planned.stdout and "total: about" in planned.stdout
+    done = grid(local, "--workers", "2")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("done   ilids-vid") == 2
+    (on_ray / "data").mkdir(parents=True)
+    (on_ray / "data" / "synthetic").symlink_to(local / "data" / "synthetic")  # the same data, its own runs
+    done = grid(on_ray, "--ray", "local", "--workers", "2")
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert done.stdout.count("done   ilids-vid") == 2
+    keys = ("epoch", "loss", "rank1", "mAP")
+    runs = sorted(p for p in (local / "runs" / "partial" / "smoke").iterdir() if p.is_dir())
+    assert len(runs) == 2
+    for folder in runs:
+        ours = [{k: r[k] for k in keys} for r in read_records(folder / "records.csv")]
+        theirs = [
+            {k: r[k] for k in keys}
+            for r in read_records(on_ray / "runs" / "partial" / "smoke" / folder.name / "records.csv")
+        ]
+        assert ours == theirs and len(ours) == 2
+    again = grid(local, "--dry-run")
+    assert "0 still to train" in again.stdout  # finished runs are not trained again
