@@ -34,6 +34,8 @@ def _other_value(field: dataclasses.Field, hint) -> tuple[list[str], object]:
         "temres_reading": "eq5",
         "omega_form": "sigmoid",
         "mars_protocol": "official",
+        "optimiser": "adam",
+        "schedule": "cosine",
         "fold": 3,
     }
     if field.name in other:
