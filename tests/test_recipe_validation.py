@@ -1,0 +1,35 @@
+"""The recipe validation's curves and comparison (stsrn_lite.book.recipe_validation) from run folders."""
+
+from __future__ import annotations
+
+import json
+
+from stsrn_lite.book import recipe_validation
+from stsrn_lite.training.config import TrainConfig
+from stsrn_lite.training.records import write_records
+
+
+def fake_run(home, name, config, ranks):
+    folder = home / "runs" / "recipe-val" / f"{name}-{config.preset}-fold{config.fold}"
+    folder.mkdir(parents=True)
+    (folder / "run.json").write_text(json.dumps({"config": config.to_dict()}))
+    records = [
+        {"epoch": epoch, "pairs": 100, "wall_seconds": 10.0 * epoch, "rank1": rank, "mAP": rank}
+        for epoch, rank in enumerate(ranks, start=1)
+    ]
+    write_records(records, folder / "records.csv")
+
+
+def test_curves_count_frames_and_compare_within_a_tenth(tmp_path, monkeypatch):
+    monkeypatch.setenv("STSRN_HOME", str(tmp_path))
+    faithful = TrainConfig(dataset="ilids-vid", preset="STSRN", epochs=20)
+    fast = TrainConfig.for_recipe("fast", dataset="ilids-vid", preset="STSRN", epochs=2)
+    fake_run(tmp_path, "faithful", faithful, [10.0 * k for k in range(1, 11)] + [90.0] * 10)  # best 100 at 10
+    fake_run(tmp_path, "fast", fast, [95.0, 99.0])
+    rows = recipe_validation.curves()
+    assert {row["recipe"] for row in rows} == {"faithful", "fast"}
+    first = next(r for r in rows if r["name"] == "fast")
+    assert first["frames"] == 100 * 2 * 16  # pairs x two sequences x 16 frames
+    [compared] = recipe_validation.compare(rows)
+    assert compared["reference_best_rank1"] == 100.0 and compared["frame_budget"] == 2 * 3200
+    assert compared["best_rank1_within_budget"] == 99.0 and compared["difference"] == -1.0
