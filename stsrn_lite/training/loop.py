@@ -44,6 +44,7 @@ RUN_RECORD = "run.json"
 TRAINING_LOCK = ".training.lock"  # held by the training that writes the folder
 RECORDS = "records.csv"
 ANOTHER_OUT = "use another --out for this run"  # the way forward from a folder that holds another run
+LOSSES = ("loss", "verification", "identification")  # the terms records.csv averages over an epoch
 
 
 class TrainingInterrupted(RuntimeError):
@@ -276,7 +277,9 @@ def train(
     are written (`CheckpointError` when the checkpoint is). The run holds ``out`` exclusively: a
     second training into it raises `CheckpointError`. Raises `TrainingInterrupted` after saving
     a checkpoint when stopped early, and `TrainingDiverged` when a loss or a weight turns NaN or
-    infinite, without saving them.
+    infinite, without saving them. The losses are summed on the device: on CUDA they are read once
+    an epoch (no host synchronisation per step; a NaN loss is then caught at the epoch's end, still
+    before anything is saved), on the CPU at every step.
     """
     out = Path(out)
     check_out(out)
@@ -347,6 +350,15 @@ def _train(
         epoch, step, records, wall = state["epoch"], state["step"], list(state["records"]), state["wall_seconds"]
         totals, rng_state = list(state["totals"]), state["rng"]
         saved_at = (epoch, step, len(records))
+    # the epoch's loss sums (× pairs) stay on the device: on CUDA they are read once an epoch
+    sums = torch.tensor(totals[:3], dtype=torch.float64, device=device_t)
+
+    def check_sums(where: str) -> None:
+        """Stop (`diverged`) when a loss of the epoch so far was NaN or infinite; nothing is saved."""
+        values = sums.tolist()
+        if not all(math.isfinite(v) for v in values):
+            raise diverged(f"loss {values[0] / max(totals[3], 1)} {where}")
+
     preprocess = PreprocessConfig(normalisation=config.normalisation)
     if run_record is not None:  # the run is accepted: say what it is
         with _writing(out):
@@ -364,7 +376,7 @@ def _train(
             "optimiser": optimiser.state_dict(),
             "epoch": epoch,
             "step": step,
-            "totals": totals,
+            "totals": [*sums.tolist(), totals[3]],
             "rng": _rng_state(device_t),
             "records": records,
             "wall_seconds": wall + seconds,
@@ -442,18 +454,16 @@ def _train(
                     group["lr"] = config.learning_rate_at(epoch, step, steps_in_epoch)
                 optimiser.step()
                 model.project_()  # ω of the STSM back into [0, 1]
-                # read where it always was (one GPU sync a step); the stepped weights are never saved
-                loss = float(losses["loss"].detach())
-                if not math.isfinite(loss):
-                    raise diverged(f"loss {loss} in epoch {epoch + 1}, step {step + 1}")
                 pairs = rows.stop - rows.start
-                totals[0] += loss * pairs
-                totals[1] += float(losses["verification"].detach()) * pairs
-                totals[2] += float(losses["identification"].detach()) * pairs
+                sums += torch.stack([losses[k].detach() for k in LOSSES]).double() * pairs  # on the device
                 totals[3] += pairs
+                if device_t.type != "cuda":  # free on the CPU: a NaN is caught at its step
+                    check_sums(f"in epoch {epoch + 1}, step {step + 1}")
                 step += 1
                 steps_done += 1
                 bar.update(1)
+            check_sums(f"in epoch {epoch + 1}")  # CUDA: the epoch's one read of the losses
+            totals[:3] = sums.tolist()
             seconds = time.perf_counter() - started
             wall += seconds
             epoch += 1
@@ -481,6 +491,7 @@ def _train(
             row["wall_seconds"] = round(wall, 3)
             records.append(row)
             step, totals = 0, [0.0, 0.0, 0.0, 0]
+            sums.zero_()
             with _writing(out):
                 write_records(records, out / RECORDS)
             if epoch % config.checkpoint_every == 0 or epoch == config.epochs or timer.due():
