@@ -1,0 +1,115 @@
+"""The GPU check: one prepared run for a lent GPU (at most 8 minutes), also a CPU smoke test.
+
+    bash benchmarks/gpu_check.sh [--device cuda|cpu] [--size full|smoke] [--out DIR]
+
+1. the unit tests that exercise CUDA (`CUDA_TESTS`), on the device;
+2. training throughput (frames/s) of every preset in faithful mode (1 pair per step) and batched
+   mode (16 pairs per step), from `stsrn_lite.book.estimate.step_seconds`; stacked runs (several
+   faithful runs in one module) are not implemented yet and are reported as such;
+3. one split of a synthetic iLIDS-VID (``--size full``: the real 300 identities; ``smoke``: 40)
+   trained end to end with the fast recipe (`RECIPES["fast"]`, ``--epochs`` to shorten it) and
+   tested with the paper's test (L = 128, 16 passes), timed;
+4. every figure written to ``OUT/gpu_check.json`` (``$OUT`` of the device tool by default), with
+   the device's name, and printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from stsrn_lite.book.estimate import step_seconds
+from stsrn_lite.model.presets import PRESETS
+from stsrn_lite.provenance import code_version, device_name
+from stsrn_lite.synthetic.generator import SIZES, SyntheticConfig, ensure
+from stsrn_lite.training.cli import periodic_evaluation
+from stsrn_lite.training.config import TrainConfig
+from stsrn_lite.training.data import load_run_data
+from stsrn_lite.training.loop import train
+
+REPO = Path(__file__).resolve().parents[1]
+CUDA_TESTS = ("tests/test_transforms.py", "tests/test_cuda.py")  # the tests that run on CUDA when it is there
+SEQUENCE = 16  # frames of a training sequence
+
+
+def unit_tests() -> dict:
+    """The tests that exercise CUDA (they skip, saying so, where there is none)."""
+    started = time.perf_counter()
+    command = [sys.executable, "-m", "pytest", "-q", "-x", *CUDA_TESTS]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    last = (done.stdout.strip().splitlines() or [""])[-1]
+    return {"status": done.returncode, "summary": last, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def throughput(device: str, threads: int) -> dict:
+    figures = {}
+    for preset in PRESETS:
+        for mode, pairs in (("faithful", 1), ("batched", 16)):
+            seconds = step_seconds(preset, pairs, 150, device, threads)
+            figures[f"{preset} {mode}"] = round(pairs * 2 * SEQUENCE / seconds, 1)
+    figures["stacked"] = "not implemented yet"
+    return figures
+
+
+def end_to_end(device: str, size: str, epochs: int | None, workdir: Path) -> dict:
+    """One fold of a synthetic iLIDS-VID with the fast recipe, trained and tested, timed."""
+    started = time.perf_counter()
+    root = workdir / f"ilids-{size}"
+    ensure(SyntheticConfig(layout="ilids-vid", seed=0, **SIZES[size]["ilids-vid"]), root, workers=os.cpu_count() or 1)
+    generated = time.perf_counter()
+    length = {"epochs": epochs} if epochs else {}
+    config = TrainConfig.for_recipe("fast", dataset="ilids-vid", preset="STSRN", eval_every=10**6, **length)
+    data = load_run_data("ilids-vid", root, fold=0, folds=10, seed=1, cache_dir=workdir / "cache", workers=4)
+    prepared = time.perf_counter()
+    result = train(config, data, workdir / "run", device=device, progress=False)
+    trained = time.perf_counter()
+    test = periodic_evaluation(result.model, data, config, torch.device(device))  # L = 128, 16 passes
+    return {
+        "identities": SIZES[size]["ilids-vid"]["identities"],
+        "epochs": config.epochs,
+        "recipe": config.recipe,
+        "generate_seconds": round(generated - started, 1),
+        "prepare_seconds": round(prepared - generated, 1),
+        "train_seconds": round(trained - prepared, 1),
+        "test_seconds": round(time.perf_counter() - trained, 1),
+        "rank1": test["rank1"],
+        "mAP": test["mAP"],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", choices=("cuda", "cpu"), default="cuda")
+    parser.add_argument("--size", choices=tuple(SIZES), default="full")
+    parser.add_argument("--epochs", type=int, default=None, help="shorten the fast recipe (smoke test)")
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--out", type=Path, default=Path(os.environ.get("OUT", "gpu_check_out")))
+    args = parser.parse_args(argv)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        print("error: torch sees no CUDA device; pass --device cpu for the smoke test", file=sys.stderr)
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    figures = {"device": device_name(torch.device(args.device)), "code_version": code_version()}
+    figures["torch"] = torch.__version__
+    with tempfile.TemporaryDirectory() as scratch:
+        for name, measure in (
+            ("unit_tests", unit_tests),
+            ("throughput_frames_per_second", lambda: throughput(args.device, args.threads)),
+            ("end_to_end", lambda: end_to_end(args.device, args.size, args.epochs, Path(scratch))),
+        ):
+            figures[name] = measure()
+            print(json.dumps({name: figures[name]}), flush=True)
+            (args.out / "gpu_check.json").write_text(json.dumps(figures, indent=1) + "\n")  # kept if cut off
+    return 0 if figures["unit_tests"]["status"] == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
