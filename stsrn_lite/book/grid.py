@@ -19,6 +19,7 @@ the same home (`STSRN_HOME`, which must be one shared folder for every node).
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import sys
 import time
@@ -268,7 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.ray is not None:
         return _run_on_ray(args, parameters, specs_todo, threads)
     failures = 0
-    with ProcessPoolExecutor(args.workers) as pool:
+    # spawned workers: this process has started torch's threads (the estimate), and a fork of it can hang
+    with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = {pool.submit(_work, parameters, spec, threads): spec for spec in specs_todo}
         for future in as_completed(futures):
             failures += _report(futures[future], future)
