@@ -6,10 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from stsrn_lite.book import experiments
+from stsrn_lite.book.experiments import run_folder
 from stsrn_lite.book.grid import TABLES, grid_runs, parse_folds, table_runs
 from stsrn_lite.book.session import setup
 from stsrn_lite.training.records import read_records
@@ -31,6 +34,26 @@ def test_tables_share_their_runs_and_merge_their_tests():
     assert len(runs) == 16  # smoke: 4 (Table 1) + 4 (MARS) + 8 ablation runs not in Table 1
 
 
+def test_the_profiles_recipe_reaches_every_run_its_folder_and_its_estimate(tmp_path, monkeypatch):
+    monkeypatch.setenv("STSRN_HOME", str(tmp_path))
+    faithful = setup("smoke")
+    fast = replace(faithful, profile=replace(faithful.profile, recipe="fast"))
+    specs = grid_runs(fast, ("table1",))
+    assert {s.recipe for s in specs} == {"fast"} and {s.recipe for s in grid_runs(faithful, ("table1",))} == {
+        "faithful"
+    }
+    spec = specs[0]
+    assert spec.training != replace(spec, recipe="faithful").training  # another run, not the same one
+    folder = run_folder(fast, spec.dataset, spec.preset, spec.fold, recipe=spec.recipe)
+    assert folder.name == "ilids-vid-STSRN-fast-fold0"
+    assert run_folder(fast, spec.dataset, spec.preset, spec.fold, recipe="fast", seed=7).name == (
+        "ilids-vid-STSRN-fast-seed=7-fold0"
+    )
+    assert experiments.recipe("fast").startswith("fast: batched (16 pairs per step), Adam")
+    with pytest.raises(ValueError, match="unknown recipe 'slow'"):
+        replace(faithful.profile, recipe="slow")
+
+
 def test_datasets_and_folds_select_runs():
     session = setup("full", device="cpu")
     runs = grid_runs(session, ("table1",), datasets=["prid2011"], folds=parse_folds("0-2,7"))
@@ -45,7 +68,7 @@ def grid(home: Path, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(command, env=env, capture_output=True, text=True, cwd=REPO, timeout=900)
 
 
-def test_a_two_run_grid_gives_the_same_results_locally_and_on_ray(tmp_path):
+def test_a_two_run_grid_gives_the_same_results_locally_and_on_ray_side_by_side_or_alone(tmp_path):
     pytest.importorskip("ray")
     local, on_ray = tmp_path / "local", tmp_path / "ray"
     planned = grid(local, "--dry-run")
@@ -56,7 +79,9 @@ def test_a_two_run_grid_gives_the_same_results_locally_and_on_ray(tmp_path):
     assert done.stdout.count("done   ilids-vid") == 2
     (on_ray / "data").mkdir(parents=True)
     (on_ray / "data" / "synthetic").symlink_to(local / "data" / "synthetic")  # the same data, its own runs
-    done = grid(on_ray, "--ray", "local", "--workers", "2")
+    # the local runs shared the machine two at a time (several runs per device, as on a GPU), the
+    # Ray ones ran one after another: the same records, bit for bit
+    done = grid(on_ray, "--ray", "local", "--workers", "1")
     assert done.returncode == 0, done.stderr + done.stdout
     assert done.stdout.count("done   ilids-vid") == 2
     keys = ("epoch", "loss", "rank1", "mAP")

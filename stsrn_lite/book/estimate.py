@@ -10,6 +10,7 @@ Measurements are made once per preset, batch, device and thread count in a proce
 from __future__ import annotations
 
 import functools
+import math
 import time
 
 import torch
@@ -36,7 +37,16 @@ def remaining_epochs(session: Session, spec: GridRun) -> int:
     """Epochs ``spec`` still has to train: all of them without a checkpoint, none when finished."""
     from stsrn_lite.book.experiments import run_folder
 
-    folder = run_folder(session, spec.dataset, spec.preset, spec.fold, spec.mars_protocol, dict(spec.readings))
+    folder = run_folder(
+        session,
+        spec.dataset,
+        spec.preset,
+        spec.fold,
+        spec.mars_protocol,
+        dict(spec.readings),
+        recipe=spec.recipe,
+        seed=spec.seed,
+    )
     path = folder / CHECKPOINT
     if not path.is_file():
         return spec.epochs
@@ -116,7 +126,9 @@ def estimate_seconds(session: Session, spec: GridRun, epochs: int, threads: int)
     """Seconds ``spec`` needs here to train ``epochs`` more epochs and run its tests."""
     device = session.device
     identities, test_frames = _sizes(session, spec, spec.protocols[0])
-    train = epochs * 2 * identities * step_seconds(spec.preset, 1, identities, device, threads)
+    pairs = TrainConfig.for_recipe(spec.recipe, dataset=spec.dataset).pairs_per_step
+    steps = math.ceil(2 * identities / pairs)  # two pairs per training identity an epoch
+    train = epochs * steps * step_seconds(spec.preset, pairs, identities, device, threads)
     during = (epochs // spec.eval_every if spec.eval_every else 0) * test_frames  # one centre crop
     final = len(spec.protocols) * test_frames * len(evaluation_passes(session.profile.eval_tta))
     return train + (during + final) / test_fps(spec.preset, device, threads)

@@ -73,12 +73,14 @@ def run_folder(
     mars_protocol: str = TrainConfig.mars_protocol,
     readings: dict | None = None,
     *,
-    mode: str = "faithful",
+    recipe: str = "faithful",
+    seed: int = TrainConfig.seed,
 ) -> Path:
-    """Where `run` keeps a run: ``runs/<profile>/<dataset>-<preset>-<mode>[-reading=value]-fold<k>/``
+    """Where `run` keeps a run: ``runs/<profile>/<dataset>-<preset>-<recipe>[-seed=s][-reading=value]-fold<k>/``
     (MARS: ``mars-<mars_protocol>-…``; a partial session's under ``runs/partial/<profile>/``)."""
     tag = f"mars-{mars_protocol}" if dataset == "mars" else dataset
-    name = f"{tag}-{preset.replace('*', 'star').replace(' ', '_')}-{mode}"
+    name = f"{tag}-{preset.replace('*', 'star').replace(' ', '_')}-{recipe}"
+    name += f"-seed={seed}" if seed != TrainConfig.seed else ""
     name += "".join(f"-{key}={value}" for key, value in sorted((readings or {}).items()))
     profile = session.profile.name
     runs = home().runs / PARTIAL / profile if not session.complete else home().runs / profile
@@ -92,8 +94,8 @@ def run(
     fold: int,
     *,
     epochs: int,
-    mode: str = "faithful",
-    pairs_per_step: int = 1,
+    recipe: str | None = None,
+    seed: int = TrainConfig.seed,
     eval_every: int | None = None,
     protocols: tuple[str, ...] = ("two-camera",),
     cross_dataset: str = "prid2011",
@@ -103,7 +105,8 @@ def run(
 ) -> RunOutcome:
     """Train ``preset`` on fold ``fold`` of ``dataset`` for ``epochs`` and test it.
 
-    The run lives in ``runs/<profile>/<dataset>-<preset>-<mode>-fold<k>/`` (MARS:
+    ``recipe`` (a name of `RECIPES`; None: the profile's) sets how it trains, ``seed`` its random
+    draws. The run lives in ``runs/<profile>/<dataset>-<preset>-<recipe>-fold<k>/`` (MARS:
     ``mars-<mars_protocol>-…``, one folder per reading; a partial session's in
     ``runs/partial/<profile>/``, so that it neither blocks nor reuses the profile's); a finished run with the
     same settings is reused (resumed with nothing left to do), an interrupted one continues, and one
@@ -116,14 +119,15 @@ def run(
     """
     profile = session.profile
     folds = max(profile.folds, fold + 1)
-    config = TrainConfig(
+    recipe = recipe or profile.recipe
+    config = TrainConfig.for_recipe(
+        recipe,
         dataset=dataset,
         preset=preset,
         fold=fold,
         folds=folds,
+        seed=seed,
         epochs=epochs,
-        mode=mode,
-        pairs_per_step=pairs_per_step,
         eval_every=eval_every or epochs + 1,
         eval_length=128,
         eval_tta=profile.eval_tta,  # as the originals (smoke: one centre crop, for time)
@@ -142,7 +146,7 @@ def run(
         mars_protocol=config.mars_protocol,
         progress=progress,
     )
-    out = run_folder(session, dataset, preset, fold, config.mars_protocol, readings, mode=mode)
+    out = run_folder(session, dataset, preset, fold, config.mars_protocol, readings, recipe=recipe, seed=seed)
 
     def during(model, run_data: RunData, cfg: TrainConfig, device: torch.device) -> dict:
         protocol = default_protocol(dataset, dataset, mars_protocol=cfg.mars_protocol)
@@ -205,14 +209,19 @@ def run(
 RESULT_SOURCES = ("stsrn_lite", "notebooks/*.md")  # the code behind a result file: the package and the chapters
 
 
-def recipe(mode: str = "faithful", pairs_per_step: int = 1) -> str:
-    """The training recipe of the book's runs, one line (the optimiser settings are `TrainConfig`'s)."""
-    config = TrainConfig(dataset="ilids-vid", mode=mode, pairs_per_step=pairs_per_step)
+def recipe(name: str = "faithful") -> str:
+    """Training recipe ``name`` (a name of `RECIPES`), one line (its settings are `TrainConfig`'s)."""
+    config = TrainConfig.for_recipe(name, dataset="ilids-vid")
     pairs = f"{config.pairs_per_step} pair{'s' if config.pairs_per_step > 1 else ''} per step"
-    return (
-        f"{config.mode} ({pairs}), SGD learning rate {config.learning_rate:g} constant, "
-        f"momentum {config.momentum:g} ({config.dampening}), gradients clamped at {config.grad_clip:g}"
-    )
+    if config.optimiser == "sgd":
+        optimiser = f"SGD learning rate {config.learning_rate:g}"
+        extra = f", momentum {config.momentum:g} ({config.dampening})"
+    else:
+        optimiser, extra = f"Adam learning rate {config.learning_rate:g}", ""
+    warmup = f", {config.warmup_epochs:g}-epoch warm-up" if config.warmup_epochs else ""
+    schedule = " constant" if config.schedule == "constant" else f"{warmup} then {config.schedule}"
+    prefix = "" if name == config.mode else f"{name}: "
+    return f"{prefix}{config.mode} ({pairs}), {optimiser}{schedule}{extra}, gradients clamped at {config.grad_clip:g}"
 
 
 def results_folder(profile: str, *, partial: bool = False) -> Path:
@@ -257,7 +266,7 @@ def save_results(
         "departures": list(session.departures),
         "epochs": epochs or session.epochs,
         "folds": session.folds,
-        "recipe": training or recipe(),
+        "recipe": training or recipe(session.profile.recipe),
         "test": f"L = 128, {len(evaluation_passes(session.profile.eval_tta))} pass(es) per sequence pair",
         "readings": session.readings,
         "notebook": notebook,

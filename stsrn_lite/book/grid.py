@@ -60,11 +60,23 @@ class GridRun:
     protocols: tuple[str, ...] = ("two-camera",)
     mars_protocol: str = TrainConfig.mars_protocol
     readings: tuple[tuple[str, object], ...] = ()
+    recipe: str = "faithful"  # a name of TrainConfig's RECIPES (the profile's)
+    seed: int = TrainConfig.seed  # the training's random draws
 
     @property
     def training(self) -> tuple:
         """What identifies the training (two entries with the same one are one run)."""
-        return (self.dataset, self.mars_protocol, self.preset, self.fold, self.epochs, self.eval_every, self.readings)
+        return (
+            self.dataset,
+            self.mars_protocol,
+            self.preset,
+            self.fold,
+            self.recipe,
+            self.seed,
+            self.epochs,
+            self.eval_every,
+            self.readings,
+        )
 
     @property
     def name(self) -> str:
@@ -91,7 +103,13 @@ def default_datasets(table: str, session: Session) -> tuple[str, ...]:
 
 
 def table_runs(table: str, session: Session, datasets: Sequence[str] | None = None) -> list[TableRun]:
-    """The runs of ``table`` (one of `TABLES`, or "fig5") for ``session``'s folds and epochs."""
+    """The runs of ``table`` (one of `TABLES`, or "fig5") for ``session``'s folds, epochs and recipe."""
+    entries = _table_entries(table, session, datasets)
+    recipe = session.profile.recipe
+    return [replace(entry, run=replace(entry.run, recipe=recipe)) for entry in entries]
+
+
+def _table_entries(table: str, session: Session, datasets: Sequence[str] | None) -> list[TableRun]:
     from stsrn_lite.book.experiments import eval_interval
 
     epochs, folds = session.epochs, range(session.folds)
@@ -166,6 +184,8 @@ def execute(session: Session, spec: GridRun, progress: bool = False):
         protocols=spec.protocols,
         mars_protocol=spec.mars_protocol,
         readings=dict(spec.readings) or None,
+        recipe=spec.recipe,
+        seed=spec.seed,
         progress=progress,
     )
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from stsrn_lite.home import home
 from stsrn_lite.preprocess.flow import DEFAULT_FLOW
 from stsrn_lite.synthetic.generator import SIZES, SyntheticConfig, ensure
+from stsrn_lite.training.config import RECIPES
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,11 @@ class Profile:
     eval_tta: bool  # 16-pass test-time augmentation
     synthetic: str | None  # size of the synthetic benchmark (a key of synthetic.generator.SIZES), None = real data
     flow: str = DEFAULT_FLOW  # the runs' flow mode (TrainConfig.flow; book: Design decisions, "Optical flow")
+    recipe: str = "faithful"  # the runs' training recipe (a name of TrainConfig's RECIPES; chapter 06)
+
+    def __post_init__(self) -> None:
+        if self.recipe not in RECIPES:
+            raise ValueError(f"profile {self.name!r}: unknown recipe {self.recipe!r}; expected one of {tuple(RECIPES)}")
 
 
 PROFILES: dict[str, Profile] = {

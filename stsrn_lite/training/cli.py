@@ -58,6 +58,7 @@ from stsrn_lite.training.loop import (
     train,
 )
 from stsrn_lite.training.options import add_config_arguments, config_from_args
+from stsrn_lite.training.precision import PRECISIONS
 
 
 def periodic_evaluation(model, data: RunData, config: TrainConfig, device: torch.device) -> dict:
@@ -93,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
             "mars_protocol": MARS_PROTOCOLS,
             "optimiser": OPTIMISERS,
             "schedule": SCHEDULES,
+            "precision": PRECISIONS,
         },
         help_extra={"pairs_per_step": f"(batched mode: {BATCHED_PAIRS} when not given)"},
     )

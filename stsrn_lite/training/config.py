@@ -11,6 +11,7 @@ from stsrn_lite.model.stsm import OMEGA_FORMS
 from stsrn_lite.model.temporal import TEMRES_READINGS
 from stsrn_lite.preprocess.flow import DEFAULT_FLOW, FLOW_MODES
 from stsrn_lite.preprocess.transforms import NORMALISATION, NORMALISATIONS
+from stsrn_lite.training.precision import PRECISIONS
 
 MODES = ("faithful", "batched")
 OPTIMISERS = ("sgd", "adam")
@@ -45,6 +46,9 @@ class TrainConfig:
     warmup_epochs: float = 0.0  # a linear warm-up from 0 to the peak over this many epochs, step by step
     momentum: float = 0.9  # SGD momentum, as the CNN-RNN code
     dampening: str = "torch7"  # "torch7": velocity v = 0.9 v + 0.1 g, as optim.sgd; "pytorch": v = 0.9 v + g
+    # arithmetic of a step (stsrn_lite.training.precision): "float32"; "tf32" (CUDA only, no
+    # effect on the CPU); "bf16" autocast. How, not what: not part of the run's identity
+    precision: str = "tf32"
     grad_clip: float = 5.0  # element-wise clamp of every gradient (videoReid.lua -gradClip, train.lua)
     margin: float = 2.0  # m of Eq. (8): the CNN-RNN's HingeEmbeddingCriterion(2) (buildModel.lua:146); ASTPN 3
     positive_cost: str = "squared"  # Eq. (8): ||·||² for positive pairs; "distance": ||·|| as the original's hinge
@@ -86,6 +90,8 @@ class TrainConfig:
             raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
         if not 0 <= self.warmup_epochs <= self.epochs:
             raise ValueError(f"warmup_epochs must lie in [0, epochs], got {self.warmup_epochs}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         if self.positive_cost not in POSITIVE_COSTS:
             raise ValueError(f"positive_cost must be one of {POSITIVE_COSTS}, got {self.positive_cost!r}")
         for name in (

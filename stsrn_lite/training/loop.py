@@ -36,6 +36,7 @@ from stsrn_lite.training.config import TrainConfig
 from stsrn_lite.training.data import RunData
 from stsrn_lite.training.frames import TrainingFrames
 from stsrn_lite.training.loss import objective
+from stsrn_lite.training.precision import precision
 from stsrn_lite.training.pairs import PairSchedule
 from stsrn_lite.training.records import write_records
 
@@ -443,10 +444,11 @@ def _train(
                 a, a_lengths = frames.sequences(plan, rows, 0)  # (B, T, 5, 56, 40), (B,)
                 b, b_lengths = frames.sequences(plan, rows, 1)
                 labels = torch.from_numpy(plan.labels[rows]).to(device_t)  # (B, 2)
-                out_pair = model.pair_forward(a, a_lengths, b, b_lengths)
-                losses = objective(
-                    out_pair, labels[:, 0], labels[:, 1], margin=config.margin, positive_cost=config.positive_cost
-                )
+                with precision(config.precision, device_t):  # float32, TF32 (CUDA) or bf16 autocast
+                    out_pair = model.pair_forward(a, a_lengths, b, b_lengths)
+                    losses = objective(
+                        out_pair, labels[:, 0], labels[:, 1], margin=config.margin, positive_cost=config.positive_cost
+                    )
                 optimiser.zero_grad(set_to_none=True)
                 losses["loss"].backward()
                 clip_gradients(model, config.grad_clip)
