@@ -36,8 +36,8 @@ from stsrn_lite.training.config import TrainConfig
 from stsrn_lite.training.data import RunData
 from stsrn_lite.training.frames import TrainingFrames
 from stsrn_lite.training.loss import objective
-from stsrn_lite.training.precision import precision
 from stsrn_lite.training.pairs import PairSchedule
+from stsrn_lite.training.precision import precision
 from stsrn_lite.training.records import write_records
 
 CHECKPOINT = "checkpoint.pt"
