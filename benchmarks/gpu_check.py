@@ -4,8 +4,9 @@
 
 1. the unit tests that exercise CUDA (`CUDA_TESTS`), on the device;
 2. training throughput (frames/s) of every preset in faithful mode (1 pair per step) and batched
-   mode (16 pairs per step), from `stsrn_lite.book.estimate.step_seconds`; stacked runs (several
-   faithful runs in one module) are not implemented yet and are reported as such;
+   mode (16 pairs per step), from `stsrn_lite.book.estimate.step_seconds`; of 1, 4 and 8 faithful
+   runs stacked on the device, each in its own process (`stacked`: the grid's ``--workers``);
+   and of each precision (float32, TF32, bf16 autocast) with its difference in v_g;
 3. one split of a synthetic iLIDS-VID (``--size full``: the real 300 identities; ``smoke``: 40)
    trained end to end with the fast recipe (`RECIPES["fast"]`, ``--epochs`` to shorten it) and
    tested with the paper's test (L = 128, 16 passes), timed;
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -26,18 +28,22 @@ from pathlib import Path
 
 import torch
 
-from stsrn_lite.book.estimate import step_seconds
+from stsrn_lite.book.estimate import step_seconds, training_step
+from stsrn_lite.model.network import STSRN
 from stsrn_lite.model.presets import PRESETS
+from stsrn_lite.model.presets import preset as preset_config
 from stsrn_lite.provenance import code_version, device_name
 from stsrn_lite.synthetic.generator import SIZES, SyntheticConfig, ensure
 from stsrn_lite.training.cli import periodic_evaluation
 from stsrn_lite.training.config import TrainConfig
 from stsrn_lite.training.data import load_run_data
 from stsrn_lite.training.loop import train
+from stsrn_lite.training.precision import PRECISIONS, TOLERANCE, v_g_difference
 
 REPO = Path(__file__).resolve().parents[1]
 CUDA_TESTS = ("tests/test_transforms.py", "tests/test_cuda.py")  # the tests that run on CUDA when it is there
 SEQUENCE = 16  # frames of a training sequence
+STACKED = (1, 4, 8)  # faithful runs sharing the device at once
 
 
 def unit_tests() -> dict:
@@ -50,12 +56,66 @@ def unit_tests() -> dict:
 
 
 def throughput(device: str, threads: int) -> dict:
+    """Training frames/s of every preset, one run at a time: faithful (1 pair a step), batched (16)."""
     figures = {}
     for preset in PRESETS:
         for mode, pairs in (("faithful", 1), ("batched", 16)):
             seconds = step_seconds(preset, pairs, 150, device, threads)
             figures[f"{preset} {mode}"] = round(pairs * 2 * SEQUENCE / seconds, 1)
-    figures["stacked"] = "not implemented yet"
+    return figures
+
+
+def _stacked_worker(preset: str, device: str, steps: int, barrier, results) -> None:
+    """One faithful run's steps in its own process, timed between a shared start and its end."""
+    torch.set_num_threads(1)
+    step = training_step(preset, 1, 150, device)
+    step()  # warm-up (CUDA context, kernels)
+    barrier.wait()
+    started = time.perf_counter()
+    for _ in range(steps):
+        step()
+    if device == "cuda":
+        torch.cuda.synchronize()
+    results.put(time.perf_counter() - started)
+
+
+def stacked(device: str, counts: tuple[int, ...] = STACKED, steps: int = 40, preset: str = "STSRN") -> dict:
+    """Frames/s of ``k`` faithful runs sharing the device, each in its own process (the grid's
+    ``--workers k``; tests/test_grid.py shows such runs equal separate ones bit for bit), all k
+    together: the k processes start their timed steps at once and the slowest sets the time."""
+    context = multiprocessing.get_context("spawn")
+    figures = {}
+    for k in counts:
+        barrier, results = context.Barrier(k), context.Queue()
+        workers = [
+            context.Process(target=_stacked_worker, args=(preset, device, steps, barrier, results)) for _ in range(k)
+        ]
+        for worker in workers:
+            worker.start()
+        seconds = max(results.get(timeout=300) for _ in workers)
+        for worker in workers:
+            worker.join()
+        figures[f"{preset} faithful x{k}"] = round(k * steps * 2 * SEQUENCE / seconds, 1)
+    return figures
+
+
+def precisions(device: str, threads: int, preset: str = "STSRN") -> dict:
+    """Frames/s of batched steps and max |Δv_g| / max |v_g| against float32, per precision
+    (`stsrn_lite.training.precision`); ``within_tolerance`` says whether the difference is within
+    `TOLERANCE`."""
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model = STSRN(preset_config(preset, num_classes=150)).to(device)
+    frames = torch.randn(4, SEQUENCE, 5, 56, 40, generator=torch.Generator().manual_seed(1)).to(device)
+    figures = {}
+    for name in PRECISIONS:
+        seconds = step_seconds(preset, 16, 150, device, threads, precision_name=name)
+        difference = v_g_difference(model, frames, name)
+        figures[name] = {
+            "frames_per_second": round(16 * 2 * SEQUENCE / seconds, 1),
+            "v_g_difference": difference,
+            "within_tolerance": difference <= TOLERANCE,
+        }
     return figures
 
 
@@ -91,6 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", choices=tuple(SIZES), default="full")
     parser.add_argument("--epochs", type=int, default=None, help="shorten the fast recipe (smoke test)")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument(
+        "--stacked", type=int, nargs="+", default=STACKED, help="how many faithful runs share the device at once"
+    )
     parser.add_argument("--out", type=Path, default=Path(os.environ.get("OUT", "gpu_check_out")))
     args = parser.parse_args(argv)
     if args.device == "cuda" and not torch.cuda.is_available():
@@ -103,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, measure in (
             ("unit_tests", unit_tests),
             ("throughput_frames_per_second", lambda: throughput(args.device, args.threads)),
+            ("stacked_frames_per_second", lambda: stacked(args.device, args.stacked)),
+            ("precision", lambda: precisions(args.device, args.threads)),
             ("end_to_end", lambda: end_to_end(args.device, args.size, args.epochs, Path(scratch))),
         ):
             figures[name] = measure()

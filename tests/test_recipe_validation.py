@@ -33,3 +33,8 @@ def test_curves_count_frames_and_compare_within_a_tenth(tmp_path, monkeypatch):
     [compared] = recipe_validation.compare(rows)
     assert compared["reference_best_rank1"] == 100.0 and compared["frame_budget"] == 2 * 3200
     assert compared["best_rank1_within_budget"] == 99.0 and compared["difference"] == -1.0
+    # the plateau: the mean of the last four tests of each (90 for the reference, 97 for the run)
+    assert compared["reference_last_mean_rank1"] == 90.0 and compared["last_mean_rank1_within_budget"] == 97.0
+    assert compared["last_difference"] == 7.0
+    figure = recipe_validation.plot(rows)
+    assert len(figure.axes) == 2 and all(ax.get_ylim() == (0, 101) for ax in figure.axes)

@@ -28,6 +28,7 @@ from stsrn_lite.training.config import TrainConfig
 from stsrn_lite.training.data import fold_split
 from stsrn_lite.training.loop import CHECKPOINT, build_optimiser, clip_gradients
 from stsrn_lite.training.loss import objective
+from stsrn_lite.training.precision import precision
 
 SHAPE = (5, 56, 40)  # channels, height, width of the network's input (the shape legend of stsrn_lite.model)
 TEST_LENGTH = 128  # L of the book's tests
@@ -56,10 +57,10 @@ def remaining_epochs(session: Session, spec: GridRun) -> int:
         return spec.epochs  # a damaged checkpoint: the run will say so when it starts
 
 
-@functools.cache
-def step_seconds(preset: str, pairs: int, num_classes: int, device: str, threads: int, steps: int = 3) -> float:
-    """Seconds of one training step of ``pairs`` pairs of 16-frame sequences (after one warm-up step)."""
-    torch.set_num_threads(threads)
+def training_step(preset: str, pairs: int, num_classes: int, device: str, precision_name: str = "float32"):
+    """One training step of ``preset`` on ``pairs`` pairs of random 16-frame sequences (forward,
+    Eq. (8) and identification losses, backward, clipping, optimiser step), as a function to call;
+    it reads the loss, as the loop does on the CPU."""
     config = TrainConfig(dataset="ilids-vid", preset=preset)
     generator = torch.Generator().manual_seed(0)
     model = STSRN(preset_config(preset, num_classes=num_classes)).to(device).train()
@@ -67,16 +68,39 @@ def step_seconds(preset: str, pairs: int, num_classes: int, device: str, threads
     shape = (pairs, config.sequence_length, *SHAPE)
     a, b = (torch.randn(shape, generator=generator).to(device) for _ in range(2))
     labels = torch.randint(0, num_classes, (pairs, 2), generator=generator).to(device)
-    seconds = []
-    for _ in range(steps + 1):
-        started = time.perf_counter()
-        out = model.pair_forward(a, None, b, None)
-        losses = objective(out, labels[:, 0], labels[:, 1], margin=config.margin, positive_cost=config.positive_cost)
+
+    def step() -> float:
+        with precision(precision_name, torch.device(device)):
+            out = model.pair_forward(a, None, b, None)
+            losses = objective(
+                out, labels[:, 0], labels[:, 1], margin=config.margin, positive_cost=config.positive_cost
+            )
         optimiser.zero_grad(set_to_none=True)
         losses["loss"].backward()
         clip_gradients(model, config.grad_clip)
         optimiser.step()
-        float(losses["loss"].detach())  # the loop reads it: one synchronisation a step
+        return float(losses["loss"].detach())
+
+    return step
+
+
+@functools.cache
+def step_seconds(
+    preset: str,
+    pairs: int,
+    num_classes: int,
+    device: str,
+    threads: int,
+    steps: int = 3,
+    precision_name: str = "float32",
+) -> float:
+    """Seconds of one training step of ``pairs`` pairs of 16-frame sequences (after one warm-up step)."""
+    torch.set_num_threads(threads)
+    step = training_step(preset, pairs, num_classes, device, precision_name)
+    seconds = []
+    for _ in range(steps + 1):
+        started = time.perf_counter()
+        step()
         seconds.append(time.perf_counter() - started)
     return sorted(seconds[1:])[len(seconds[1:]) // 2]
 

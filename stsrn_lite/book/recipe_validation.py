@@ -27,7 +27,13 @@ import json
 import sys
 from pathlib import Path
 
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
 from stsrn_lite.atomic import write_atomic
+from stsrn_lite.book.curves import STYLE, WIDTH
 from stsrn_lite.home import home
 from stsrn_lite.provenance import code_version
 from stsrn_lite.synthetic.generator import SyntheticConfig, ensure
@@ -39,6 +45,7 @@ VALIDATION = SyntheticConfig(layout="ilids-vid", identities=100, seed=0)  # 50 t
 DATA_LABEL = "synthetic iLIDS-VID, 100 identities"
 EVAL_EVERY = 25  # epochs between tests (faithful); the fast runs pass their own
 FRAME_BUDGET = 0.1  # the fast recipe's frames, as a fraction of the faithful recipe's
+LAST = 4  # tested epochs averaged for a run's plateau (`_last_mean`)
 CURVE_COLUMNS = ("name", "recipe", "preset", "fold", "epoch", "frames", "wall_seconds", "rank1", "mAP", "omega_mean")
 
 
@@ -112,6 +119,7 @@ def compare(rows: list[dict], reference: str = "faithful", budget: float = FRAME
         limit = budget * max(r["frames"] for r in ref)
         within = [r for r in own if r["frames"] <= limit]
         mine = max(within, key=lambda r: r["rank1"]) if within else None
+        plateau, last = _last_mean(ref), _last_mean(within)
         table.append(
             {
                 "name": name,
@@ -124,9 +132,44 @@ def compare(rows: list[dict], reference: str = "faithful", budget: float = FRAME
                 "best_rank1_within_budget": mine["rank1"] if mine else "",
                 "at_frames": mine["frames"] if mine else "",
                 "difference": round(mine["rank1"] - top["rank1"], 2) if mine else "",
+                "reference_last_mean_rank1": plateau,
+                "last_mean_rank1_within_budget": last,
+                "last_difference": round(last - plateau, 2) if within else "",
+                "omega_mean": next((r["omega_mean"] for r in reversed(within) if r["omega_mean"] != ""), ""),
             }
         )
     return table
+
+
+def _last_mean(rows: list[dict], count: int = LAST) -> float | str:
+    """Mean rank-1 of the last ``count`` tested epochs of a run (its plateau, when it has one:
+    one identity of 50 is 2 points, so one test is noisy); "" without any."""
+    last = sorted(rows, key=lambda r: r["frames"])[-count:]
+    return round(sum(r["rank1"] for r in last) / len(last), 2) if last else ""
+
+
+def plot(rows: list[dict]) -> Figure:
+    """Rank-1 against training frames (left) and against wall time (right), one line per run:
+    colour the recipe run, line style the fold, one row of panels per preset."""
+    frame = pd.DataFrame(rows)
+    frame["frames (millions)"] = frame["frames"] / 1e6
+    frame["wall time (hours)"] = frame["wall_seconds"] / 3600
+    presets = list(dict.fromkeys(frame["preset"]))
+    with sns.axes_style(STYLE["style"]), sns.plotting_context(STYLE["context"], STYLE["font_scale"]):
+        fig, axes = plt.subplots(len(presets), 2, figsize=(WIDTH, 2.8 * len(presets)), squeeze=False, sharey=True)
+        for row, preset in zip(axes, presets):
+            part = frame[frame["preset"] == preset]
+            for ax, x in zip(row, ("frames (millions)", "wall time (hours)")):
+                sns.lineplot(data=part, x=x, y="rank1", hue="name", style="fold", units="fold", estimator=None, ax=ax)
+                ax.set_xscale("log")
+                ax.set_ylim(0, 101)
+                ax.set_title(f"{preset}: rank-1 against {x.split(' (')[0]}", fontsize=9)
+                ax.set_ylabel("rank-1 (%)")
+                ax.get_legend().remove()
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=min(6, len(labels)), fontsize=8, frameon=False)
+        fig.tight_layout(rect=(0, 0.5 / fig.get_figheight(), 1, 1))
+    return fig
 
 
 def write_table(rows: list[dict], name: str, command: str) -> Path:
