@@ -46,7 +46,19 @@ DATA_LABEL = "synthetic iLIDS-VID, 100 identities"
 EVAL_EVERY = 25  # epochs between tests (faithful); the fast runs pass their own
 FRAME_BUDGET = 0.1  # the fast recipe's frames, as a fraction of the faithful recipe's
 LAST = 4  # tested epochs averaged for a run's plateau (`_last_mean`)
-CURVE_COLUMNS = ("name", "recipe", "preset", "fold", "epoch", "frames", "wall_seconds", "rank1", "mAP", "omega_mean")
+CURVE_COLUMNS = (
+    "name",
+    "recipe",
+    "preset",
+    "fold",
+    "run_epochs",
+    "epoch",
+    "frames",
+    "wall_seconds",
+    "rank1",
+    "mAP",
+    "omega_mean",
+)
 
 
 def root() -> Path:
@@ -91,6 +103,7 @@ def curves() -> list[dict]:
                         "recipe": config.recipe,
                         "preset": config.preset,
                         "fold": config.fold,
+                        "run_epochs": config.epochs,
                         "epoch": int(record["epoch"]),
                         "frames": frames,
                         "wall_seconds": float(record["wall_seconds"]),
@@ -104,8 +117,9 @@ def curves() -> list[dict]:
 
 def compare(rows: list[dict], reference: str = "faithful", budget: float = FRAME_BUDGET) -> list[dict]:
     """For each run name but ``reference``, preset and fold: the reference's best rank-1 (and the
-    frames where it was reached), the run's best rank-1 within ``budget`` × the reference's frames
-    so far, and the difference."""
+    frames where it was reached) and its plateau (`_last_mean`) as far as it was run; the run's
+    best and last rank-1 within ``budget`` × the reference recipe's frames (all its epochs, as
+    planned, however far it was run), and the differences."""
     best: dict[tuple, dict] = {}
     for row in rows:
         key = (row["name"], row["preset"], row["fold"])
@@ -116,7 +130,8 @@ def compare(rows: list[dict], reference: str = "faithful", budget: float = FRAME
         if name == reference or not ref:
             continue
         top = max(ref, key=lambda r: r["rank1"])
-        limit = budget * max(r["frames"] for r in ref)
+        last_ref = max(ref, key=lambda r: r["frames"])
+        limit = budget * last_ref["frames"] / last_ref["epoch"] * last_ref["run_epochs"]
         within = [r for r in own if r["frames"] <= limit]
         mine = max(within, key=lambda r: r["rank1"]) if within else None
         plateau, last = _last_mean(ref), _last_mean(within)
@@ -125,7 +140,8 @@ def compare(rows: list[dict], reference: str = "faithful", budget: float = FRAME
                 "name": name,
                 "preset": preset,
                 "fold": fold,
-                "reference_epochs": max(r["epoch"] for r in ref),
+                "reference_epochs": last_ref["epoch"],
+                "reference_planned_epochs": last_ref["run_epochs"],
                 "reference_best_rank1": top["rank1"],
                 "reference_best_at_frames": top["frames"],
                 "frame_budget": int(limit),
