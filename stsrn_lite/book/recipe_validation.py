@@ -9,7 +9,7 @@ paper's test at L = 128 and one centre crop. Each run is a training command in
     python -m stsrn_lite.book.recipe_validation data                 # generate the dataset once
     python -m stsrn_lite.book.recipe_validation train faithful STSRN 0 [-- --epochs 300 ...]
     python -m stsrn_lite.book.recipe_validation train fast STSRN 0 [-- --learning-rate 3e-4 ...]
-    python -m stsrn_lite.book.recipe_validation collect             # results/recipe/validation_*.csv
+    python -m stsrn_lite.book.recipe_validation collect [--results DIR]  # results/recipe/validation_*.csv
 
 ``train NAME`` starts from the recipe NAME when it is one (`RECIPES`), else from the options
 after ``--`` alone; the options after ``--`` are the training command's. ``collect`` gathers the
@@ -151,6 +151,8 @@ def compare(rows: list[dict], reference: str = "faithful", budget: float = FRAME
                 "reference_last_mean_rank1": plateau,
                 "last_mean_rank1_within_budget": last,
                 "last_difference": round(last - plateau, 2) if within else "",
+                "epochs": max(r["epoch"] for r in within) if within else "",  # tested so far, within the budget
+                "planned_epochs": own[0]["run_epochs"],
                 "omega_mean": next((r["omega_mean"] for r in reversed(within) if r["omega_mean"] != ""), ""),
             }
         )
@@ -188,9 +190,42 @@ def plot(rows: list[dict]) -> Figure:
     return fig
 
 
-def write_table(rows: list[dict], name: str, command: str) -> Path:
-    """``results/recipe/<name>.csv`` and its provenance ``<name>.json`` under the home."""
+def stored() -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """The collected curves and comparison (``results/recipe/`` under the home), or None."""
     folder = home().results / "recipe"
+    paths = [folder / "validation_curves.csv", folder / "validation_compare.csv"]
+    if not all(path.is_file() for path in paths):
+        return None
+    curves_frame, compare_frame = (pd.read_csv(path) for path in paths)
+    return curves_frame, compare_frame
+
+
+def verdicts(table: pd.DataFrame, tolerance: float = 2.0) -> str:
+    """One Markdown line per preset and fold of each named recipe in ``table`` (`compare`'s rows):
+    where the faithful run stopped and its plateau, the recipe's within the budget, and whether it
+    is within ``tolerance`` points."""
+    lines = []
+    for row in table[table["name"].isin(list(RECIPES))].itertuples():
+        last = row.last_mean_rank1_within_budget
+        if pd.isna(last):
+            continue
+        gap = last - row.reference_last_mean_rank1
+        verdict = "within" if gap >= -tolerance else "not within"
+        so_far = "" if row.epochs >= row.planned_epochs else f" (so far: epoch {row.epochs} of {row.planned_epochs})"
+        lines.append(
+            f"- {row.preset}, fold {row.fold}: the faithful run was stopped at epoch "
+            f"{row.reference_epochs} of {row.reference_planned_epochs} (best {row.reference_best_rank1:g} %, "
+            f"last {LAST} tests {row.reference_last_mean_rank1:g} %); `{row.name}` within a tenth of its "
+            f"frames{so_far}: last {LAST} tests {last:g} % ({gap:+.1f} points, **{verdict} {tolerance:g} points**)"
+            + (f", trained ω mean {row.omega_mean:.3f}" if not pd.isna(row.omega_mean) else "")
+        )
+    return "\n".join(lines)
+
+
+def write_table(rows: list[dict], name: str, command: str, folder: Path | None = None) -> Path:
+    """``<folder>/<name>.csv`` and its provenance ``<name>.json`` (default folder: ``results/recipe``
+    under the home)."""
+    folder = folder or home().results / "recipe"
     folder.mkdir(parents=True, exist_ok=True)
     buffer = io.StringIO()
     columns = list(dict.fromkeys(key for row in rows for key in row)) or list(CURVE_COLUMNS)
@@ -222,7 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("name", help="a recipe name, or a run name with its options after --")
     run.add_argument("preset")
     run.add_argument("fold", type=int)
-    commands.add_parser("collect", help="write results/recipe/validation_curves.csv and validation_compare.csv")
+    collect = commands.add_parser("collect", help="write validation_curves.csv and validation_compare.csv")
+    collect.add_argument("--results", type=Path, default=None, help="where (default: results/recipe under the home)")
     args = parser.parse_args(argv)
     if args.command == "data":
         print(ensure_data())
@@ -231,9 +267,10 @@ def main(argv: list[str] | None = None) -> int:
         ensure_data()
         return training_cli.main(train_argv(args.name, args.preset, args.fold, extra))
     rows = curves()
-    command = "python -m stsrn_lite.book.recipe_validation collect"
-    print(write_table(rows, "validation_curves", command))
-    print(write_table(compare(rows), "validation_compare", command))
+    command = f"STSRN_HOME={home().root} python -m stsrn_lite.book.recipe_validation collect"
+    command += f" --results {args.results}" if args.results else ""
+    print(write_table(rows, "validation_curves", command, args.results))
+    print(write_table(compare(rows), "validation_compare", command, args.results))
     return 0
 
 
