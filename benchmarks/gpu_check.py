@@ -35,7 +35,7 @@ from stsrn_lite.model.presets import preset as preset_config
 from stsrn_lite.provenance import code_version, device_name
 from stsrn_lite.synthetic.generator import SIZES, SyntheticConfig, ensure
 from stsrn_lite.training.cli import periodic_evaluation
-from stsrn_lite.training.config import TrainConfig
+from stsrn_lite.training.config import RECIPES, TrainConfig
 from stsrn_lite.training.data import load_run_data
 from stsrn_lite.training.loop import train
 from stsrn_lite.training.precision import PRECISIONS, TOLERANCE, v_g_difference
@@ -55,10 +55,10 @@ def unit_tests() -> dict:
     return {"status": done.returncode, "summary": last, "seconds": round(time.perf_counter() - started, 1)}
 
 
-def throughput(device: str, threads: int) -> dict:
-    """Training frames/s of every preset, one run at a time: faithful (1 pair a step), batched (16)."""
+def throughput(device: str, threads: int, presets: list[str]) -> dict:
+    """Training frames/s of ``presets``, one run at a time: faithful (1 pair a step), batched (16)."""
     figures = {}
-    for preset in PRESETS:
+    for preset in presets:
         for mode, pairs in (("faithful", 1), ("batched", 16)):
             seconds = step_seconds(preset, pairs, 150, device, threads)
             figures[f"{preset} {mode}"] = round(pairs * 2 * SEQUENCE / seconds, 1)
@@ -125,7 +125,8 @@ def end_to_end(device: str, size: str, epochs: int | None, workdir: Path) -> dic
     root = workdir / f"ilids-{size}"
     ensure(SyntheticConfig(layout="ilids-vid", seed=0, **SIZES[size]["ilids-vid"]), root, workers=os.cpu_count() or 1)
     generated = time.perf_counter()
-    length = {"epochs": epochs} if epochs else {}
+    warmup = RECIPES["fast"]["warmup_epochs"]
+    length = {"epochs": epochs, "warmup_epochs": min(warmup, epochs / 2)} if epochs else {}  # a shortened run
     config = TrainConfig.for_recipe("fast", dataset="ilids-vid", preset="STSRN", eval_every=10**6, **length)
     data = load_run_data("ilids-vid", root, fold=0, folds=10, seed=1, cache_dir=workdir / "cache", workers=4)
     prepared = time.perf_counter()
@@ -151,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", choices=tuple(SIZES), default="full")
     parser.add_argument("--epochs", type=int, default=None, help="shorten the fast recipe (smoke test)")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--presets", nargs="+", choices=sorted(PRESETS), default=list(PRESETS), metavar="PRESET")
     parser.add_argument(
         "--stacked", type=int, nargs="+", default=STACKED, help="how many faithful runs share the device at once"
     )
@@ -165,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         for name, measure in (
             ("unit_tests", unit_tests),
-            ("throughput_frames_per_second", lambda: throughput(args.device, args.threads)),
+            ("throughput_frames_per_second", lambda: throughput(args.device, args.threads, args.presets)),
             ("stacked_frames_per_second", lambda: stacked(args.device, args.stacked)),
             ("precision", lambda: precisions(args.device, args.threads)),
             ("end_to_end", lambda: end_to_end(args.device, args.size, args.epochs, Path(scratch))),
