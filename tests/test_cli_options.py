@@ -36,6 +36,7 @@ def _other_value(field: dataclasses.Field, hint) -> tuple[list[str], object]:
         "mars_protocol": "official",
         "optimiser": "adam",
         "schedule": "cosine",
+        "precision": "bf16",
         "fold": 3,
     }
     if field.name in other:
