@@ -1,0 +1,28 @@
+"""benchmarks/gpu_check.sh runs on the CPU as a smoke test (issue "Training at the speed of the
+hardware", done when), so that the script a lent GPU gets has run somewhere first; its figures are
+not checked, only that every part ran and wrote them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_the_gpu_check_runs_on_the_cpu_and_writes_every_figure(tmp_path):
+    env = {**os.environ, "OUT": str(tmp_path / "out"), "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
+    command = ["bash", "benchmarks/gpu_check.sh", "--device", "cpu", "--size", "smoke", "--epochs", "1"]
+    command += ["--threads", "1", "--presets", "CNN-RNN", "--stacked", "1", "2"]
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads((tmp_path / "out" / "gpu_check.json").read_text())
+    assert figures["device"].startswith("cpu") and figures["unit_tests"]["status"] == 0
+    assert set(figures["throughput_frames_per_second"]) == {"CNN-RNN faithful", "CNN-RNN batched"}
+    assert set(figures["stacked_frames_per_second"]) == {"STSRN faithful x1", "STSRN faithful x2"}
+    assert all(value > 0 for value in figures["stacked_frames_per_second"].values())
+    assert figures["precision"]["bf16"]["within_tolerance"] and figures["precision"]["tf32"]["v_g_difference"] == 0
+    end = figures["end_to_end"]
+    assert end["epochs"] == 1 and end["identities"] == 40 and 0 <= end["rank1"] <= 100
