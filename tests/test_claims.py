@@ -1,0 +1,67 @@
+"""The paper's claims tested on result rows (stsrn_lite.book.claims): paired by fold, a t interval
+of the mean difference, and a verdict that follows the interval."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from stsrn_lite.book.claims import CLAIMS, assess, interval, verdict
+
+
+def rows(preset, values, dataset="ilids-vid", **extra):
+    return [{"dataset": dataset, "preset": preset, "fold": k, "rank1": v, **extra} for k, v in enumerate(values)]
+
+
+def one(table, claim):
+    return next(r for r in assess(table) if r["claim"] == claim)
+
+
+def test_the_interval_is_students_t_of_the_mean():
+    mean, low, high = interval([5.0, 6.0, 7.0])
+    half = 4.302652729911275 / math.sqrt(3)  # t_{0.975, 2} · sd (1) / √3
+    assert mean == 6.0 and low == pytest.approx(6.0 - half) and high == pytest.approx(6.0 + half)
+    mean, low, high = interval([3.0])
+    assert mean == 3.0 and math.isnan(low) and math.isnan(high)
+
+
+def test_the_verdict_follows_the_interval():
+    assert verdict(0.5, 2.0) == "supported" and verdict(-2.0, -0.1) == "contradicted"
+    assert verdict(-1.0, 1.0) == "inconclusive"
+
+
+def test_rows_are_paired_by_fold_and_judged():
+    table = {"table1": rows("STSRN", [60, 70, 80]) + rows("CNN-RNN", [50, 61, 69])}
+    row = one(table, "stsrn")
+    assert (row["folds"], row["better"], row["worse"], row["effect"]) == (3, 70.0, 60.0, 10.0)
+    assert row["verdict"] == "supported"
+    table = {"table1": rows("STSRN", [50, 61, 69]) + rows("CNN-RNN", [60, 70, 80])}
+    assert one(table, "stsrn")["verdict"] == "contradicted"
+    table = {"table1": rows("STSRN", [60, 50, 80]) + rows("CNN-RNN", [50, 60, 79])}
+    assert one(table, "stsrn")["verdict"] == "inconclusive"
+    # a consistent effect on one fold is still inconclusive: there is no interval
+    table = {"table1": rows("STSRN", [90]) + rows("CNN-RNN", [10])}
+    assert one(table, "stsrn")["verdict"] == "inconclusive"
+
+
+def test_only_shared_folds_and_the_right_training_set_count():
+    table = {"table1": rows("STSRN", [60, 70, 80, 99]) + rows("CNN-RNN", [50, 60, 70])}
+    assert one(table, "stsrn")["folds"] == 3  # fold 3 has no CNN-RNN
+    cross = rows("STSRN", [40, 42], "prid2011", trained_on="ilids-vid") + rows(
+        "CNN-RNN", [30, 31], "prid2011", trained_on="ilids-vid"
+    )
+    own = rows("STSRN", [10, 10], "prid2011", trained_on="prid2011") + rows(
+        "CNN-RNN", [90, 90], "prid2011", trained_on="prid2011"
+    )
+    row = one({"table4": cross + own}, "cross")
+    assert (row["better"], row["worse"]) == (41.0, 30.5)  # the PRID2011-trained rows are left out
+    assert assess({"table4": own}) == []
+
+
+def test_every_claim_names_rows_its_table_has():
+    from stsrn_lite.book.grid import MODELS, TABLE_5, TABLE_6_ROWS
+
+    rows_of = {"table1": MODELS, "table4": MODELS, "table5": TABLE_5, "table6": TABLE_6_ROWS}
+    for claim in CLAIMS:
+        assert {claim.better, claim.worse} <= set(rows_of[claim.table]), claim.key
