@@ -36,16 +36,9 @@ def precision(name: str, device: torch.device) -> Iterator[None]:
     if name == "bf16":
         with torch.autocast(device_type=device.type, dtype=torch.bfloat16):
             yield
-    elif name == "tf32" and device.type == "cuda":
+    elif device.type == "cuda":  # float32 or TF32: cuBLAS and cuDNN switches, put back on exit
         saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
-        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
-        try:
-            yield
-        finally:
-            torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
-    elif name == "float32" and device.type == "cuda":
-        saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
-        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = name == "tf32"
         try:
             yield
         finally:
