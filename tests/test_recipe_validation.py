@@ -37,5 +37,7 @@ def test_curves_count_frames_and_compare_within_a_tenth(tmp_path, monkeypatch):
     # the plateau: the mean of the last four tests of each within the budget (90, and 96.75)
     assert compared["reference_last_mean_rank1"] == 90.0 and compared["last_mean_rank1_within_budget"] == 96.75
     assert compared["last_difference"] == 6.75
+    # the four tests before the last four averaged 90 too: the reference had plateaued
+    assert compared["reference_previous_mean_rank1"] == 90.0 and compared["reference_plateaued"]
     figure = recipe_validation.plot(rows)
     assert len(figure.axes) == 2 and all(ax.get_ylim() == (0, 101) for ax in figure.axes)

@@ -46,6 +46,7 @@ DATA_LABEL = "synthetic iLIDS-VID, 100 identities"
 EVAL_EVERY = 25  # epochs between tests (faithful); the fast runs pass their own
 FRAME_BUDGET = 0.1  # the fast recipe's frames, as a fraction of the faithful recipe's
 LAST = 4  # tested epochs averaged for a run's plateau (`_last_mean`)
+PLATEAU = 2.0  # points: a run whose last LAST tests gained at most this over the LAST before has plateaued
 CURVE_COLUMNS = (
     "name",
     "recipe",
@@ -135,6 +136,8 @@ def compare(rows: list[dict], reference: str = "faithful", budget: float = FRAME
         within = [r for r in own if r["frames"] <= limit]
         mine = max(within, key=lambda r: r["rank1"]) if within else None
         plateau, last = _last_mean(ref), _last_mean(within)
+        ordered = sorted(ref, key=lambda r: r["frames"])
+        before = _last_mean(ordered[:-LAST])  # the LAST tests before those: has it stopped rising?
         table.append(
             {
                 "name": name,
@@ -149,6 +152,8 @@ def compare(rows: list[dict], reference: str = "faithful", budget: float = FRAME
                 "at_frames": mine["frames"] if mine else "",
                 "difference": round(mine["rank1"] - top["rank1"], 2) if mine else "",
                 "reference_last_mean_rank1": plateau,
+                "reference_previous_mean_rank1": before,
+                "reference_plateaued": before != "" and plateau - before <= PLATEAU,
                 "last_mean_rank1_within_budget": last,
                 "last_difference": round(last - plateau, 2) if within else "",
                 "epochs": max(r["epoch"] for r in within) if within else "",  # tested so far, within the budget
@@ -211,11 +216,13 @@ def verdicts(table: pd.DataFrame, tolerance: float = 2.0) -> str:
             continue
         gap = last - row.reference_last_mean_rank1
         verdict = "within" if gap >= -tolerance else "not within"
+        plateaued = "plateaued" if row.reference_plateaued else "still rising"
         so_far = "" if row.epochs >= row.planned_epochs else f" (so far: epoch {row.epochs} of {row.planned_epochs})"
         lines.append(
             f"- {row.preset}, fold {row.fold}: the faithful run was stopped at epoch "
             f"{row.reference_epochs} of {row.reference_planned_epochs} (best {row.reference_best_rank1:g} %, "
-            f"last {LAST} tests {row.reference_last_mean_rank1:g} %); `{row.name}` within a tenth of its "
+            f"last {LAST} tests {row.reference_last_mean_rank1:g} %, the {LAST} before "
+            f"{row.reference_previous_mean_rank1:g} %: {plateaued}); `{row.name}` within a tenth of its "
             f"frames{so_far}: last {LAST} tests {last:g} % ({gap:+.1f} points, **{verdict} {tolerance:g} points**)"
             + (f", trained ω mean {row.omega_mean:.3f}" if not pd.isna(row.omega_mean) else "")
         )
