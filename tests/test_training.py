@@ -151,6 +151,10 @@ def test_resident_frames_equal_memory_mapped_frames(tiny):
         x, n = mapped.sequences(plan, slice(0, 4), column)
         y, m = resident.sequences(plan, slice(0, 4), column)
         assert x.shape[1:] == (int(n.max()), 5, 56, 40) and torch.equal(x, y) and torch.equal(n, m)
+    assert torch.equal(mapped.labels(plan, slice(0, 4)), resident.labels(plan, slice(0, 4)))
+    plan.tops[0, 0] = 9  # past the 64×48 frame: refused when the plan goes to the device
+    with pytest.raises(ValueError, match="crop offsets must lie in"):
+        TrainingFrames(data.cache, data.train_indices, cpu, resident=True).sequences(plan, slice(0, 4), 0)
 
 
 # --- runs, checkpoints, resumption ------------------------------------------------------------

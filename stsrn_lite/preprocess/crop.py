@@ -21,8 +21,25 @@ TRAIN_OFFSETS = (1, 8)  # inclusive range of the training crop offset on each ax
 TEST_SHIFTS = tuple(range(1, 9))  # diagonal test offsets (s, s)
 
 
+def check_offsets(tops, lefts, frame_hw: tuple[int, int]) -> None:
+    """Refuse crop offsets (tensors or arrays) that leave the frame of ``frame_hw`` (H, W)."""
+    (H, W), (h, w) = frame_hw, CROP_HW
+    if H < h or W < w:
+        raise ValueError(f"frames of {H}×{W} are smaller than the {h}×{w} crop")
+    if bool((tops < 0).any()) or bool((tops > H - h).any()) or bool((lefts < 0).any()) or bool((lefts > W - w).any()):
+        raise ValueError(
+            f"crop offsets must lie in [0, {H - h}]×[0, {W - w}]; got tops {tops.tolist()}, lefts {lefts.tolist()}"
+        )
+
+
 def crop_sequences(
-    x: torch.Tensor, tops: torch.Tensor, lefts: torch.Tensor, flips: torch.Tensor, *, subtract_mean: bool = True
+    x: torch.Tensor,
+    tops: torch.Tensor,
+    lefts: torch.Tensor,
+    flips: torch.Tensor,
+    *,
+    subtract_mean: bool = True,
+    checked: bool = False,
 ) -> torch.Tensor:
     """Crop (and mirror) each sequence of a batch with its own offset.
 
@@ -31,18 +48,16 @@ def crop_sequences(
         tops, lefts: (B,) long, the crop's top-left corner per sequence.
         flips: (B,) bool, mirror the sequence (before cropping, as the original does).
         subtract_mean: subtract each cropped frame's mean over (C, H, W).
+        checked: the offsets were checked already (`check_offsets`, on the host), so that offsets
+            on a GPU are not read back here.
 
     Returns:
         (B, T, C, 56, 40) on x's device.
     """
     B, T, C, H, W = x.shape
     h, w = CROP_HW
-    if H < h or W < w:
-        raise ValueError(f"frames of {H}×{W} are smaller than the {h}×{w} crop")
-    if bool((tops < 0).any()) or bool((tops > H - h).any()) or bool((lefts < 0).any()) or bool((lefts > W - w).any()):
-        raise ValueError(
-            f"crop offsets must lie in [0, {H - h}]×[0, {W - w}]; got tops {tops.tolist()}, lefts {lefts.tolist()}"
-        )
+    if not checked:
+        check_offsets(tops, lefts, (H, W))
     device = x.device
     rows = tops.to(device)[:, None] + torch.arange(h, device=device)  # (B, h)
     columns = lefts.to(device)[:, None] + torch.arange(w, device=device)  # (B, w), in the mirrored frame

@@ -443,7 +443,7 @@ def _train(
                 rows = slice(step * config.pairs_per_step, min((step + 1) * config.pairs_per_step, len(plan)))
                 a, a_lengths = frames.sequences(plan, rows, 0)  # (B, T, 5, 56, 40), (B,)
                 b, b_lengths = frames.sequences(plan, rows, 1)
-                labels = torch.from_numpy(plan.labels[rows]).to(device_t)  # (B, 2)
+                labels = frames.labels(plan, rows)  # (B, 2)
                 with precision(config.precision, device_t):  # float32, TF32 (CUDA) or bf16 autocast
                     out_pair = model.pair_forward(a, a_lengths, b, b_lengths)
                     losses = objective(
