@@ -28,7 +28,7 @@ from pathlib import Path
 
 import torch
 
-from stsrn_lite.book.estimate import step_seconds, training_step
+from stsrn_lite.book.estimate import step_seconds, synchronise, training_step
 from stsrn_lite.model.network import STSRN
 from stsrn_lite.model.presets import PRESETS
 from stsrn_lite.model.presets import preset as preset_config
@@ -70,12 +70,12 @@ def _stacked_worker(preset: str, device: str, steps: int, barrier, results) -> N
     torch.set_num_threads(1)
     step = training_step(preset, 1, 150, device)
     step()  # warm-up (CUDA context, kernels)
+    synchronise(device)
     barrier.wait()
     started = time.perf_counter()
     for _ in range(steps):
         step()
-    if device == "cuda":
-        torch.cuda.synchronize()
+    synchronise(device)
     results.put(time.perf_counter() - started)
 
 

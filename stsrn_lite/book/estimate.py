@@ -59,8 +59,8 @@ def remaining_epochs(session: Session, spec: GridRun) -> int:
 
 def training_step(preset: str, pairs: int, num_classes: int, device: str, precision_name: str = "float32"):
     """One training step of ``preset`` on ``pairs`` pairs of random 16-frame sequences (forward,
-    Eq. (8) and identification losses, backward, clipping, optimiser step), as a function to call;
-    it reads the loss, as the loop does on the CPU."""
+    Eq. (8) and identification losses, backward, clipping, optimiser step), as a function to call
+    that returns the loss on the device (not read: the loop reads it once an epoch on CUDA)."""
     config = TrainConfig(dataset="ilids-vid", preset=preset)
     generator = torch.Generator().manual_seed(0)
     model = STSRN(preset_config(preset, num_classes=num_classes)).to(device).train()
@@ -69,7 +69,7 @@ def training_step(preset: str, pairs: int, num_classes: int, device: str, precis
     a, b = (torch.randn(shape, generator=generator).to(device) for _ in range(2))
     labels = torch.randint(0, num_classes, (pairs, 2), generator=generator).to(device)
 
-    def step() -> float:
+    def step() -> torch.Tensor:
         with precision(precision_name, torch.device(device)):
             out = model.pair_forward(a, None, b, None)
             losses = objective(
@@ -79,9 +79,15 @@ def training_step(preset: str, pairs: int, num_classes: int, device: str, precis
         losses["loss"].backward()
         clip_gradients(model, config.grad_clip)
         optimiser.step()
-        return float(losses["loss"].detach())
+        return losses["loss"].detach()
 
     return step
+
+
+def synchronise(device: str) -> None:
+    """Wait for the device's queued work (CUDA), so that a clock reads the work done."""
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize()
 
 
 @functools.cache
@@ -94,15 +100,17 @@ def step_seconds(
     steps: int = 3,
     precision_name: str = "float32",
 ) -> float:
-    """Seconds of one training step of ``pairs`` pairs of 16-frame sequences (after one warm-up step)."""
+    """Seconds of one training step of ``pairs`` pairs of 16-frame sequences: the mean of ``steps``
+    steps run back to back after one warm-up step (on CUDA, queued as the loop queues them)."""
     torch.set_num_threads(threads)
     step = training_step(preset, pairs, num_classes, device, precision_name)
-    seconds = []
-    for _ in range(steps + 1):
-        started = time.perf_counter()
+    step()
+    synchronise(device)
+    started = time.perf_counter()
+    for _ in range(steps):
         step()
-        seconds.append(time.perf_counter() - started)
-    return sorted(seconds[1:])[len(seconds[1:]) // 2]
+    synchronise(device)
+    return (time.perf_counter() - started) / steps
 
 
 @functools.cache
