@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
+
 from stsrn_lite.book import recipe_validation
 from stsrn_lite.training.config import TrainConfig
 from stsrn_lite.training.records import write_records
@@ -39,5 +41,9 @@ def test_curves_count_frames_and_compare_within_a_tenth(tmp_path, monkeypatch):
     assert compared["last_difference"] == 6.75
     # the four tests before the last four averaged 90 too: the reference had plateaued
     assert compared["reference_previous_mean_rank1"] == 90.0 and compared["reference_plateaued"]
+    [line] = recipe_validation.verdicts(pd.DataFrame([compared])).splitlines()  # in memory ("" cells)
+    assert "stopped at epoch 20 of 40" in line and "+6.8 points, **within 2 points**" in line
+    path = recipe_validation.write_table([compared], "validation_compare", "test", tmp_path / "out")
+    assert recipe_validation.verdicts(pd.read_csv(path)) == line  # and read back (NaN cells)
     figure = recipe_validation.plot(rows)
     assert len(figure.axes) == 2 and all(ax.get_ylim() == (0, 101) for ax in figure.axes)

@@ -206,13 +206,15 @@ def stored() -> tuple[pd.DataFrame, pd.DataFrame] | None:
 
 
 def verdicts(table: pd.DataFrame, tolerance: float = 2.0) -> str:
-    """One Markdown line per preset and fold of each named recipe in ``table`` (`compare`'s rows):
-    where the faithful run stopped and its plateau, the recipe's within the budget, and whether it
-    is within ``tolerance`` points."""
+    """One Markdown line per preset and fold of each run in ``table`` (`compare`'s rows) planned for
+    the whole budget (a tenth of the faithful recipe's epochs; shorter trials are left out): where
+    the faithful run stopped and its plateau, the run's within the budget, and whether it is
+    within ``tolerance`` points."""
     lines = []
-    for row in table[table["name"].isin(list(RECIPES))].itertuples():
+    full = table["planned_epochs"] * 10 >= table["reference_planned_epochs"]
+    for row in table[full].sort_values(["name", "preset", "fold"]).itertuples():
         last = row.last_mean_rank1_within_budget
-        if pd.isna(last):
+        if not _given(last):
             continue
         gap = last - row.reference_last_mean_rank1
         verdict = "within" if gap >= -tolerance else "not within"
@@ -224,9 +226,14 @@ def verdicts(table: pd.DataFrame, tolerance: float = 2.0) -> str:
             f"last {LAST} tests {row.reference_last_mean_rank1:g} %, the {LAST} before "
             f"{row.reference_previous_mean_rank1:g} %: {plateaued}); `{row.name}` within a tenth of its "
             f"frames{so_far}: last {LAST} tests {last:g} % ({gap:+.1f} points, **{verdict} {tolerance:g} points**)"
-            + (f", trained ω mean {row.omega_mean:.3f}" if not pd.isna(row.omega_mean) else "")
+            + (f", trained ω mean {float(row.omega_mean):.3f}" if _given(row.omega_mean) else "")
         )
     return "\n".join(lines)
+
+
+def _given(value) -> bool:
+    """Whether a cell of `compare`'s rows holds a value ("" in memory, NaN once read from CSV)."""
+    return value != "" and not pd.isna(value)
 
 
 def write_table(rows: list[dict], name: str, command: str, folder: Path | None = None) -> Path:
