@@ -51,7 +51,9 @@ def test_a_training_step_on_cuda_never_waits_for_the_device(tmp_path):
     root = tmp_path / "ilids"
     generate(SyntheticConfig(layout="ilids-vid", identities=8, seed=2, max_length=20), root)
     data = load_run_data("ilids-vid", root, fold=0, folds=10, seed=1, cache_dir=tmp_path / "cache")
-    config = TrainConfig.for_recipe("fast", dataset="ilids-vid", preset="STSRN", epochs=1, pairs_per_step=2)
+    config = TrainConfig.for_recipe(
+        "fast", dataset="ilids-vid", preset="STSRN", epochs=1, mode="batched", pairs_per_step=2
+    )
     schedule = PairSchedule(
         data.cache.pids,
         data.cache.camids,

@@ -4,12 +4,33 @@ not checked, only that every part ran and wrote them."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
+
+
+def gpu_check():
+    spec = importlib.util.spec_from_file_location("gpu_check", REPO / "benchmarks" / "gpu_check.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_end_to_end_run_is_shortened_only_when_the_whole_recipe_would_not_fit():
+    check = gpu_check()
+    epoch_frames = 300 * 2 * 16  # 300 identities: 150 training identities, 300 pairs of 2 sequences of 16
+    fast = check.RECIPES["fast"]["epochs"]
+    epochs, projected = check.fitted_epochs(None, 300, frames_per_second=epoch_frames, budget=30.0)
+    assert (epochs, projected) == (30, pytest.approx(fast))  # one epoch a second: 30 fit, not the whole recipe
+    assert check.fitted_epochs(None, 300, frames_per_second=epoch_frames, budget=10.0 * fast) == (None, fast)
+    assert check.fitted_epochs(2, 300, frames_per_second=epoch_frames, budget=1.0)[0] == 2  # given: kept
+    assert check.fitted_epochs(None, 300, frames_per_second=None) == (None, None)  # nothing measured
 
 
 def test_the_gpu_check_runs_on_the_cpu_and_writes_every_figure(tmp_path):

@@ -15,6 +15,7 @@ from stsrn_lite.book import experiments
 from stsrn_lite.book.experiments import run_folder
 from stsrn_lite.book.grid import TABLES, grid_runs, parse_folds, table_runs
 from stsrn_lite.book.session import setup
+from stsrn_lite.training.config import RECIPES
 from stsrn_lite.training.records import read_records
 
 REPO = Path(__file__).resolve().parents[1]
@@ -49,9 +50,21 @@ def test_the_profiles_recipe_reaches_every_run_its_folder_and_its_estimate(tmp_p
     assert run_folder(fast, spec.dataset, spec.preset, spec.fold, recipe="fast", seed=7).name == (
         "ilids-vid-STSRN-fast-seed=7-fold0"
     )
-    assert experiments.recipe("fast").startswith("fast: batched (16 pairs per step), Adam")
+    assert experiments.recipe("fast").startswith("fast: 1 pair per step, Adam learning rate 0.001, 2-epoch warm-up")
+    assert experiments.recipe() == (
+        "faithful (1 pair per step), SGD learning rate 0.002 constant, momentum 0.9 (torch7), gradients clamped at 5"
+    )  # the text stored with every faithful result
     with pytest.raises(ValueError, match="unknown recipe 'slow'"):
         replace(faithful.profile, recipe="slow")
+
+
+def test_the_bench_profile_trains_the_fast_recipe_on_three_folds_with_ten_tests_a_run():
+    session = setup("bench")
+    runs = grid_runs(session, ("table1",))
+    assert {(s.recipe, s.epochs, s.eval_every) for s in runs} == {("fast", RECIPES["fast"]["epochs"], 10)}
+    assert {s.fold for s in runs} == {0, 1, 2} and {s.dataset for s in runs} == {"ilids-vid", "prid2011"}
+    assert session.profile.eval_tta and session.profile.synthetic == setup("full", device="cpu").profile.synthetic
+    assert setup("smoke").eval_every == 1 and setup("full", device="cpu").eval_every == 20  # 4 and 1000 epochs
 
 
 def test_datasets_and_folds_select_runs():

@@ -45,9 +45,10 @@ def test_a_recipe_is_named_by_its_settings_not_by_a_label():
 def test_the_recipe_option_sets_defaults_that_options_override():
     base = ["--dataset", "ilids-vid", "--root", "r", "--out", "o", "--recipe", "fast"]
     config = config_from_args(TrainConfig, parse_args(base))
-    assert config.recipe == "fast" and (config.mode, config.pairs_per_step) == ("batched", 16)
-    config = config_from_args(TrainConfig, parse_args([*base, "--pairs-per-step", "4", "--epochs", "7"]))
-    assert (config.pairs_per_step, config.epochs, config.recipe) == (4, 7, "custom")
+    assert config.recipe == "fast" and (config.mode, config.pairs_per_step, config.optimiser) == ("faithful", 1, "adam")
+    argv = [*base, "--mode", "batched", "--pairs-per-step", "4", "--epochs", "7"]
+    config = config_from_args(TrainConfig, parse_args(argv))
+    assert (config.pairs_per_step, config.epochs, config.optimiser, config.recipe) == (4, 7, "adam", "custom")
 
 
 def test_a_scheduled_adam_run_resumes_exactly_and_refuses_another_length(tmp_path):
@@ -56,7 +57,14 @@ def test_a_scheduled_adam_run_resumes_exactly_and_refuses_another_length(tmp_pat
     data = load_run_data("ilids-vid", root, fold=0, folds=10, seed=1, cache_dir=tmp_path / "cache")
     torch.set_num_threads(1)
     config = TrainConfig.for_recipe(
-        "fast", dataset="ilids-vid", preset="CNN-RNN", epochs=3, pairs_per_step=3, eval_every=10, warmup_epochs=1.0
+        "fast",
+        dataset="ilids-vid",
+        preset="CNN-RNN",
+        epochs=3,
+        mode="batched",
+        pairs_per_step=3,
+        eval_every=10,
+        warmup_epochs=1.0,
     )
     whole = train(config, data, tmp_path / "whole", progress=False)
     with pytest.raises(TrainingInterrupted):

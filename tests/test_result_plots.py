@@ -24,9 +24,9 @@ from stsrn_lite.book.curves import (  # noqa: E402
     plot_versus_paper,
     versus_paper,
 )
-from stsrn_lite.book.experiments import eval_interval  # noqa: E402
 from stsrn_lite.book.pairs import pair_table, plot_pair_crops  # noqa: E402
 from stsrn_lite.book.paper import RANKS, TABLE_1, TABLE_4, TABLE_6, TABLE_6_RANKS  # noqa: E402
+from stsrn_lite.book.profiles import eval_interval  # noqa: E402
 from stsrn_lite.book.tables import (
     CMC_RANKS,
     MISSING,
@@ -109,7 +109,7 @@ def test_labels_and_column_order():
     meta = {"profile": "full", "data": "synthetic benchmark, real datasets' sizes", "device": "NVIDIA H100"}
     assert label_from_provenance("full", meta) == "ours (full: synthetic benchmark, real datasets' sizes; NVIDIA H100)"
     assert label_from_provenance("smoke", {"data": "d", "device": "cpu (2 threads)"}) == "ours (smoke: d; CPU)"
-    assert other_profiles("smoke") == ("full", "paper")
+    assert other_profiles("smoke") == ("bench", "full", "paper")
     with pytest.raises(ValueError):
         other_profiles("huge")
     loaded = {

@@ -37,19 +37,6 @@ from stsrn_lite.training.data import RunData, load_run_data
 from stsrn_lite.training.loop import CHECKPOINT, TrainResult, train
 
 PARTIAL = "partial"  # runs/partial/<profile>/, results/partial/<profile>/: sessions that depart from the protocol
-CURVE_POINTS = 50  # test evaluations recorded over a long run (Fig. 5-style curves)
-
-
-def eval_interval(epochs: int, points: int = CURVE_POINTS) -> int:
-    """Epochs between the test evaluations recorded during training: every epoch for runs of up
-    to ``points`` epochs, else about ``points`` of them (1000 epochs → every 20th).
-
-    Every notebook passes it to `run`, so a run that one chapter trains
-    and another reuses has the same records whichever chapter ran first.
-    """
-    if epochs < 1 or points < 1:
-        raise ValueError(f"epochs and points must be >= 1, got {epochs} and {points}")
-    return max(1, epochs // points)
 
 
 @dataclass
@@ -130,7 +117,7 @@ def run(
         epochs=epochs,
         eval_every=eval_every or epochs + 1,
         eval_length=128,
-        eval_tta=profile.eval_tta,  # as the originals (smoke: one centre crop, for time)
+        eval_tta=False,  # the tests during training (curves): one centre crop; the final tests: the profile's
         checkpoint_every=max(1, min(10, epochs)),
         mars_protocol=mars_protocol,
         flow=profile.flow,
@@ -221,7 +208,8 @@ def recipe(name: str = "faithful") -> str:
     warmup = f", {config.warmup_epochs:g}-epoch warm-up" if config.warmup_epochs else ""
     schedule = " constant" if config.schedule == "constant" else f"{warmup} then {config.schedule}"
     prefix = "" if name == config.mode else f"{name}: "
-    return f"{prefix}{config.mode} ({pairs}), {optimiser}{schedule}{extra}, gradients clamped at {config.grad_clip:g}"
+    steps = f"{config.mode} ({pairs})" if name == config.mode or config.mode == "batched" else pairs
+    return f"{prefix}{steps}, {optimiser}{schedule}{extra}, gradients clamped at {config.grad_clip:g}"
 
 
 def results_folder(profile: str, *, partial: bool = False) -> Path:

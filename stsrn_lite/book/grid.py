@@ -110,10 +110,8 @@ def table_runs(table: str, session: Session, datasets: Sequence[str] | None = No
 
 
 def _table_entries(table: str, session: Session, datasets: Sequence[str] | None) -> list[TableRun]:
-    from stsrn_lite.book.experiments import eval_interval
-
     epochs, folds = session.epochs, range(session.folds)
-    curve = eval_interval(epochs)
+    curve = session.eval_every
     datasets = tuple(datasets or default_datasets("table6" if table == "fig5" else table, session))
     if table == "table1":
         return [

@@ -4,6 +4,10 @@
   every notebook runs in a couple of minutes on two cores.
 - ``full``: the synthetic benchmark at the real datasets' sizes, the paper's protocol (ten folds,
   the CNN-RNN's 1000 epochs, 16-pass test augmentation), for a GPU.
+- ``bench``: the synthetic benchmark at the real datasets' sizes (the ``full`` data), the paper's
+  splits and test, three folds and the fast recipe (chapter 06), for a CPU: its results are
+  computed by the run grid in the background and committed (``results/bench/``); ten tests
+  during each run instead of fifty, to keep the curves' cost small beside the training.
 - ``paper``: the real datasets under ``data_root``, the paper's protocol, for a GPU, with the flow
   computed as the original code did (flow mode ``"original"``); the synthetic profiles keep our
   flow on the 64×48 frames (``"resized"``), with which their stored results were made (book:
@@ -23,6 +27,21 @@ from stsrn_lite.preprocess.flow import DEFAULT_FLOW
 from stsrn_lite.synthetic.generator import SIZES, SyntheticConfig, ensure
 from stsrn_lite.training.config import RECIPES
 
+CURVE_POINTS = 50  # test evaluations recorded over a long run (Fig. 5-style curves)
+
+
+def eval_interval(epochs: int, points: int = CURVE_POINTS) -> int:
+    """Epochs between the test evaluations recorded during training: every epoch for runs of up
+    to ``points`` epochs, else about ``points`` of them (1000 epochs → every 20th).
+
+    Every notebook and the run grid pass `Session.eval_every` (this, with the profile's
+    ``curve_points``) to `run`, so a run that one chapter trains and another reuses has the same
+    records whichever chapter ran first.
+    """
+    if epochs < 1 or points < 1:
+        raise ValueError(f"epochs and points must be >= 1, got {epochs} and {points}")
+    return max(1, epochs // points)
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -35,6 +54,7 @@ class Profile:
     synthetic: str | None  # size of the synthetic benchmark (a key of synthetic.generator.SIZES), None = real data
     flow: str = DEFAULT_FLOW  # the runs' flow mode (TrainConfig.flow; book: Design decisions, "Optical flow")
     recipe: str = "faithful"  # the runs' training recipe (a name of TrainConfig's RECIPES; chapter 06)
+    curve_points: int = CURVE_POINTS  # tests during a run (one centre crop each), for the curves
 
     def __post_init__(self) -> None:
         if self.recipe not in RECIPES:
@@ -44,6 +64,17 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(
         "smoke", "synthetic benchmark, smoke size", "cpu", folds=1, epochs=4, eval_tta=False, synthetic="smoke"
+    ),
+    "bench": Profile(
+        "bench",
+        "synthetic benchmark, real datasets' sizes",
+        "cpu",
+        folds=3,
+        epochs=RECIPES["fast"]["epochs"],
+        eval_tta=True,
+        synthetic="full",
+        recipe="fast",
+        curve_points=10,
     ),
     "full": Profile(
         "full",
@@ -73,7 +104,8 @@ def dataset_root(
     """The folder holding ``dataset`` for ``profile``; synthetic data is generated if absent.
 
     Synthetic data goes to ``data_root`` (default: the home's ``data/synthetic`` for smoke,
-    ``data/synthetic-full`` for full; see `stsrn_lite.home`) + ``/<dataset>``. The paper profile needs ``data_root``.
+    ``data/synthetic-full`` for full and bench; see `stsrn_lite.home`) + ``/<dataset>``. The paper
+    profile needs ``data_root``.
     """
     if profile.synthetic is None:
         if data_root is None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from stsrn_lite.book.profiles import Profile, dataset_root, get_profile
+from stsrn_lite.book.profiles import Profile, dataset_root, eval_interval, get_profile
 
 CPU_THREADS = 2
 FIGURE_DPI = 150  # a 7-inch figure is about 1,000 px: sharp at the book's ~750 px column, small enough to store
@@ -36,6 +36,12 @@ class Session:
     def root(self, dataset: str) -> Path:
         """The dataset's folder for this profile (synthetic data is generated on first use)."""
         return dataset_root(self.profile, dataset, self.data_root)
+
+    @property
+    def eval_every(self) -> int:
+        """Epochs between the tests during a run, for the curves (`eval_interval` of the epochs and
+        the profile's ``curve_points``): every chapter and the grid pass it, so runs are shared."""
+        return eval_interval(self.epochs, self.profile.curve_points)
 
     @property
     def departures(self) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from stsrn_lite.book.profiles import PROFILE_NAMES as PROFILE_ORDER  # smoke, full, paper
+from stsrn_lite.book.profiles import PROFILE_NAMES as PROFILE_ORDER  # smoke, bench, full, paper
 
 CMC_RANKS = tuple(f"rank{k}" for k in range(1, 21))  # the CMC columns of a result row
 DATASET_NAMES = {"ilids-vid": "iLIDS-VID", "prid2011": "PRID2011", "mars": "MARS"}
