@@ -45,5 +45,8 @@ def test_curves_count_frames_and_compare_within_a_tenth(tmp_path, monkeypatch):
     assert "stopped at epoch 20 of 40" in line and "+6.8 points, **within 2 points**" in line
     path = recipe_validation.write_table([compared], "validation_compare", "test", tmp_path / "out")
     assert recipe_validation.verdicts(pd.read_csv(path)) == line  # and read back (NaN cells)
-    figure = recipe_validation.plot(rows)
+    candidate = [{**row, "name": "candidate"} for row in rows if row["name"] == "fast"]
+    figure = recipe_validation.plot(rows + candidate)  # the named recipes only
     assert len(figure.axes) == 2 and all(ax.get_ylim() == (0, 101) for ax in figure.axes)
+    labels = {text.get_text() for text in figure.legends[0].get_texts()}
+    assert {"faithful", "fast"} <= labels and "candidate" not in labels

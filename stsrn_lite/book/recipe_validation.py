@@ -171,10 +171,12 @@ def _last_mean(rows: list[dict], count: int = LAST) -> float | str:
     return round(sum(r["rank1"] for r in last) / len(last), 2) if last else ""
 
 
-def plot(rows: list[dict]) -> Figure:
-    """Rank-1 against training frames (left) and against wall time (right), one line per run:
-    colour the recipe run, line style the fold, one row of panels per preset."""
+def plot(rows: list[dict], names: tuple[str, ...] = tuple(RECIPES)) -> Figure:
+    """Rank-1 against training frames (left) and against wall time (right), one line per run of
+    ``names`` (default: the named recipes; the candidates are in `compare`'s table): colour the
+    run's name, line style the fold, one row of panels per preset."""
     frame = pd.DataFrame(rows)
+    frame = frame[frame["name"].isin(names)]
     frame["frames (millions)"] = frame["frames"] / 1e6
     frame["wall time (hours)"] = frame["wall_seconds"] / 3600
     presets = list(dict.fromkeys(frame["preset"]))
