@@ -180,6 +180,21 @@ def test_occlusion_flags_mark_exactly_the_changed_frames(size_hw):
     assert kinds == set(OCCLUDERS)
 
 
+def test_a_controlled_occlusion_covers_about_the_share_asked_and_changes_nothing_else():
+    """`occluded_fraction` holds the occluder over that share of the frames; the frames it does not
+    cover are those of the render without occlusion; 0 is that render."""
+    T = 40
+    for seed in range(8):
+        free = render(seed, T, (128, 64), occlusion=False)
+        assert np.array_equal(render(seed, T, (128, 64), occluded_fraction=0.0).frames, free.frames)
+        for fraction in (0.25, 0.5):
+            occ = render(seed, T, (128, 64), occluded_fraction=fraction)
+            assert fraction * T - 4 <= occ.occluded.sum() <= fraction * T, (seed, fraction)
+            assert np.array_equal(occ.frames[~occ.occluded], free.frames[~occ.occluded])
+    with pytest.raises(ValueError, match="occluded_fraction"):
+        render(0, T, (128, 64), occluded_fraction=1.5)
+
+
 def test_occlusion_rate_follows_the_camera():
     app, cam, _ = identity(0)
     rates = {}

@@ -7,6 +7,7 @@ import hashlib
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -65,6 +66,23 @@ def test_generation_is_deterministic_and_independent_of_workers(tmp_path):
     assert sorted(a) == sorted(b)
     assert [name for name in a if a[name] != b[name]] == []
     assert a != c
+
+
+def test_a_controlled_occlusion_keeps_the_people_files_and_split(tmp_path):
+    config = SyntheticConfig(layout="ilids-vid", identities=4, seed=5, max_length=20)
+    plain = generate(config, tmp_path / "plain", progress=False)
+    assert "occluded_fraction" not in read_meta(plain)["config"]  # as written before the field existed
+    assert ensure(config, plain)[1] is False  # so existing datasets are not regenerated
+    half = generate(replace(config, occluded_fraction=0.5), tmp_path / "half", progress=False)
+    a, b = tree_digest(plain), tree_digest(half)
+    assert sorted(a) == sorted(b)  # same tracklets, frames and split file
+    split = "train-test people splits/train_test_splits_ilidsvid.mat"
+    assert a[split] == b[split]
+    records = read_meta(half)["tracklets"]
+    assert read_meta(half)["config"]["occluded_fraction"] == 0.5
+    assert all(r["length"] / 2 - 4 <= len(r["occluded_frames"]) <= r["length"] / 2 for r in records)
+    with pytest.raises(ValueError, match="occluded_fraction"):
+        SyntheticConfig(layout="ilids-vid", identities=4, occluded_fraction=-0.1)
 
 
 def test_prid_layout_reads_back(tmp_path):

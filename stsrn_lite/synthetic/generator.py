@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 import json
 from contextlib import closing
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import asdict, dataclass, is_dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -46,6 +46,10 @@ class SyntheticConfig:
     seed: int = 0  # everything is a function of the seed
     max_length: int | None = None  # cap on tracklet length (small profiles); None = the real ranges
     gallery_only: bool = True  # PRID2011: also write the single-camera persons 201.. (real: 185 in A, 549 in B)
+    # None: occluders as each camera draws them; a share in [0, 1]: every person's tracklet has its
+    # occluder held over that share of its frames (test sets with controlled occlusion; same people,
+    # scenes and splits as the dataset without it)
+    occluded_fraction: float | None = None
 
     def __post_init__(self) -> None:
         if self.layout not in LAYOUTS:
@@ -62,6 +66,16 @@ class SyntheticConfig:
             raise ValueError(f"{self.layout}: identities must be <= {limit} (the layout's person numbers {numbers})")
         if self.max_length is not None and self.max_length < 2:
             raise ValueError(f"max_length must be >= 2, got {self.max_length}")
+        if self.occluded_fraction is not None and not 0.0 <= self.occluded_fraction <= 1.0:
+            raise ValueError(f"occluded_fraction must lie in [0, 1], got {self.occluded_fraction}")
+
+    def record(self) -> dict:
+        """The configuration as the dataset's meta stores it (without ``occluded_fraction`` when it
+        is None, as before it existed, so that existing datasets stay valid)."""
+        fields = asdict(self)
+        if fields["occluded_fraction"] is None:
+            del fields["occluded_fraction"]
+        return fields
 
 
 # Sizes of the synthetic benchmark: "smoke" (small, for CPUs) and "full" (the real datasets' sizes).
@@ -87,6 +101,7 @@ class _Job:
     seed: tuple[int, ...]  # the tracklet's own random stream
     size_hw: tuple[int, int]  # frame size
     record: dict  # what the metadata says about it (pid, camid, ...)
+    occluded_fraction: float | None = None  # SyntheticConfig.occluded_fraction
 
 
 def _savemat(path: Path, variables: dict[str, np.ndarray]) -> None:
@@ -312,7 +327,9 @@ def _render_job(job: _Job, out_root: Path) -> dict:
     if job.appearance is None:
         out = render_junk(job.camera, len(job.names), job.size_hw, rng)
     else:
-        out = render_tracklet(job.appearance, job.camera, len(job.names), job.size_hw, rng=rng)
+        out = render_tracklet(
+            job.appearance, job.camera, len(job.names), job.size_hw, rng=rng, occluded_fraction=job.occluded_fraction
+        )
     folder = out_root / job.folder
     folder.mkdir(parents=True, exist_ok=True)
     params = [cv2.IMWRITE_JPEG_QUALITY, 90] if job.names[0].endswith(".jpg") else [cv2.IMWRITE_PNG_COMPRESSION, 3]
@@ -382,6 +399,7 @@ def _generate(
             jobs = _plan_prid2011(config, partial)
         else:
             jobs = _plan_mars(config, partial, None if info_dir is None else Path(info_dir))
+        jobs = [replace(job, occluded_fraction=config.occluded_fraction) for job in jobs]
         bar = tqdm(
             total=sum(len(j.names) for j in jobs), unit="frame", disable=not progress, desc=f"synthetic {config.layout}"
         )
@@ -395,7 +413,7 @@ def _generate(
                 bar.close()  # before an error is reported, not redrawn after it
         meta = {
             "generator_version": GENERATOR_VERSION,
-            "config": asdict(config),
+            "config": config.record(),
             "info_dir": None if info_dir is None else str(info_dir),
             "tracklets": records,
         }
@@ -421,7 +439,7 @@ def ensure(config: SyntheticConfig, root: str | Path, **options) -> tuple[Path, 
         if (
             meta is not None
             and meta.get("generator_version") == GENERATOR_VERSION
-            and meta.get("config") == asdict(config)
+            and meta.get("config") == config.record()
         ):
             return root, False
         options.setdefault("workers", 1)

@@ -237,6 +237,18 @@ def _plan_occlusion(r: np.random.Generator, T: int, W: int, u: float, speed: flo
     }
 
 
+def _spanning(plan: dict, T: int, fraction: float) -> dict:
+    """``plan`` held over round(fraction · T) contiguous frames (0: none), starting where it
+    started when that still fits. A pillar on a scrolling view leaves the person within a few
+    frames, so a longer span takes a passer-by instead: the flagged frames stay near the share asked."""
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"occluded_fraction must lie in [0, 1], got {fraction}")
+    length = int(round(fraction * T))
+    kind = "pedestrian" if plan["kind"] == "pillar" and plan["speed"] > 0 else plan["kind"]
+    t0 = min(plan["t0"], T - length)
+    return {**plan, "kind": kind, "t0": t0, "t1": t0 + length}
+
+
 def _occluder_parts(plan: dict, t: int, u: float, H: int, W: int, foot_y: float, wall) -> list:
     frac = (t - plan["t0"]) / max(1, plan["t1"] - plan["t0"] - 1)
     cx, s, c = W / 2, plan["size"], plan["colours"]
@@ -324,6 +336,7 @@ def _render(
     rng: np.random.Generator,
     occlusion: bool | None,
     *,
+    occluded_fraction: float | None = None,
     person: bool = True,
     zoom: float = 1.0,
     offset: tuple[float, float] = (0.0, 0.0),
@@ -354,6 +367,9 @@ def _render(
     plan = _plan_occlusion(r_occ, T, W, u0, speed)
     drawn = r_occ.random() < camera.occlusion_prob
     occluding = person and (drawn if occlusion is None else bool(occlusion))
+    if occluded_fraction is not None:
+        plan = _spanning(plan, T, occluded_fraction)
+        occluding = person and plan["t1"] > plan["t0"]
     blurred, motion = r_blur.random(T) < camera.blur_prob, r_blur.random(T) < 0.5
     sigma = r_blur.uniform(0.5, 1.3, T) * H / 128
     smear = np.round(r_blur.uniform(3, 8, T) * H / 128).astype(int)
@@ -414,6 +430,7 @@ def render_tracklet(
     *,
     rng: np.random.Generator,
     occlusion: bool | None = None,
+    occluded_fraction: float | None = None,
 ) -> RenderedTracklet:
     """Render one tracklet of `appearance` walking past `camera`.
 
@@ -425,13 +442,16 @@ def render_tracklet(
         rng: the only source of randomness; the same generator state gives identical bytes.
         occlusion: None draws an occlusion with probability `camera.occlusion_prob`; True
             forces one, False forbids it. Either way nothing else in the render changes.
+        occluded_fraction: when given, overrides ``occlusion``: the tracklet's occluder is held
+            over round(fraction · T) contiguous frames (0: none), for test sets with controlled
+            occlusion (book: the occlusion study); ``occluded`` says which frames it covered.
 
     Returns:
         `RenderedTracklet`: frames (T, H, W, 3) uint8 RGB; occluded (T,) bool, True exactly
         where the drawn occluder covers at least 1% of the person's pixels; meta (view, person
         height, gait period, scroll speed, occluder and its frame range, blurred frames, ...).
     """
-    return _render(appearance, camera, n_frames, size_hw, rng, occlusion)
+    return _render(appearance, camera, n_frames, size_hw, rng, occlusion, occluded_fraction=occluded_fraction)
 
 
 def render_junk(camera: Camera, n_frames: int, size_hw, rng: np.random.Generator) -> RenderedTracklet:
