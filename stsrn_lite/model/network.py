@@ -51,8 +51,8 @@ class STSRN(nn.Module):
                 if module.bias is not None:
                     nn.init.zeros_(module.bias)
 
-    def forward(self, frames: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        """frames (B, T, C, H, W) float, lengths (B,) long or None (all T valid) → v_g (B, N)."""
+    def embeddings(self, frames: torch.Tensor) -> torch.Tensor:
+        """frames (B, T, C, H, W) float → the frames' embeddings f_s (B, T, N), before the STSM."""
         if frames.dim() != 5:
             raise ValueError(f"frames must be (B, T, C, H, W), got shape {tuple(frames.shape)}")
         B, T, C, H, W = frames.shape
@@ -62,10 +62,14 @@ class STSRN(nn.Module):
             frames = torch.cat(
                 [frames[:, :, :3], torch.zeros_like(frames[:, :, 3:])], dim=2
             )  # (B, T, C, H, W), flow := 0
-        if lengths is None:
-            lengths = torch.full((B,), T, dtype=torch.long, device=frames.device)
         x = self.spatial(frames.reshape(B * T, C, H, W))  # (B*T, C, H, W) → (B*T, N)
-        x = x.reshape(B, T, -1)  # (B, T, N)
+        return x.reshape(B, T, -1)  # (B, T, N)
+
+    def forward(self, frames: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """frames (B, T, C, H, W) float, lengths (B,) long or None (all T valid) → v_g (B, N)."""
+        x = self.embeddings(frames)  # (B, T, N)
+        if lengths is None:
+            lengths = torch.full((x.shape[0],), x.shape[1], dtype=torch.long, device=frames.device)
         x_hat = self.stsm(x) if self.stsm is not None else x  # Eq. (4), (B, T, N)
         return self.temporal(x_hat, lengths)  # (B, N)
 

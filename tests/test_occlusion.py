@@ -1,0 +1,53 @@
+"""The occlusion study (stsrn_lite.book.occlusion): test sets with controlled occlusion, the
+two-camera test on them, and what the STSM does to occluded frames."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from stsrn_lite.book import occlusion
+from stsrn_lite.book.session import setup
+from stsrn_lite.model import STSRN
+from stsrn_lite.model.presets import preset
+from stsrn_lite.training.config import TrainConfig
+
+
+def state_for(dataset: str) -> dict:
+    """What `under_occlusion` reads of a checkpoint: the training's configuration."""
+    return {"config": TrainConfig(dataset=dataset).to_dict()}
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("STSRN_HOME", str(home))
+        yield setup("smoke")
+
+
+def test_the_occluded_sets_cover_the_share_asked_and_test_like_the_plain_one(smoke):
+    torch.manual_seed(0)
+    model = STSRN(preset("STSRN", num_classes=20)).eval()
+    half, data, flags = occlusion.under_occlusion(smoke, model, state_for("ilids-vid"), "ilids-vid", 0.5)
+    none, _, none_flags = occlusion.under_occlusion(smoke, model, state_for("ilids-vid"), "ilids-vid", 0.0)
+    assert 0.4 <= half["occluded_share"] <= 0.51 and none["occluded_share"] == 0.0
+    assert not any(f.any() for f in none_flags)
+    assert 0 <= half["rank1"] <= 100 and set(half) >= {"rank1", "mAP", "fraction"}
+    tested = occlusion.test_tracklets(data)
+    assert len(tested) == 2 * len(data.test_pids)  # both cameras of every test identity
+    assert str(data.dataset.root).endswith("synthetic-occluded-50/ilids-vid")
+
+    model.stsm.w.data.fill_(0.0)  # ω = 0: the STSM leaves every frame where it was
+    assert occlusion.gate_effect(model, data, flags, "mclaughlin")["occluded_ratio"] == pytest.approx(1.0)
+    model.stsm.w.data.fill_(0.5)
+    moved = occlusion.gate_effect(model, data, flags, "mclaughlin")
+    assert moved["tracklets"] > 0 and moved["occluded_ratio"] != pytest.approx(1.0)
+    with pytest.raises(ValueError, match="STSM"):
+        occlusion.gate_effect(STSRN(preset("CNN-RNN", num_classes=20)), data, flags, "mclaughlin")
+
+
+def test_the_real_data_has_no_occluded_sets(tmp_path):
+    session = setup("paper", data_root=str(tmp_path), device="cpu")
+    with pytest.raises(ValueError, match="synthetic benchmark"):
+        occlusion.occluded_root(session, "ilids-vid", 0.25)
