@@ -1,0 +1,58 @@
+"""Trained weights (stsrn_lite.weights): exported from a run, loaded back as the same model, and
+refused when they are not the preset asked for or not a weights file at all."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from stsrn_lite.synthetic.generator import SyntheticConfig, generate
+from stsrn_lite.training.config import TrainConfig
+from stsrn_lite.training.data import load_run_data
+from stsrn_lite.training.loop import train
+from stsrn_lite.weights import WeightsError, export_weights, load_weights, main, read_weights
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("run")
+    root = generate(SyntheticConfig(layout="ilids-vid", identities=6, seed=2, max_length=20), tmp / "ilids")
+    data = load_run_data("ilids-vid", root, fold=0, folds=10, seed=1, cache_dir=tmp / "cache")
+    torch.set_num_threads(1)
+    config = TrainConfig(dataset="ilids-vid", preset="STSRN", epochs=1, eval_every=1, eval_tta=False)
+    ranks = {"rank1": 50.0, "rank5": 75.0, "rank10": 100.0, "rank20": 100.0, "mAP": 60.0}  # a stand-in test
+    result = train(
+        config, data, tmp / "run", progress=False, data_label="tiny synthetic", evaluate=lambda *_: dict(ranks)
+    )
+    return tmp / "run", result.model
+
+
+def test_exported_weights_load_back_as_the_trained_model(run, tmp_path):
+    folder, trained = run
+    path = export_weights(folder, tmp_path / "weights" / "stsrn.pt")
+    model = load_weights(path, "STSRN")
+    assert not model.training
+    for (name, a), b in zip(trained.state_dict().items(), model.state_dict().values()):
+        assert torch.equal(a.cpu(), b), name
+    provenance = read_weights(path)["provenance"]
+    assert provenance["data"] == "tiny synthetic" and provenance["epochs"] == 1 and provenance["fold"] == 0
+    assert provenance["last_test"] == {"epoch": 1, "rank1": 50.0, "mAP": 60.0}
+    assert path.stat().st_size < 2 * sum(t.numel() * 4 for t in trained.state_dict().values())  # no optimiser state
+
+
+def test_weights_of_another_preset_or_no_weights_are_refused_in_one_line(run, tmp_path, capsys):
+    folder, _ = run
+    path = export_weights(folder, tmp_path / "stsrn.pt")
+    with pytest.raises(WeightsError, match=r"stsrn\.pt: these are weights of 'STSRN'.*not of the preset 'CNN-RNN'"):
+        load_weights(path, "CNN-RNN")
+    (tmp_path / "junk.pt").write_bytes(b"not an archive")
+    with pytest.raises(WeightsError, match=r"junk\.pt: not a weights file"):
+        load_weights(tmp_path / "junk.pt", "STSRN")
+    torch.save({"model": {}}, tmp_path / "other.pt")
+    with pytest.raises(WeightsError, match=r"other\.pt: not a weights file of format"):
+        read_weights(tmp_path / "other.pt")
+    assert main(["show", str(tmp_path / "junk.pt")]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("error: ") and "junk.pt" in line
+    assert main(["export", str(tmp_path / "nowhere"), str(tmp_path / "x.pt")]) == 2
+    assert not (tmp_path / "x.pt").exists()
