@@ -1,0 +1,59 @@
+"""What every table is measured against: chance and the colour-histogram matcher, on the same
+test identities of the same folds as the trained models (issue "Results worth reading", §2).
+
+- `chance_row`: the expected CMC and mAP of a random ranking of a closed gallery of n
+  identities with one true match per probe: rank-k = min(k, n) / n, and, since a probe's AP is
+  1 / (rank of its match), mAP = H_n / n (H_n the n-th harmonic number).
+- `colour_histogram_row`: chapter 01's strongest colour-histogram matcher (striped HSV 16×4×4,
+  centre-weighted, χ²) under the two-camera protocol: probes are the camera-0 tracklets of the
+  fold's test identities, their first min(L, n) frames; the gallery the camera-1 ones, their last
+  min(L, n) frames (`stsrn_lite.evaluation.protocols.evaluate_two_camera`'s choice).
+
+Both return `stsrn_lite.book.tables.result_row` rows, labelled `CHANCE` and `COLOUR_HISTOGRAM`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from stsrn_lite.baselines.colour_histogram import distance_matrix, tracklet_histogram
+from stsrn_lite.book.tables import CMC_RANKS, result_row
+from stsrn_lite.evaluation.features import select_frames
+from stsrn_lite.evaluation.metrics import evaluate_rank
+from stsrn_lite.evaluation.protocols import two_camera_indices
+from stsrn_lite.preprocess.cache import decode_frame
+from stsrn_lite.training.data import RunData
+
+CHANCE = "chance"
+COLOUR_HISTOGRAM = "colour histogram"
+MATCHER = {"space": "hsv", "bins": (16, 4, 4), "n_stripes": 6}  # chapter 01's strongest setting
+METRIC = "chi2"
+LENGTH = 128  # L, the test length of the paper's protocol
+
+
+def chance_row(dataset: str, fold: int, identities: int) -> dict:
+    """The expected ranks and mAP of a random ranking of ``identities`` gallery identities."""
+    n = int(identities)
+    if n < 1:
+        raise ValueError(f"a gallery needs at least one identity, got {n}")
+    cmc = [min(k, n) / n for k in range(1, len(CMC_RANKS) + 1)]
+    harmonic = sum(1.0 / r for r in range(1, n + 1))
+    return result_row(dataset, CHANCE, fold, cmc, harmonic / n)
+
+
+def colour_histogram_row(data: RunData, dataset: str, fold: int, length: int = LENGTH) -> dict:
+    """The colour-histogram matcher under the two-camera protocol on ``data``'s test identities."""
+    pids = list(data.test_pids)
+    features = []
+    for camid, which in ((0, "first"), (1, "last")):
+        rows = []
+        for index in two_camera_indices(data.cache, pids, camid):
+            tracklet = data.dataset.tracklets[index]
+            span = select_frames(tracklet.length, length, which)
+            frames = np.stack([decode_frame(path) for path in tracklet.frames[span]])  # (T, H, W, 3)
+            rows.append(tracklet_histogram(frames, **MATCHER))
+        features.append(np.stack(rows))  # (P, D)
+    distmat = distance_matrix(features[0], features[1], METRIC)  # (P, P)
+    ids = np.asarray(pids)
+    cmc, mAP = evaluate_rank(distmat, ids, ids, np.zeros(len(ids)), np.ones(len(ids)))
+    return result_row(dataset, COLOUR_HISTOGRAM, fold, cmc, mAP)
