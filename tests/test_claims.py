@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from stsrn_lite.book.claims import CLAIMS, assess, interval, verdict
+from stsrn_lite.book.claims import CLAIMS, assess, interval, verdict, verdict_table
 
 
 def rows(preset, values, dataset="ilids-vid", **extra):
@@ -65,3 +65,19 @@ def test_every_claim_names_rows_its_table_has():
     rows_of = {"table1": MODELS, "table4": MODELS, "table5": TABLE_5, "table6": TABLE_6_ROWS}
     for claim in CLAIMS:
         assert {claim.better, claim.worse} <= set(rows_of[claim.table]), claim.key
+
+
+def test_the_verdict_table_judges_each_source_with_its_interval():
+    sources = {
+        "ours · bench": rows("STSRN", [60, 70, 80]) + rows("CNN-RNN", [50, 61, 69]),
+        "ours · smoke": rows("STSRN", [30]) + rows("CNN-RNN", [35]),
+        "no pair": rows("STSRN", [30]),
+    }
+    table = verdict_table("table1", sources)
+    effect = next(c for c in table.columns if c.startswith("effect"))
+    bench = table.xs("ours · bench", level="source").iloc[0]
+    assert bench["verdict"] == "supported" and bench["folds"] == 3 and bench[effect].startswith("+10.0 [+")
+    smoke = table.xs("ours · smoke", level="source").iloc[0]
+    assert (smoke["verdict"], smoke[effect]) == ("inconclusive", "-5.0")  # one fold: no interval
+    assert "no pair" not in table.index.get_level_values("source")
+    assert verdict_table("table6", sources).empty

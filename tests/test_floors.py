@@ -13,7 +13,7 @@ from stsrn_lite.training.data import load_run_data
 
 def test_chance_is_the_expectation_of_a_random_ranking():
     row = floors.chance_row("ilids-vid", 2, 4)
-    assert (row["preset"], row["fold"]) == ("chance", 2)
+    assert (row["preset"], row["fold"], row["gallery"]) == ("chance", 2, 4)
     assert [row[f"rank{k}"] for k in (1, 2, 4, 20)] == [25.0, 50.0, 100.0, 100.0]
     assert row["mAP"] == pytest.approx(100 * (1 + 1 / 2 + 1 / 3 + 1 / 4) / 4, abs=0.01)
     assert floors.chance_row("prid2011", 0, 100)["rank1"] == 1.0

@@ -28,6 +28,7 @@ from stsrn_lite.book.pairs import pair_table, plot_pair_crops  # noqa: E402
 from stsrn_lite.book.paper import RANKS, TABLE_1, TABLE_4, TABLE_6, TABLE_6_RANKS  # noqa: E402
 from stsrn_lite.book.profiles import eval_interval  # noqa: E402
 from stsrn_lite.book.tables import (
+    BEYOND_GALLERY,
     CMC_RANKS,
     MISSING,
     fold_summary,
@@ -148,22 +149,38 @@ def test_side_by_side_cells():
         "ours B": [row("prid2011", "STSRN", 0, 20, as_text=True), row("prid2011", "Extra", 0, 10, as_text=True)],
     }
     table = side_by_side(paper, ours, RANKS, paper_label="paper")
-    assert list(table.columns) == ["paper", "ours A", "ours B"]
-    assert table.index.names == ["dataset", "model", "metric"]
-    assert table.loc[("PRID2011", "STSRN", "R1")].tolist() == ["32.0", "35.0 ± 7.1", "20.0"]
-    assert table.loc[("PRID2011", "STSRN", "R20")].tolist() == ["90.0", "54.0 ± 7.1", "39.0"]
-    assert table.loc[("PRID2011", "TRL", "R10")].tolist() == [MISSING, MISSING, MISSING]  # the paper's "-"
-    assert table.loc[("PRID2011", "Extra", "R5")].tolist() == [MISSING, MISSING, "14.0"]
-    assert [m for _, m, _ in table.index][::4] == ["STSRN", "TRL", "Extra"]  # the paper's rows first
+    # wide: one row per model, each metric's sources side by side
+    assert list(table.columns)[:3] == [("R1", "paper"), ("R1", "ours A"), ("R1", "ours B")]
+    assert table.index.names == ["dataset", "model"] and table.columns.names == ["metric", "source"]
+    assert table.loc[("PRID2011", "STSRN"), "R1"].tolist() == ["32.0", "35.0 ± 7.1", "20.0"]
+    assert table.loc[("PRID2011", "STSRN"), "R20"].tolist() == ["90.0", "54.0 ± 7.1", "39.0"]
+    assert table.loc[("PRID2011", "TRL"), "R10"].tolist() == [MISSING, MISSING, MISSING]  # the paper's "-"
+    assert table.loc[("PRID2011", "Extra"), "R5"].tolist() == [MISSING, MISSING, "14.0"]
+    assert [m for _, m in table.index] == ["STSRN", "TRL", "Extra"]  # the paper's rows first
     with pytest.raises(ValueError, match="labelled"):
         side_by_side(paper, {"paper": ours["ours A"]}, RANKS, paper_label="paper")
+
+
+def test_ranks_at_or_above_a_sources_gallery_are_not_shown():
+    small = [{**row("ilids-vid", "STSRN", 0, 30), "gallery": 10}, {**row("ilids-vid", "STSRN", 1, 40), "gallery": 10}]
+    large = [{**row("ilids-vid", "STSRN", 0, 30, as_text=True), "gallery": "150"}]
+    table = side_by_side([], {"small": small, "large": large, "unsaid": [row("ilids-vid", "STSRN", 0, 30)]}, RANKS)
+    assert table.loc[("iLIDS-VID", "STSRN"), "R5"].tolist() == [MISSING, "39.0 ± 7.1", "34.0", "34.0"]
+    assert table.loc[("iLIDS-VID", "STSRN"), "R10"].tolist() == [MISSING, BEYOND_GALLERY, "39.0", "39.0"]
+    assert table.loc[("iLIDS-VID", "STSRN"), "R20"].tolist() == [MISSING, BEYOND_GALLERY, "49.0", "49.0"]
+    assert list(side_by_side([], {"ours · smoke": small}, ["rank1"]).columns) == [("R1", "paper"), ("R1", "smoke")]
+    floor = {**row("ilids-vid", "chance", 0, 10), "gallery": 10}
+    summary = fold_summary([*small, row("prid2011", "STSRN", 0, 50), floor], RANKS)
+    assert list(summary.index) == [("iLIDS-VID", "STSRN"), ("iLIDS-VID", "chance"), ("PRID2011", "STSRN")]
+    assert summary.loc[("iLIDS-VID", "chance"), "R10"] == BEYOND_GALLERY
+    assert summary.loc[("PRID2011", "STSRN"), "R20"] == "69.0"  # its rows do not say their gallery
 
 
 def test_side_by_side_keeps_datasets_a_source_lacks():
     paper = paper_rows(TABLE_6, TABLE_6_RANKS, presets=["BaseModel"])
     table = side_by_side(paper, {"ours": [row("ilids-vid", "BaseModel", 0, 25)]}, TABLE_6_RANKS)
-    assert table.loc[("iLIDS-VID", "BaseModel", "R5")].tolist() == ["87.7", "29.0"]
-    assert table.loc[("PRID2011", "BaseModel", "R20")].tolist() == ["98.0", MISSING]
+    assert table.loc[("iLIDS-VID", "BaseModel"), "R5"].tolist() == ["87.7", "29.0"]
+    assert table.loc[("PRID2011", "BaseModel"), "R20"].tolist() == ["98.0", MISSING]
 
 
 def test_cmc_curves_plot_the_fold_means():

@@ -17,7 +17,10 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import pandas as pd
 from scipy import stats
+
+from stsrn_lite.book.tables import DATASET_NAMES
 
 CONFIDENCE = 0.95  # of the intervals
 VERDICTS = ("supported", "contradicted", "inconclusive")
@@ -119,3 +122,31 @@ def assess(
                 }
             )
     return out
+
+
+def verdict_table(
+    table: str, sources: Mapping[str, Sequence[Mapping]], metric: str = "rank1", claims: Sequence[Claim] = CLAIMS
+) -> pd.DataFrame:
+    """The claims resting on ``table``, judged on each source's rows ({column label: result rows},
+    as the chapters hold them): one row per (claim, dataset, source) with the folds, the effect
+    (mean paired difference in points, with its interval where there are several folds) and the
+    verdict. Empty when no source holds both rows of a claim."""
+    rows = []
+    for label, found in sources.items():
+        for result in assess({table: found}, [c for c in claims if c.table == table], metric):
+            effect = f"{result['effect']:+.1f}"
+            if result["folds"] > 1:
+                effect += f" [{result['low']:+.1f}, {result['high']:+.1f}]"
+            rows.append(
+                {
+                    "claim": f"{result['statement']} ({result['source']})",
+                    "dataset": DATASET_NAMES.get(result["dataset"], result["dataset"]),
+                    "source": label,
+                    "folds": result["folds"],
+                    f"effect on {metric} (points, {CONFIDENCE:.0%} interval)": effect,
+                    "verdict": result["verdict"],
+                }
+            )
+    if not rows:
+        return pd.DataFrame()
+    return pd.DataFrame(rows).set_index(["claim", "dataset", "source"])

@@ -9,7 +9,8 @@ test identities of the same folds as the trained models (issue "Results worth re
   fold's test identities, their first min(L, n) frames; the gallery the camera-1 ones, their last
   min(L, n) frames (`stsrn_lite.evaluation.protocols.evaluate_two_camera`'s choice).
 
-Both return `stsrn_lite.book.tables.result_row` rows, labelled `CHANCE` and `COLOUR_HISTOGRAM`.
+Both return `stsrn_lite.book.tables.result_row` rows, labelled `CHANCE` and `COLOUR_HISTOGRAM`, with
+the gallery size; `floor_rows` gives both for a session's fold.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ from __future__ import annotations
 import numpy as np
 
 from stsrn_lite.baselines.colour_histogram import distance_matrix, tracklet_histogram
+from stsrn_lite.book.session import Session
 from stsrn_lite.book.tables import CMC_RANKS, result_row
 from stsrn_lite.evaluation.features import select_frames
 from stsrn_lite.evaluation.metrics import evaluate_rank
 from stsrn_lite.evaluation.protocols import two_camera_indices
 from stsrn_lite.preprocess.cache import decode_frame
-from stsrn_lite.training.data import RunData
+from stsrn_lite.training.config import TrainConfig
+from stsrn_lite.training.data import RunData, load_run_data
 
 CHANCE = "chance"
 COLOUR_HISTOGRAM = "colour histogram"
@@ -38,7 +41,7 @@ def chance_row(dataset: str, fold: int, identities: int) -> dict:
         raise ValueError(f"a gallery needs at least one identity, got {n}")
     cmc = [min(k, n) / n for k in range(1, len(CMC_RANKS) + 1)]
     harmonic = sum(1.0 / r for r in range(1, n + 1))
-    return result_row(dataset, CHANCE, fold, cmc, harmonic / n)
+    return result_row(dataset, CHANCE, fold, cmc, harmonic / n, gallery=n)
 
 
 def colour_histogram_row(data: RunData, dataset: str, fold: int, length: int = LENGTH) -> dict:
@@ -56,4 +59,18 @@ def colour_histogram_row(data: RunData, dataset: str, fold: int, length: int = L
     distmat = distance_matrix(features[0], features[1], METRIC)  # (P, P)
     ids = np.asarray(pids)
     cmc, mAP = evaluate_rank(distmat, ids, ids, np.zeros(len(ids)), np.ones(len(ids)))
-    return result_row(dataset, COLOUR_HISTOGRAM, fold, cmc, mAP)
+    return result_row(dataset, COLOUR_HISTOGRAM, fold, cmc, mAP, gallery=len(ids))
+
+
+def floor_rows(session: Session, dataset: str, fold: int) -> list[dict]:
+    """Chance and the colour-histogram matcher on fold ``fold`` of ``session``'s ``dataset``
+    (the split every run of that fold trains and tests on)."""
+    data = load_run_data(
+        dataset,
+        session.root(dataset),
+        fold=fold,
+        folds=max(session.folds, fold + 1),
+        seed=TrainConfig.split_seed,
+        flow=session.profile.flow,
+    )
+    return [chance_row(dataset, fold, len(data.test_pids)), colour_histogram_row(data, dataset, fold)]

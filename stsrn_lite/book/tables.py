@@ -24,6 +24,7 @@ from stsrn_lite.book.profiles import PROFILE_NAMES as PROFILE_ORDER  # smoke, be
 CMC_RANKS = tuple(f"rank{k}" for k in range(1, 21))  # the CMC columns of a result row
 DATASET_NAMES = {"ilids-vid": "iLIDS-VID", "prid2011": "PRID2011", "mars": "MARS"}
 MISSING = "–"  # a cell without a value (the paper's "-", or a source without that row)
+BEYOND_GALLERY = "·"  # a rank at or above the gallery size: 100 % by construction, not shown
 
 
 def result_row(dataset: str, preset: str, fold: int, cmc: Sequence[float], mAP: float, **extra) -> dict:
@@ -158,13 +159,16 @@ def metric_name(metric: str) -> str:
 def fold_summary(
     rows: Sequence[Mapping], metrics: Sequence[str], *, label: str | None = None, decimals: int = 1
 ) -> pd.DataFrame:
-    """Mean ± std over the folds of every (dataset, preset): one row each, one column per metric
-    (as text, `mean_std`) and ``folds``, the number of folds averaged; ``label`` (where the
-    numbers come from) heads all the columns."""
+    """Mean ± std over the folds of every (dataset, preset), grouped by dataset: one row each, one
+    column per metric (as text, `mean_std`; `BEYOND_GALLERY` for a rank at or above the gallery)
+    and ``folds``, the number of folds averaged; ``label`` (where the numbers come from) heads
+    all the columns."""
     frame = _frame(rows, metrics)
+    order = list(dict.fromkeys(frame["dataset"]))  # datasets as they first appear, models within each
+    frame = frame.sort_values("dataset", key=lambda column: column.map(order.index), kind="stable")
     table = {}
     for (dataset, name), group in frame.groupby(["dataset", "preset"], sort=False):
-        cells = {metric_name(m): mean_std(group[m].tolist(), decimals) for m in metrics}
+        cells = {metric_name(m): value for m, value in _masked(group, metrics, decimals).items()}
         table[(DATASET_NAMES.get(dataset, dataset), name)] = {**cells, "folds": int(group["fold"].nunique())}
     out = pd.DataFrame.from_dict(table, orient="index")
     out.index = pd.MultiIndex.from_tuples(out.index, names=["dataset", "model"])
@@ -181,11 +185,14 @@ def side_by_side(
     paper_label: str = "paper",
     decimals: int = 1,
 ) -> pd.DataFrame:
-    """The paper's values beside ours: one row per (dataset, model, metric), one column per source.
+    """The paper's values beside ours, read at a glance: one row per (dataset, model), one column
+    per (metric, source), each metric's sources side by side.
 
     ``paper``: tidy rows of `paper_rows`; ``ours``: {column label: tidy result rows} (one per fold,
     shown as mean ± std over the folds, `mean_std`). Rows follow the order in which datasets and
-    models first appear, the paper's first; a source without a row shows `MISSING`.
+    models first appear, the paper's first; a source without a row shows `MISSING`. A rank at or
+    above a source's gallery size (its rows' ``gallery``: the test identities; 100 % by
+    construction) shows `BEYOND_GALLERY` instead of its value.
     """
     sources = {paper_label: paper, **ours}
     if len(sources) != len(ours) + 1:
@@ -201,17 +208,52 @@ def side_by_side(
         for (dataset, name), group in frame.groupby(["dataset", "preset"], sort=False):
             datasets += [dataset] if dataset not in datasets else []
             models += [name] if name not in models else []
-            cells[label][(dataset, name)] = {
-                m: mean_std(group[m].tolist(), decimals) if m in group else MISSING for m in metrics
-            }
+            cells[label][(dataset, name)] = _masked(group, metrics, decimals)
     index, data = [], []
     for dataset in datasets:
         for name in models:
             if not any((dataset, name) in per_source for per_source in cells.values()):
                 continue
-            for metric in metrics:
-                index.append((DATASET_NAMES.get(dataset, dataset), name, metric_name(metric)))
-                data.append([cells[label].get((dataset, name), {}).get(metric, MISSING) for label in sources])
-    return pd.DataFrame(
-        data, index=pd.MultiIndex.from_tuples(index, names=["dataset", "model", "metric"]), columns=list(sources)
+            index.append((DATASET_NAMES.get(dataset, dataset), name))
+            data.append(
+                [cells[label].get((dataset, name), {}).get(metric, MISSING) for metric in metrics for label in sources]
+            )
+    headers = [_header(label, paper_label) for label in sources]
+    columns = pd.MultiIndex.from_tuples(
+        [(metric_name(metric), header) for metric in metrics for header in headers], names=["metric", "source"]
     )
+    return pd.DataFrame(data, index=pd.MultiIndex.from_tuples(index, names=["dataset", "model"]), columns=columns)
+
+
+def _header(label: str, paper_label: str) -> str:
+    """A source's header under each metric of a wide table: "ours · smoke" → "smoke" (the note
+    under the table names each source in full), unless that is the paper's own label."""
+    short = label.removeprefix(short_label(""))
+    return short if short and short != paper_label else label
+
+
+def _masked(group: pd.DataFrame, metrics: Sequence[str], decimals: int) -> dict[str, str]:
+    """`mean_std` of each metric over ``group``'s folds, `BEYOND_GALLERY` for a rank at or above
+    its gallery size, `MISSING` for a metric it lacks."""
+    gallery = _gallery(group)
+    return {
+        m: BEYOND_GALLERY
+        if gallery is not None and _rank(m) is not None and _rank(m) >= gallery
+        else mean_std(group[m].tolist(), decimals)
+        if m in group
+        else MISSING
+        for m in metrics
+    }
+
+
+def _rank(metric: str) -> int | None:
+    """ "rank5" → 5; None for a metric that is not a rank."""
+    return int(metric[4:]) if metric.startswith("rank") and metric[4:].isdigit() else None
+
+
+def _gallery(group: pd.DataFrame) -> int | None:
+    """The smallest gallery (test identities) of a source's rows, or None when they do not say."""
+    if "gallery" not in group:
+        return None
+    sizes = pd.to_numeric(group["gallery"].replace("", np.nan), errors="coerce").dropna()
+    return int(sizes.min()) if len(sizes) else None
