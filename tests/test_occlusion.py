@@ -51,3 +51,23 @@ def test_the_real_data_has_no_occluded_sets(tmp_path):
     session = setup("paper", data_root=str(tmp_path), device="cpu")
     with pytest.raises(ValueError, match="synthetic benchmark"):
         occlusion.occluded_root(session, "ilids-vid", 0.25)
+
+
+def test_the_stsm_effect_pairs_the_models_fold_by_fold_at_each_share():
+    def rows(preset, values, fraction):
+        return [
+            {"dataset": "ilids-vid", "preset": preset, "fold": k, "fraction": fraction, "rank1": v}
+            for k, v in enumerate(values)
+        ]
+
+    found = (
+        rows("Double+TemRes+STSM", [60, 62, 64], 0.0)
+        + rows("Double+TemRes", [59, 63, 64], 0.0)
+        + rows("Double+TemRes+STSM", [40, 42, 44], 0.5)
+        + rows("Double+TemRes", [30, 31, 35], 0.5)
+        + rows("Base+TemRes+STSM", [50], 0.5)  # its partner is missing: no line
+    )
+    effects = {e["fraction"]: e for e in occlusion.stsm_effects(found)}
+    assert set(effects) == {0.0, 0.5}
+    assert effects[0.5]["pair"] == "Double+TemRes+STSM − Double+TemRes" and effects[0.5]["effect"] == 10.0
+    assert effects[0.5]["verdict"] == "supported" and effects[0.0]["verdict"] == "inconclusive"

@@ -13,16 +13,22 @@ trained model is measured twice on each share:
   stand-in for what the person looks like to the network, as in chapter 04): the mean of
   ‖x̂^τ − f̄_clean‖ / ‖f_s^τ − f̄_clean‖ over the frames of each kind. Below 1: the STSM pulls
   those frames towards the person; 1: it leaves them where they were.
+
+`study_rows` runs both on the shares of `FRACTIONS` for one trained run; `stsm_effects` compares
+the models of Table 6 that differ only in the STSM (`STSM_PAIRS`), fold by fold.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from stsrn_lite.book.claims import interval, verdict
 from stsrn_lite.book.session import Session
+from stsrn_lite.evaluation.cli import model_from_checkpoint
 from stsrn_lite.evaluation.dispatch import evaluate_protocol
 from stsrn_lite.evaluation.features import TestConfig
 from stsrn_lite.home import home
@@ -30,9 +36,12 @@ from stsrn_lite.model.network import STSRN
 from stsrn_lite.preprocess.crop import crop_sequences, evaluation_passes
 from stsrn_lite.preprocess.transforms import PreprocessConfig, model_input
 from stsrn_lite.synthetic.generator import SIZES, SyntheticConfig, ensure, read_meta
+from stsrn_lite.training.checkpoint import load_checkpoint
 from stsrn_lite.training.data import RunData, load_run_data
 
 FRACTIONS = (0.0, 0.1, 0.25, 0.5)  # share of every test tracklet's frames under its occluder
+# Table 6's rows with and without the STSM, otherwise the same network: (with, without)
+STSM_PAIRS = (("Double+TemRes+STSM", "Double+TemRes"), ("Base+TemRes+STSM", "Base+TemRes"))
 
 
 def occluded_root(session: Session, dataset: str, fraction: float) -> Path:
@@ -127,3 +136,49 @@ def gate_effect(model: STSRN, data: RunData, flags: list[np.ndarray], normalisat
         "clean_ratio": round(float(torch.cat(ratios[False]).mean()), 4),
         "tracklets": len(ratios[True]),
     }
+
+
+def study_rows(session: Session, label: str, checkpoint: Path, fractions: Sequence[float] = FRACTIONS) -> list[dict]:
+    """One row per share of occluded frames for the trained run at ``checkpoint`` (labelled
+    ``label``): its dataset and fold, `under_occlusion`'s figures and, for a model with an STSM,
+    `gate_effect`'s."""
+    state = load_checkpoint(checkpoint)
+    model = model_from_checkpoint(state, session.device)
+    trained = state["config"]
+    rows = []
+    for fraction in fractions:
+        summary, data, flags = under_occlusion(session, model, state, trained["dataset"], fraction)
+        gate = gate_effect(model, data, flags, trained["normalisation"]) if model.stsm is not None else {}
+        rows.append({"dataset": trained["dataset"], "preset": label, "fold": trained["fold"], **summary, **gate})
+    return rows
+
+
+def stsm_effects(rows: Sequence[dict], metric: str = "rank1") -> list[dict]:
+    """Per STSM pair (`STSM_PAIRS`) and share of occluded frames: the mean over the folds of the
+    paired difference with − without the STSM, with its interval and verdict
+    (`stsrn_lite.book.claims`)."""
+    values = {(r["preset"], r["dataset"], float(r["fraction"]), int(r["fold"])): float(r[metric]) for r in rows}
+    out = []
+    for with_stsm, without in STSM_PAIRS:
+        for dataset, fraction in dict.fromkeys((d, f) for (p, d, f, _) in values if p == with_stsm):
+            folds = sorted(k for (p, d, f, k) in values if (p, d, f) == (with_stsm, dataset, fraction))
+            folds = [k for k in folds if (without, dataset, fraction, k) in values]
+            if not folds:
+                continue
+            differences = [
+                values[with_stsm, dataset, fraction, k] - values[without, dataset, fraction, k] for k in folds
+            ]
+            mean, low, high = interval(differences)
+            out.append(
+                {
+                    "pair": f"{with_stsm} − {without}",
+                    "dataset": dataset,
+                    "fraction": fraction,
+                    "folds": len(folds),
+                    "effect": round(mean, 2),
+                    "low": round(low, 2),
+                    "high": round(high, 2),
+                    "verdict": verdict(low, high) if len(folds) > 1 else "inconclusive",
+                }
+            )
+    return out
