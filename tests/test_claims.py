@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from stsrn_lite.book.claims import CLAIMS, assess, interval, verdict, verdict_table
+from stsrn_lite.book.claims import CLAIMS, assess, interval, report, verdict, verdict_table
 
 
 def rows(preset, values, dataset="ilids-vid", **extra):
@@ -81,3 +81,19 @@ def test_the_verdict_table_judges_each_source_with_its_interval():
     assert (smoke["verdict"], smoke[effect]) == ("inconclusive", "-5.0")  # one fold: no interval
     assert "no pair" not in table.index.get_level_values("source")
     assert verdict_table("table6", sources).empty
+
+
+def test_the_report_sets_the_papers_effect_beside_each_profiles_verdict():
+    stored = {
+        "bench": {"table1": rows("STSRN", [60, 70, 80]) + rows("CNN-RNN", [50, 61, 69])},
+        "smoke": {"table1": rows("STSRN", [30]) + rows("CNN-RNN", [35])},
+    }
+    table = report(stored)
+    line = table.loc[("STSRN beats the CNN-RNN (Table 1)", "iLIDS-VID")]
+    assert line["paper (rank-1 points)"] == "+12.0 (70 vs 58)"  # Table 1's rank-1 on iLIDS-VID
+    assert line["bench: verdict"] == "supported" and line["bench: effect"].startswith("+10.0 [")
+    assert (line["smoke: effect"], line["smoke: verdict"]) == ("-5.0, 1 fold", "inconclusive")
+    assert table.loc[("STSRN beats the CNN-RNN (Table 1)", "PRID2011"), "status"] == "not run"
+    cross = [index for index in table.index if index[0].startswith("STSRN generalises")]
+    assert cross == [(cross[0][0], "PRID2011")]  # Table 4 tests on PRID2011 only
+    assert len(table) == 2 * len(CLAIMS) - 1

@@ -150,3 +150,50 @@ def verdict_table(
     if not rows:
         return pd.DataFrame()
     return pd.DataFrame(rows).set_index(["claim", "dataset", "source"])
+
+
+def paper_rank1(claim: Claim, dataset: str, name: str) -> float | None:
+    """The paper's rank-1 of row ``name`` of the claim's table on ``dataset`` (None where it gives none)."""
+    from stsrn_lite.book import paper
+
+    if claim.table == "table1":
+        return (paper.TABLE_1.get(name, {}).get(dataset) or (None,))[0]
+    if claim.table == "table4":
+        return (paper.TABLE_4.get(name) or (None,))[0] if dataset == "prid2011" else None
+    if name in paper.TABLE_5_RANK1:
+        return paper.TABLE_5_RANK1[name].get(dataset)
+    return (paper.TABLE_6.get(name, {}).get(dataset) or (None,))[0]
+
+
+def report(stored: Mapping[str, Mapping[str, Sequence[Mapping]]], claims: Sequence[Claim] = CLAIMS) -> pd.DataFrame:
+    """Every claim on every dataset: the paper's effect (its two rank-1 values) beside ours from
+    each profile's stored rows (``stored``: {profile: {table: rows}}), with the folds, interval
+    and verdict. A claim no profile has both rows of still has its line, marked "not run"."""
+    lines = []
+    for claim in claims:
+        datasets = ("prid2011",) if claim.table == "table4" else ("ilids-vid", "prid2011")
+        for dataset in datasets:
+            better, worse = paper_rank1(claim, dataset, claim.better), paper_rank1(claim, dataset, claim.worse)
+            theirs = f"{better - worse:+.1f} ({better:g} vs {worse:g})" if None not in (better, worse) else "–"
+            line = {
+                "claim": f"{claim.statement} ({claim.source})",
+                "dataset": DATASET_NAMES.get(dataset, dataset),
+                "paper (rank-1 points)": theirs,
+            }
+            judged = False
+            for profile, tables in stored.items():
+                found = [r for r in assess(tables, [claim]) if r["dataset"] == dataset]
+                if not found:
+                    continue
+                judged = True
+                result = found[0]
+                effect = f"{result['effect']:+.1f}"
+                if result["folds"] > 1:
+                    effect += f" [{result['low']:+.1f}, {result['high']:+.1f}]"
+                line[f"{profile}: effect"] = f"{effect}, {result['folds']} fold{'s' if result['folds'] > 1 else ''}"
+                line[f"{profile}: verdict"] = result["verdict"]
+            if not judged:
+                line["status"] = "not run"
+            lines.append(line)
+    frame = pd.DataFrame(lines).set_index(["claim", "dataset"])
+    return frame.fillna("–")

@@ -2,13 +2,15 @@
 
 Every table chapter writes ``results/<profile>/NAME.csv`` under the home (`stsrn_lite.home`) with
 a provenance file beside it (`stsrn_lite.book.experiments.save_results`). `result_matrix` says,
-for each result file the book knows and each profile, how many rows exist, or that none do yet.
+for each result file the book knows and each profile, how many rows exist, or that none do yet;
+`verdicts` judges every claim of the paper on every profile's stored rows (`stsrn_lite.book.claims`).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from stsrn_lite.book import claims
 from stsrn_lite.book.experiments import load_results
 from stsrn_lite.book.profiles import PROFILES
 
@@ -20,6 +22,7 @@ RESULT_FILES = {
     "table5": ("Table 5 and Fig. 4: spatial residual blocks", "11_table5_fig4"),
     "table6": ("Table 6: temporal residuals and the STSM", "12_table6_fig5"),
     "fig5": ("Fig. 5: rank-1 over the epochs", "12_table6_fig5"),
+    "occlusion": ("Beyond the paper: the STSM under controlled occlusion", "12_table6_fig5"),
 }
 NOT_YET = "not produced yet"
 
@@ -49,3 +52,14 @@ def result_matrix(found: dict | None = None, partial: dict | None = None) -> pd.
                 row[profile] = NOT_YET
         rows.append(row)
     return pd.DataFrame(rows).set_index("result")
+
+
+def verdicts(found: dict | None = None) -> pd.DataFrame:
+    """`stsrn_lite.book.claims.report` on every profile's stored result rows (not partial ones)."""
+    found = found_results() if found is None else found
+    stored = {
+        profile: {name: found[name][profile][0] for name in found if profile in found[name]}
+        for profile in PROFILES
+        if any(profile in found[name] for name in found)
+    }
+    return claims.report(stored)
