@@ -31,6 +31,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from stsrn_lite.atomic import write_atomic
 from stsrn_lite.book.curves import STYLE, WIDTH
@@ -187,6 +188,7 @@ def plot(rows: list[dict], names: tuple[str, ...] = tuple(RECIPES)) -> Figure:
             for ax, x in zip(row, ("frames (millions)", "wall time (hours)")):
                 sns.lineplot(data=part, x=x, y="rank1", hue="name", style="fold", units="fold", estimator=None, ax=ax)
                 ax.set_xscale("log")
+                ax.xaxis.set_minor_formatter(NullFormatter())  # less than a decade: minor labels overlap
                 ax.set_ylim(0, 101)
                 ax.set_title(f"{preset}: rank-1 against {x.split(' (')[0]}", fontsize=9)
                 ax.set_ylabel("rank-1 (%)")
