@@ -33,6 +33,8 @@ def _other_value(field: dataclasses.Field, hint) -> tuple[list[str], object]:
         "normalisation": "standard",
         "temres_reading": "eq5",
         "omega_form": "sigmoid",
+        "res_kernel": 7,
+        "res_padding": 3,
         "mars_protocol": "official",
         "optimiser": "adam",
         "schedule": "cosine",

@@ -32,7 +32,7 @@ def test_tables_share_their_runs_and_merge_their_tests():
     assert labels["Double+TemRes+STSM"] == "STSRN" and labels["BaseModel"] == "CNN-RNN"
     official = [e for e in table_runs("table2", session) if e.extra["reading"] == "official"]
     assert {e.run.fold for e in official} == {0} and official[0].run.protocols == ("mars-standard",)
-    assert len(runs) == 16  # smoke: 4 (Table 1) + 4 (MARS) + 8 ablation runs not in Table 1
+    assert len(runs) == 21  # smoke: 4 (Table 1) + 4 (MARS) + 8 ablation runs not in Table 1 + 5 readings
 
 
 def test_the_profiles_recipe_reaches_every_run_its_folder_and_its_estimate(tmp_path, monkeypatch):

@@ -120,8 +120,7 @@ def run(
         eval_tta=False,  # the tests during training (curves): one centre crop; the final tests: the profile's
         checkpoint_every=max(1, min(10, epochs)),
         mars_protocol=mars_protocol,
-        flow=profile.flow,
-        **(readings or {}),
+        **{"flow": profile.flow, **(readings or {})},  # a reading may set the flow too
     )
     data = load_run_data(
         dataset,
@@ -226,17 +225,20 @@ def save_results(
     command: str | None = None,
     training: str | None = None,
     epochs: int | None = None,
+    folds: int | None = None,
 ) -> Path:
     """Write ``results/<profile>/<name>.csv`` and its provenance ``<name>.json``; returns the CSV path.
 
     The provenance records what ran: the data, the epochs and folds, the training recipe
     (``training``, default `recipe`'s; a table that trains nothing passes "none"), the test
     (L = 128 and its passes), the readings and the device; ``epochs`` is for a study that trains
-    its own schedule (`stsrn_lite.book.omega_drift`), not the session's. A partial session (`Session.departures`)
-    writes under ``results/partial/<profile>/`` with ``complete: false`` and its departures.
-    The code version is that of `RESULT_SOURCES`. When the rows and every provenance field but the
-    date are what the files already hold, nothing is written: the stored provenance still says
-    which code produced these numbers and when, and ``make book`` leaves the files byte-identical.
+    its own schedule (`stsrn_lite.book.omega_drift`), not the session's, and ``folds`` for one
+    whose rows cover fewer folds than the profile's (`stsrn_lite.book.readings`). A partial
+    session (`Session.departures`) writes under ``results/partial/<profile>/`` with
+    ``complete: false`` and its departures. The code version is that of `RESULT_SOURCES`. When
+    the rows and every provenance field but the date are what the files already hold, nothing is
+    written: the stored provenance still says which code produced these numbers and when, and
+    ``make book`` leaves the files byte-identical.
     """
     folder = results_folder(session.profile.name, partial=not session.complete)
     folder.mkdir(parents=True, exist_ok=True)
@@ -253,7 +255,7 @@ def save_results(
         "complete": session.complete,
         "departures": list(session.departures),
         "epochs": epochs or session.epochs,
-        "folds": session.folds,
+        "folds": folds or session.folds,
         "recipe": training or recipe(session.profile.recipe),
         "test": f"L = 128, {len(evaluation_passes(session.profile.eval_tta))} pass(es) per sequence pair",
         "readings": session.readings,

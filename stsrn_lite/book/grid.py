@@ -32,7 +32,8 @@ from stsrn_lite.book.profiles import PROFILE_NAMES
 from stsrn_lite.book.session import Session
 from stsrn_lite.training.config import TrainConfig
 
-TABLES = ("table1", "table2", "table4", "table5", "table6")  # fig5 is table6's runs, chapter 04 uses table1's
+# fig5 is table6's runs, chapter 04 uses table1's; "readings" is the sensitivity study (`SENSITIVITY`)
+TABLES = ("table1", "table2", "table4", "table5", "table6", "readings")
 MODELS = ("STSRN", "CNN-RNN")  # the rows of Tables 1, 2 and 4 that we build
 TABLE_5 = (
     "BaseModel",
@@ -46,6 +47,16 @@ TABLE_6_ROWS = tuple(TABLE_6)
 SAME_RUN = {"BaseModel": "CNN-RNN", "Double+TemRes+STSM": "STSRN"}  # identical networks: one run serves both rows
 CROSS = ("cross-dataset",)  # Table 4's test
 MARS_READINGS = {"astpn": "two-camera", "official": "mars-standard"}  # Table 2: reading -> its test
+# The sensitivity study (`stsrn_lite.book.readings`): STSRN with one open detail of the paper read
+# otherwise than by default (book: Design decisions, the part named), as (label, TrainConfig fields)
+DEFAULT_READINGS = "default readings"
+SENSITIVITY: tuple[tuple[str, dict], ...] = (
+    ("block convs kernel 7, padding 4 (part 1)", {"res_kernel": 7}),
+    ("normalisation by the std, the paper's words (A)", {"normalisation": "standard"}),
+    ("Eq. 5 as printed, a learnt U (B)", {"temres_reading": "eq5"}),
+    ("ω stored as sigmoid(a) (C)", {"omega_form": "sigmoid"}),
+    ("flow as the original computes it (G)", {"flow": "original"}),
+)
 
 
 @dataclass(frozen=True)
@@ -97,6 +108,8 @@ def default_datasets(table: str, session: Session) -> tuple[str, ...]:
     """The datasets a table covers in ``session``'s profile (the ablations: iLIDS-VID only in smoke)."""
     if table == "table2":
         return ("mars",)
+    if table == "readings":
+        return ("ilids-vid",)
     if table in ("table5", "table6"):
         return ("ilids-vid",) if session.profile.name == "smoke" else ("ilids-vid", "prid2011")
     return ("ilids-vid", "prid2011")
@@ -144,6 +157,13 @@ def _table_entries(table: str, session: Session, datasets: Sequence[str] | None)
             for dataset in datasets
             for name in rows
             for fold in folds
+        ]
+    if table == "readings":  # the default's run is Table 1's STSRN
+        return [
+            TableRun(label, GridRun(dataset, "STSRN", fold, epochs, curve, readings=tuple(sorted(fields.items()))))
+            for dataset in datasets
+            for fold in folds
+            for label, fields in ((DEFAULT_READINGS, {}), *SENSITIVITY)
         ]
     raise ValueError(f"unknown table {table!r}; expected one of {(*TABLES, 'fig5')}")
 
@@ -248,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", choices=("cpu", "cuda"), default=None, help="default: the profile's")
     parser.add_argument("--epochs", type=int, default=None, help="default: the profile's (fewer: a partial session)")
     parser.add_argument("--folds", default=None, help="which folds, e.g. 0-2 or 0,3 (default: the profile's)")
-    parser.add_argument("--tables", default=None, help="e.g. 1,6 (default: all)")
+    parser.add_argument("--tables", default=None, help="e.g. 1,6,readings (default: all)")
     parser.add_argument("--datasets", default=None, help="e.g. ilids-vid,prid2011 (default: each table's)")
     parser.add_argument("--dry-run", action="store_true", help="list the runs still to do and their estimated time")
     parser.add_argument("--workers", type=int, default=1, help="runs at a time (local processes)")
@@ -261,7 +281,8 @@ def main(argv: list[str] | None = None) -> int:
         print("error: --workers and --threads must be 1 or more", file=sys.stderr)
         return 2
     folds = parse_folds(args.folds)
-    tables = [t if t.startswith("table") else f"table{t}" for t in args.tables.split(",")] if args.tables else TABLES
+    named = args.tables.split(",") if args.tables else TABLES
+    tables = [t if t in TABLES or t.startswith("table") else f"table{t}" for t in named]
     unknown = sorted(set(tables) - set(TABLES))
     if unknown:
         print(f"error: no table {', '.join(unknown)} in the grid; it has {', '.join(TABLES)}", file=sys.stderr)

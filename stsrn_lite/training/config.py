@@ -40,6 +40,10 @@ class TrainConfig:
     # Eq. (5)-(6) reading of the TemRes presets; None: ModelConfig's ("shortcut")
     temres_reading: str | None = None
     omega_form: str | None = None  # how the STSM stores ω; None: ModelConfig's ("direct")
+    # kernel of the residual blocks' convolutions (Fig. 2 caption; book: Design decisions, part 1);
+    # None: ModelConfig's (5)
+    res_kernel: int | None = None
+    res_padding: int | None = None  # padding of those convolutions; None: ModelConfig's (4)
     optimiser: str = "sgd"  # "sgd" (the paper's), "adam" (betas 0.9, 0.999; momentum and dampening unused)
     learning_rate: float = 2e-3  # the paper, §4.2 (the CNN-RNN used 1e-3); the peak of a schedule
     schedule: str = "constant"  # "constant" (the paper's) or "cosine": from the peak to 0 at the last step
@@ -82,6 +86,10 @@ class TrainConfig:
             raise ValueError(f"temres_reading must be one of {TEMRES_READINGS}, got {self.temres_reading!r}")
         if self.omega_form is not None and self.omega_form not in OMEGA_FORMS:
             raise ValueError(f"omega_form must be one of {OMEGA_FORMS}, got {self.omega_form!r}")
+        if self.res_kernel is not None and self.res_kernel < 1:
+            raise ValueError(f"res_kernel must be None or >= 1, got {self.res_kernel}")
+        if self.res_padding is not None and self.res_padding < 0:
+            raise ValueError(f"res_padding must be None or >= 0, got {self.res_padding}")
         if self.mars_protocol not in MARS_PROTOCOLS:
             raise ValueError(f"mars_protocol must be one of {MARS_PROTOCOLS}, got {self.mars_protocol!r}")
         if self.optimiser not in OPTIMISERS:
@@ -179,7 +187,7 @@ class TrainConfig:
 
     def model_overrides(self) -> dict:
         """The ModelConfig fields this run sets instead of the preset's."""
-        fields = ("temres_reading", "omega_form")
+        fields = ("temres_reading", "omega_form", "res_kernel", "res_padding")
         return {k: getattr(self, k) for k in fields if getattr(self, k) is not None}
 
 
