@@ -32,3 +32,13 @@ def test_the_colour_histogram_ranks_the_fold_s_test_identities(tmp_path, monkeyp
     indices = floors.two_camera_indices
     monkeypatch.setattr(floors, "two_camera_indices", lambda cache, pids, camid: indices(cache, pids, 0))
     assert floors.colour_histogram_row(data, "ilids-vid", 0)["rank1"] == 100.0
+
+
+def test_on_mars_the_colour_histogram_matches_the_two_cameras_drawn_for_each_identity(tmp_path):
+    root = generate(SyntheticConfig(layout="mars", identities=12, seed=4, max_length=20), tmp_path / "m")
+    data = load_run_data("mars", root, fold=0, folds=10, seed=1, cache_dir=tmp_path / "cache")
+    assert set(data.views) == set(data.test_pids)  # ASTPN's reduction: a probe and a gallery view each
+    row = floors.colour_histogram_row(data, "mars", 0)
+    assert row["gallery"] == len(data.test_pids) and 0 < row["rank1"] <= 100
+    data.views = {pid: (probe, probe) for pid, (probe, _) in data.views.items()}  # the probes as gallery
+    assert floors.colour_histogram_row(data, "mars", 0)["rank1"] == 100.0

@@ -7,7 +7,10 @@ test identities of the same folds as the trained models (issue "Results worth re
 - `colour_histogram_row`: chapter 01's strongest colour-histogram matcher (striped HSV 16×4×4,
   centre-weighted, χ²) under the two-camera protocol: probes are the camera-0 tracklets of the
   fold's test identities, their first min(L, n) frames; the gallery the camera-1 ones, their last
-  min(L, n) frames (`stsrn_lite.evaluation.protocols.evaluate_two_camera`'s choice).
+  min(L, n) frames (`stsrn_lite.evaluation.protocols.evaluate_two_camera`'s choice). On MARS
+  under ASTPN's reading (the paper's Table 2) the two cameras are those drawn for each identity
+  (`RunData.views`); MARS's official protocol, with its distractors and many true matches per
+  query, has no floor here.
 
 Both return `stsrn_lite.book.tables.result_row` rows, labelled `CHANCE` and `COLOUR_HISTOGRAM`, with
 the gallery size; `floor_rows` gives both for a session's fold.
@@ -48,9 +51,9 @@ def colour_histogram_row(data: RunData, dataset: str, fold: int, length: int = L
     """The colour-histogram matcher under the two-camera protocol on ``data``'s test identities."""
     pids = list(data.test_pids)
     features = []
-    for camid, which in ((0, "first"), (1, "last")):
+    for view, which in ((0, "first"), (1, "last")):
         rows = []
-        for index in two_camera_indices(data.cache, pids, camid):
+        for index in _view_indices(data, pids, view):
             tracklet = data.dataset.tracklets[index]
             span = select_frames(tracklet.length, length, which)
             frames = np.stack([decode_frame(path) for path in tracklet.frames[span]])  # (T, H, W, 3)
@@ -60,6 +63,14 @@ def colour_histogram_row(data: RunData, dataset: str, fold: int, length: int = L
     ids = np.asarray(pids)
     cmc, mAP = evaluate_rank(distmat, ids, ids, np.zeros(len(ids)), np.ones(len(ids)))
     return result_row(dataset, COLOUR_HISTOGRAM, fold, cmc, mAP, gallery=len(ids))
+
+
+def _view_indices(data: RunData, pids: list[int], view: int) -> list[int]:
+    """The probe (``view`` 0) or gallery (1) tracklet of each pid: cameras 0 and 1, or MARS's two
+    cameras drawn for its two-camera reduction (`RunData.views`)."""
+    if data.views:
+        return [int(data.views[pid][view]) for pid in pids]
+    return two_camera_indices(data.cache, pids, view)
 
 
 def floor_rows(session: Session, dataset: str, fold: int) -> list[dict]:
