@@ -65,6 +65,17 @@ def test_the_bench_profile_trains_the_fast_recipe_on_three_folds_with_ten_tests_
     assert {s.fold for s in runs} == {0, 1, 2} and {s.dataset for s in runs} == {"ilids-vid", "prid2011"}
     assert session.profile.eval_tta and session.profile.synthetic == setup("full", device="cpu").profile.synthetic
     assert setup("smoke").eval_every == 1 and setup("full", device="cpu").eval_every == 20  # 4 and 1000 epochs
+    # the ablations on iLIDS-VID only, Table 5 and the readings study on one fold (issue "Results worth reading")
+    table5, table6 = grid_runs(session, ("table5",)), grid_runs(session, ("table6",))
+    assert {(s.dataset, s.fold) for s in table5} == {("ilids-vid", 0)} and len(table5) == 6
+    assert {s.dataset for s in table6} == {"ilids-vid"} and {s.fold for s in table6} == {0, 1, 2}
+    assert {s.fold for s in grid_runs(session, ("readings",))} == {0}
+    assert session.table_folds("table5") == 1 and setup("bench", folds=1).table_folds("table6") == 1
+    full = setup("full", device="cpu")
+    assert full.table_folds("table5") == 10 and {s.dataset for s in grid_runs(full, ("table5",))} == {
+        "ilids-vid",
+        "prid2011",
+    }
 
 
 def test_datasets_and_folds_select_runs():

@@ -20,10 +20,10 @@ from stsrn_lite.training.config import TrainConfig
 def test_each_reading_changes_one_default_beside_table_1s_stsrn():
     session = setup("bench")
     entries = table_runs("readings", session)
-    assert len(entries) == 3 * (1 + len(SENSITIVITY)) and {e.run.dataset for e in entries} == {"ilids-vid"}
+    assert len(entries) == 1 + len(SENSITIVITY) and {e.run.dataset for e in entries} == {"ilids-vid"}
     table1 = {e.run.training for e in table_runs("table1", session) if e.run.preset == "STSRN"}
     defaults = [e for e in entries if e.label == DEFAULT_READINGS]
-    assert {e.run.training for e in defaults} <= table1 and len(defaults) == 3  # the same runs, not new ones
+    assert {e.run.training for e in defaults} <= table1 and len(defaults) == 1  # the same run, not a new one
     model_defaults = dataclasses.asdict(PRESETS["STSRN"])
     for label, fields in SENSITIVITY:
         config = TrainConfig(dataset="ilids-vid", **fields)  # every field is a training option
@@ -72,7 +72,7 @@ def test_effects_pair_each_reading_with_the_default_on_the_folds_both_finished()
 def test_collect_tests_only_finished_runs_and_the_command_fails_without_any(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("STSRN_HOME", str(tmp_path))
     found, missing = readings.collect(setup("bench"))
-    assert found == [] and len(missing) == 3 * (1 + len(SENSITIVITY))
+    assert found == [] and len(missing) == 1 + len(SENSITIVITY)
     assert readings.main(["--profile", "bench"]) == 2
     last = capsys.readouterr().err.splitlines()[-1]
     assert last == "error: no run of the readings study has finished in the bench profile"

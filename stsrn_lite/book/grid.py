@@ -105,13 +105,13 @@ class TableRun:
 
 
 def default_datasets(table: str, session: Session) -> tuple[str, ...]:
-    """The datasets a table covers in ``session``'s profile (the ablations: iLIDS-VID only in smoke)."""
+    """The datasets a table covers in ``session``'s profile (the ablations: `Profile.ablation_datasets`)."""
     if table == "table2":
         return ("mars",)
     if table == "readings":
         return ("ilids-vid",)
     if table in ("table5", "table6"):
-        return ("ilids-vid",) if session.profile.name == "smoke" else ("ilids-vid", "prid2011")
+        return session.profile.ablation_datasets
     return ("ilids-vid", "prid2011")
 
 
@@ -123,9 +123,10 @@ def table_runs(table: str, session: Session, datasets: Sequence[str] | None = No
 
 
 def _table_entries(table: str, session: Session, datasets: Sequence[str] | None) -> list[TableRun]:
-    epochs, folds = session.epochs, range(session.folds)
+    named = "table6" if table == "fig5" else table
+    epochs, folds = session.epochs, range(session.table_folds(named))
     curve = session.eval_every
-    datasets = tuple(datasets or default_datasets("table6" if table == "fig5" else table, session))
+    datasets = tuple(datasets or default_datasets(named, session))
     if table == "table1":
         return [
             TableRun(name, GridRun(dataset, name, fold, epochs, curve))

@@ -55,6 +55,10 @@ class Profile:
     flow: str = DEFAULT_FLOW  # the runs' flow mode (TrainConfig.flow; book: Design decisions, "Optical flow")
     recipe: str = "faithful"  # the runs' training recipe (a name of TrainConfig's RECIPES; chapter 06)
     curve_points: int = CURVE_POINTS  # tests during a run (one centre crop each), for the curves
+    # tables run on fewer folds than ``folds``, as (table, folds) pairs: the bench spends its CPU
+    # where it answers the most (`Session.table_folds`)
+    table_folds: tuple[tuple[str, int], ...] = ()
+    ablation_datasets: tuple[str, ...] = ("ilids-vid", "prid2011")  # those of Tables 5 and 6 (and Fig. 5)
 
     def __post_init__(self) -> None:
         if self.recipe not in RECIPES:
@@ -63,7 +67,14 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(
-        "smoke", "synthetic benchmark, smoke size", "cpu", folds=1, epochs=4, eval_tta=False, synthetic="smoke"
+        "smoke",
+        "synthetic benchmark, smoke size",
+        "cpu",
+        folds=1,
+        epochs=4,
+        eval_tta=False,
+        synthetic="smoke",
+        ablation_datasets=("ilids-vid",),
     ),
     "bench": Profile(
         "bench",
@@ -75,6 +86,8 @@ PROFILES: dict[str, Profile] = {
         synthetic="full",
         recipe="fast",
         curve_points=10,
+        table_folds=(("table5", 1), ("readings", 1)),
+        ablation_datasets=("ilids-vid",),
     ),
     "full": Profile(
         "full",

@@ -43,6 +43,11 @@ class Session:
         the profile's ``curve_points``): every chapter and the grid pass it, so runs are shared."""
         return eval_interval(self.epochs, self.profile.curve_points)
 
+    def table_folds(self, table: str) -> int:
+        """How many folds ``table`` (a name of the grid's tables) runs on: the session's, or fewer
+        where the profile says so (`Profile.table_folds`)."""
+        return min(self.folds, dict(self.profile.table_folds).get(table, self.folds))
+
     @property
     def departures(self) -> tuple[str, ...]:
         """How this session departs from its profile's protocol ("1 of 10 folds"); empty when it
