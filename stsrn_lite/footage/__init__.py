@@ -1,0 +1,2 @@
+"""Re-identification in real footage: detect people, track them, cut tracklets, rank them
+(issue "Re-identify people in real footage")."""
