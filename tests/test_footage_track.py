@@ -10,7 +10,8 @@ from stsrn_lite.footage.track import TrackerConfig, iou, track
 
 def walk(start: tuple[float, float], step: tuple[float, float], frames: range, size=(40, 80)) -> dict:
     """{frame: box} of a box of ``size`` (w, h) moving ``step`` pixels a frame from ``start``."""
-    return {t: (start[0] + step[0] * (t - frames.start), start[1] + step[1] * (t - frames.start), *size) for t in frames}
+    x, y = start
+    return {t: (x + step[0] * (t - frames.start), y + step[1] * (t - frames.start), *size) for t in frames}
 
 
 def scene(*people: dict, frames: int) -> list[list[tuple]]:
