@@ -20,6 +20,10 @@ import numpy as np
 
 SPACES = ("hsv", "rgb", "grey")
 METRICS = ("bhattacharyya", "l1", "chi2")
+# the strongest setting the book found on the synthetic benchmark (chapter 01): the floor of
+# every results table (`stsrn_lite.book.floors`) and the footage's second matcher
+STRONGEST = {"space": "hsv", "bins": (16, 4, 4), "n_stripes": 6}
+STRONGEST_METRIC = "chi2"
 
 
 def _bin_index(frames: np.ndarray, space: str, bins: tuple[int, ...]) -> np.ndarray:

@@ -20,7 +20,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from stsrn_lite.baselines.colour_histogram import distance_matrix, tracklet_histogram
+from stsrn_lite.baselines.colour_histogram import (
+    STRONGEST,
+    STRONGEST_METRIC,
+    distance_matrix,
+    tracklet_histogram,
+)
 from stsrn_lite.book.session import Session
 from stsrn_lite.book.tables import CMC_RANKS, result_row
 from stsrn_lite.evaluation.features import select_frames
@@ -32,8 +37,7 @@ from stsrn_lite.training.data import RunData, load_run_data
 
 CHANCE = "chance"
 COLOUR_HISTOGRAM = "colour histogram"
-MATCHER = {"space": "hsv", "bins": (16, 4, 4), "n_stripes": 6}  # chapter 01's strongest setting
-METRIC = "chi2"
+MATCHER, METRIC = STRONGEST, STRONGEST_METRIC  # chapter 01's strongest setting
 LENGTH = 128  # L, the test length of the paper's protocol
 
 

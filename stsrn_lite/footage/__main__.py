@@ -1,0 +1,3 @@
+from stsrn_lite.footage.cli import main
+
+raise SystemExit(main())
