@@ -55,3 +55,21 @@ def test_bad_settings_are_refused():
         TrackerConfig(min_iou=0)
     with pytest.raises(ValueError, match="max_scale"):
         TrackerConfig(max_scale=0.5)
+
+
+def test_appearance_keeps_two_people_apart_where_their_boxes_meet():
+    left = walk((0, 100), (8, 0), range(0, 30))
+    right = walk((232, 100), (-8, 0), range(0, 30))  # the same line: the boxes cover each other at frame 14-15
+    colours = {0: np.array([1.0, 0.0, 0.1]), 1: np.array([0.0, 1.0, 0.1])}
+    detections, features = [], []
+    for t in range(30):
+        order = [1, 0] if t % 2 else [0, 1]  # the detector lists them in no fixed order
+        people = (left, right)
+        detections.append([people[i][t] for i in order])
+        features.append(np.stack([colours[i] for i in order]))
+    tracks = track(detections, TrackerConfig(min_iou=0.1), features)
+    assert len(tracks) == 2
+    for t in tracks:
+        xs = [box[0] for box in t.boxes]
+        assert xs == sorted(xs) or xs == sorted(xs, reverse=True)  # each keeps its direction through the crossing
+        assert len(t) == 30

@@ -1,9 +1,11 @@
-"""Footage → tracks → tracklets, in two passes over the frames: detection and tracking, then the
-crops (`stsrn_lite.footage.detect`, `.track`, `.tracklets`). Frames are numbered as in the source,
-so a range (``start``, ``stop``) keeps the video's frame numbers."""
+"""Footage → tracks → tracklets, in two passes over the frames: detection (with each box's
+colour histogram, for the tracker) and tracking, then the crops (`stsrn_lite.footage.detect`,
+`.track`, `.tracklets`). Frames are numbered as in the source, so a range (``start``, ``stop``)
+keeps the video's frame numbers."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from tqdm import tqdm
 
 from stsrn_lite.footage.detect import DetectorConfig, detect
 from stsrn_lite.footage.track import Box, Track, TrackerConfig, track
-from stsrn_lite.footage.tracklets import TrackletConfig, cut_tracklets
+from stsrn_lite.footage.tracklets import TrackletConfig, box_features, cut_tracklets
 from stsrn_lite.footage.video import Footage, open_footage, read_frames
 
 
@@ -45,8 +47,12 @@ def process(path: str | Path, config: FootageConfig | None = None, *, progress: 
     stop = footage.frames if config.stop is None else min(config.stop, footage.frames)
     frames = read_frames(footage, config.start, stop)
     bar = tqdm(frames, total=stop - config.start, unit="frame", desc="detect", disable=not progress)
-    boxes = list(detect(bar, config.detector))
-    tracks = track(boxes, config.tracker)
+    seen, detected = itertools.tee(bar)  # each frame, beside its boxes (one frame buffered)
+    boxes, features = [], []
+    for frame, frame_boxes in zip(seen, detect(detected, config.detector)):
+        boxes.append(frame_boxes)
+        features.append(box_features(frame, frame_boxes, config.tracklet))  # (boxes, D)
+    tracks = track(boxes, config.tracker, features)
     for t in tracks:  # back to the source's frame numbers
         t.frames = [config.start + f for f in t.frames]
     tracklets = cut_tracklets(read_frames(footage, config.start, stop), tracks, config.tracklet, config.start)

@@ -3,12 +3,14 @@
 The step between a detector and a re-identification model that every "run it on my own video"
 answer names (issue "Re-identify people in real footage"): each frame's detections are assigned
 to the live tracks by the Hungarian algorithm (`scipy.optimize.linear_sum_assignment`) on the
-cost 1 − IoU against each track's last box; a pair below ``min_iou`` is no match. A detection
-left over starts a track; a track without a match for more than ``max_gap`` frames ends. A track
-ends too where its box jumps: a matched box whose centre moved more than ``max_jump`` box heights
-per frame since the track's last box, or whose height changed by more than ``max_scale`` times,
-starts a new track instead (such a match is two people, or a detector's mistake). Tracks
-shorter than ``min_length`` detections are dropped at the end.
+cost 1 − IoU against each track's last box, plus, when the detections come with appearance
+features, ``appearance`` times the Bhattacharyya distance between a detection's colour histogram
+and the track's running mean of them (so that two people crossing keep their tracks). A pair is
+no match when its IoU is below ``min_iou``, its appearance distance above ``max_appearance``, or
+the box jumps: its centre moved more than ``max_jump`` box heights per frame since the track's
+last box, or its height changed by more than ``max_scale`` times (two people, or a detector's
+mistake). A detection left over starts a track; a track without a match for more than
+``max_gap`` frames ends. Tracks shorter than ``min_length`` detections are dropped at the end.
 
 Boxes are ``(x, y, w, h)`` in pixels, x and y the top-left corner.
 """
@@ -31,6 +33,9 @@ class TrackerConfig:
     min_length: int = 8  # detections of a kept track (a tracklet of fewer frames is dropped)
     max_jump: float = 0.5  # largest move of the box centre, in box heights per frame since the last box
     max_scale: float = 1.5  # largest ratio of two consecutive box heights of one track
+    appearance: float = 1.0  # weight of the appearance distance in the cost (0: boxes only)
+    max_appearance: float = 0.6  # largest Bhattacharyya distance of a detection to its track's appearance
+    memory: float = 0.8  # a track's appearance: m · itself + (1 − m) · each new detection's
 
     def __post_init__(self) -> None:
         if not 0 < self.min_iou <= 1:
@@ -48,6 +53,7 @@ class Track:
     track_id: int
     frames: list[int] = field(default_factory=list)
     boxes: list[Box] = field(default_factory=list)
+    appearance: np.ndarray | None = field(default=None, repr=False)  # running mean of its detections' features
 
     @property
     def start(self) -> int:
@@ -81,34 +87,69 @@ def _plausible(last: Box, box: Box, frames_apart: int, config: TrackerConfig) ->
     return move <= config.max_jump * max(h0, h1) * frames_apart and scale <= config.max_scale
 
 
-def track(detections: Sequence[Sequence[Box]], config: TrackerConfig | None = None) -> list[Track]:
+def bhattacharyya(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Bhattacharyya distances sqrt(1 − Σ sqrt(p q)) between the rows of ``a`` (M, D) and ``b``
+    (K, D), each row normalised to sum 1: (M, K) in [0, 1]."""
+    a = a / np.maximum(a.sum(1, keepdims=True), 1e-12)
+    b = b / np.maximum(b.sum(1, keepdims=True), 1e-12)
+    return np.sqrt(np.clip(1.0 - np.sqrt(a) @ np.sqrt(b).T, 0.0, None))
+
+
+NO_MATCH = 1e6  # the cost of a pair that may not be matched
+
+
+def _costs(live: list[Track], boxes: list[Box], features: np.ndarray | None, frame: int, config: TrackerConfig):
+    """(cost (tracks, boxes), allowed (tracks, boxes) bool) of continuing each track with each box."""
+    overlap = iou(np.array([t.boxes[-1] for t in live]), np.array(boxes))  # (tracks, boxes)
+    allowed = overlap >= config.min_iou
+    for r, current in enumerate(live):
+        for c, box in enumerate(boxes):
+            allowed[r, c] &= _plausible(current.boxes[-1], box, frame - current.end, config)
+    cost = 1.0 - overlap
+    if features is not None and config.appearance > 0:
+        memory = np.stack([t.appearance for t in live])  # (tracks, D)
+        distance = bhattacharyya(memory, features)  # (tracks, boxes)
+        allowed &= distance <= config.max_appearance
+        cost = cost + config.appearance * distance
+    return np.where(allowed, cost, NO_MATCH), allowed
+
+
+def track(
+    detections: Sequence[Sequence[Box]],
+    config: TrackerConfig | None = None,
+    features: Sequence[np.ndarray] | None = None,
+) -> list[Track]:
     """Tracks from ``detections[t]``, the boxes found in frame t (frames 0, 1, …), numbered from
-    0 in order of their first frame; only tracks of ``config.min_length`` or more detections."""
+    0 in order of their first frame; only tracks of ``config.min_length`` or more detections.
+    ``features[t]`` (len(detections[t]), D), if given, describes each box's appearance (a colour
+    histogram, `stsrn_lite.footage.tracklets.box_features`)."""
     config = config or TrackerConfig()
     live: list[Track] = []
     finished: list[Track] = []
     next_id = 0
     for frame, boxes in enumerate(detections):
         boxes = [tuple(float(v) for v in box) for box in boxes]
+        described = None if features is None else np.asarray(features[frame], dtype=np.float64)  # (boxes, D)
+        if described is not None and len(described) != len(boxes):
+            raise ValueError(f"frame {frame}: {len(boxes)} boxes but {len(described)} feature rows")
         # tracks unmatched for more than max_gap frames end before this frame's assignment
         finished += [t for t in live if frame - t.end > config.max_gap + 1]
         live = [t for t in live if frame - t.end <= config.max_gap + 1]
         matched_boxes: set[int] = set()
         if live and boxes:
-            overlap = iou(np.array([t.boxes[-1] for t in live]), np.array(boxes))  # (tracks, boxes)
-            rows, cols = linear_sum_assignment(1.0 - overlap)
-            for r, c in zip(rows, cols):
-                if overlap[r, c] < config.min_iou:
-                    continue
+            cost, allowed = _costs(live, boxes, described, frame, config)
+            for r, c in zip(*linear_sum_assignment(cost)):
+                if not allowed[r, c]:
+                    continue  # no match: the box starts a track of its own below
                 current = live[r]
-                if not _plausible(current.boxes[-1], boxes[c], frame - current.end, config):
-                    continue  # a jump: the box starts a track of its own below
                 current.frames.append(frame)
                 current.boxes.append(boxes[c])
+                if described is not None:
+                    current.appearance = config.memory * current.appearance + (1 - config.memory) * described[c]
                 matched_boxes.add(c)
         for c, box in enumerate(boxes):
             if c not in matched_boxes:
-                live.append(Track(next_id, [frame], [box]))
+                live.append(Track(next_id, [frame], [box], None if described is None else described[c].copy()))
                 next_id += 1
     finished += live
     kept = sorted((t for t in finished if len(t) >= config.min_length), key=lambda t: (t.start, t.track_id))

@@ -22,6 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from stsrn_lite.baselines.colour_histogram import tracklet_histogram
 from stsrn_lite.footage.track import Box, Track
 from stsrn_lite.preprocess.cache import PreprocessedCache
 from stsrn_lite.preprocess.flow import DEFAULT_FLOW
@@ -60,6 +61,18 @@ def cut(frame: np.ndarray, box: Box, config: TrackletConfig) -> np.ndarray:
     out_h, out_w = config.frame_hw
     crop = cv2.resize(crop, (out_w, out_h), interpolation=cv2.INTER_AREA if h > out_h else cv2.INTER_LINEAR)
     return cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)
+
+
+# a coarse colour histogram of each detection, for the tracker's association (not for ranking)
+APPEARANCE = {"space": "hsv", "bins": (8, 4, 4), "n_stripes": 3}
+
+
+def box_features(frame: np.ndarray, boxes: Sequence[Box], config: TrackletConfig) -> np.ndarray:
+    """The appearance of each box of a BGR ``frame``: the colour histogram (`APPEARANCE`) of its
+    person crop, (len(boxes), D) float."""
+    if not boxes:
+        return np.zeros((0, np.prod(APPEARANCE["bins"]) * APPEARANCE["n_stripes"]))
+    return np.stack([tracklet_histogram(cut(frame, box, config)[None], **APPEARANCE) for box in boxes])
 
 
 def cut_tracklets(
