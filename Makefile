@@ -25,7 +25,7 @@ BOOK_ARGS = --profile $(PROFILE) $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(i
   $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(FOLDS),--folds $(FOLDS)) $(if $(CHAPTERS),--chapters $(CHAPTERS))
 # The environment of every notebook kernel, for papermill and nbval alike (tools/run_notebooks.py KERNEL_ENV).
 NB_ENV := TQDM_DISABLE=1 OMP_NUM_THREADS=2 PYTHONHASHSEED=0 MPLBACKEND=module://matplotlib_inline.backend_inline
-OPENCV_SAMPLES := data/opencv-samples/rubberwhale1.png
+OPENCV_SAMPLES := data/opencv-samples/vtest.avi
 
 # Reproducible CPU numbers need a fixed thread count (book/toolchain notes); tqdm stays quiet.
 export OMP_NUM_THREADS ?= 2
@@ -48,8 +48,9 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
 	touch $@
 
-# Real frame pairs for the optical-flow test (OpenCV's samples, Debian package opencv-doc).
-# Best effort: without it the test that needs the pair is skipped and says why.
+# OpenCV's samples (Debian package opencv-doc): real frame pairs for the optical-flow test and the
+# real-footage chapter's video. Best effort: without them the tests that need them are skipped and
+# say why, and the chapter fetches the video itself.
 $(OPENCV_SAMPLES):
 	-$(PY) data_scripts/fetch_opencv_samples.py --out data/opencv-samples
 

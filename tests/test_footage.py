@@ -14,6 +14,7 @@ import torch
 from stsrn_lite.evaluation.features import TestConfig, extract_features
 from stsrn_lite.footage import cli
 from stsrn_lite.footage.detect import DetectorConfig, detect, foreground_blobs, moving_share, non_maximum_suppression
+from stsrn_lite.footage.labels import Point, label_tracks, read_points
 from stsrn_lite.footage.pipeline import FootageConfig, process
 from stsrn_lite.footage.reid import labelled_scores, reappearance_queries
 from stsrn_lite.footage.track import Track, TrackerConfig
@@ -136,6 +137,18 @@ def test_reappearance_queries_and_scores():
     assert labelled_scores(distmat, ids, [(2, [1])], person)["queries"] == 0
 
 
+def test_labels_are_points_on_people_that_tracks_pick_up(tmp_path):
+    tracks = [Track(0, [1, 2], [(0, 0, 10, 20)] * 2), Track(1, [5], [(0, 0, 10, 20)]), Track(2, [9], [(50, 50, 5, 5)])]
+    points = [Point("ann", 2, 5, 5), Point("bob", 5, 3, 3), Point("ann", 5, 8, 8), Point("cy", 9, 0, 0)]
+    assert label_tracks(tracks, points) == {0: "ann"}  # track 1 holds two people, track 2 none
+    path = tmp_path / "labels.csv"
+    path.write_text("person,frame,x,y\nann,2,5.5,5\n")
+    assert read_points(path) == [Point("ann", 2, 5.5, 5.0)]
+    path.write_text("track,person\n0,ann\n")
+    with pytest.raises(FootageError, match="expected a CSV with columns person, frame, x, y"):
+        read_points(path)
+
+
 @pytest.fixture(scope="module")
 def weights(tmp_path_factory):
     """A weights file of an untrained STSRN, written as a run's checkpoint would be exported."""
@@ -155,7 +168,8 @@ def weights(tmp_path_factory):
 
 def test_the_command_writes_tracks_rankings_and_scores(video, weights, tmp_path):
     labels = tmp_path / "people.csv"
-    labels.write_text("track,person\n0,red\n1,blue\n2,green\n")
+    # a point on each box, by the frame (the green box is labelled "red": the same person come back)
+    labels.write_text("person,frame,x,y\nred,30,42,40\nblue,40,88,86\nred,70,43,50\n")
     out = tmp_path / "out"
     argv = [str(video[0]), "--checkpoint", str(weights), "--out", str(out), "--detector", "motion"]
     code = cli.main([*argv, "--no-tta", "--labels", str(labels), "--no-progress"])
@@ -166,7 +180,9 @@ def test_the_command_writes_tracks_rankings_and_scores(video, weights, tmp_path)
     assert {r["track"] for r in rows} == {"0", "1", "2"}
     summary = json.loads((out / "summary.json").read_text())
     assert summary["tracks"] == 3 and summary["queries"] == 1  # the green box comes after the other two
-    assert summary["scores"]["model"]["queries"] == 0  # green was never seen before: nothing to find
+    for matcher in ("model", "colour histogram"):  # one query (2), whose person (red, track 0) is in its gallery
+        assert summary["scores"][matcher]["queries"] == 1
+        assert summary["scores"][matcher]["rank1"] in (0.0, 100.0)
     capture = cv2.VideoCapture(str(out / "annotated.mp4"))
     assert capture.isOpened() and int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == FRAMES
     capture.release()

@@ -13,8 +13,9 @@ Writes into DIR (created whole at the end: nothing half-written is left on failu
   who leave and come back); with ``--gallery``, every track of VIDEO against every track of the
   other footage (whose track ids are offset by 1000);
 - ``annotated.mp4``: the frames with each track's box and id (unless ``--no-video``);
-- ``summary.json``: what ran, the model's provenance and, with ``--labels`` (a CSV of track,person
-  written by eye), rank-1 and mAP of each matcher over the queries whose person is in the gallery.
+- ``summary.json``: what ran, the model's provenance and, with ``--labels`` (points on each person
+  written by eye, `stsrn_lite.footage.labels`; VIDEO's tracks only), rank-1 and mAP of each matcher
+  over the queries whose person is in the gallery.
 
 An unreadable video, weights of another preset or an existing non-empty DIR end with a one-line
 error and exit status 2.
@@ -36,6 +37,7 @@ import matplotlib.pyplot as plt
 
 from stsrn_lite.footage.detect import METHODS, DetectorConfig
 from stsrn_lite.footage.figures import contact_sheet, draw_boxes, ranking_figure
+from stsrn_lite.footage.labels import label_tracks, read_points
 from stsrn_lite.footage.pipeline import FootageConfig, FootageTracks, process
 from stsrn_lite.footage.reid import (
     histogram_distances,
@@ -51,16 +53,6 @@ from stsrn_lite.weights import WeightsError
 
 GALLERY_OFFSET = 1000  # track ids of --gallery footage are offset by this
 TOP = 5  # gallery tracklets shown per query
-
-
-def read_labels(path: Path) -> dict[int, str]:
-    """{track id: person} from a CSV with columns track and person; a bad file raises FootageError."""
-    try:
-        with open(path, newline="") as handle:
-            rows = list(csv.DictReader(handle))
-        return {int(row["track"]): row["person"].strip() for row in rows if row["person"].strip()}
-    except (OSError, KeyError, ValueError, TypeError) as error:
-        raise FootageError(f"{path}: expected a CSV with columns track (an integer) and person ({error})") from None
 
 
 def tracks_csv(footage: FootageTracks, offset: int = 0) -> str:
@@ -103,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--start", type=int, default=0, help="first frame used")
     parser.add_argument("--stop", type=int, default=None, help="frame after the last one used (default: the end)")
     parser.add_argument("--gallery", type=Path, default=None, help="other footage whose tracks form the gallery")
-    parser.add_argument("--labels", type=Path, default=None, help="CSV of track,person written by eye")
+    parser.add_argument("--labels", type=Path, default=None, help="CSV of person,frame,x,y points (footage.labels)")
     parser.add_argument("--tta", action=argparse.BooleanOptionalAction, default=True, help="16 test passes")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--no-video", action="store_true", help="skip annotated.mp4")
@@ -114,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace, out: Path) -> dict:
     """Everything the command writes, into the folder ``out``; returns the summary."""
     trained = load_model(args.checkpoint, args.preset, args.device)  # first: a wrong file fails fast
-    labels = read_labels(args.labels) if args.labels else None
+    points = read_points(args.labels) if args.labels else None
     config = FootageConfig(DetectorConfig(method=args.detector), start=args.start, stop=args.stop)
     main = process(args.video, config, progress=not args.no_progress)
     tracklets = dict(main.tracklets)
@@ -126,6 +118,7 @@ def run(args: argparse.Namespace, out: Path) -> dict:
         queries = [(t.track_id, [GALLERY_OFFSET + g.track_id for g in other.tracks]) for t in main.tracks]
     else:
         queries = reappearance_queries(main.tracks)
+    labels = None if points is None else label_tracks(main.tracks, points)
     (out / "tracks.csv").write_text(text)
     summary: dict = {
         "video": str(args.video),
