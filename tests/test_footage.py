@@ -14,7 +14,7 @@ import torch
 from stsrn_lite.evaluation.features import TestConfig, extract_features
 from stsrn_lite.footage import cli
 from stsrn_lite.footage.detect import DetectorConfig, detect, foreground_blobs, moving_share, non_maximum_suppression
-from stsrn_lite.footage.labels import Point, label_tracks, read_points
+from stsrn_lite.footage.labels import Point, detection_recall, label_tracks, read_people, read_points
 from stsrn_lite.footage.pipeline import FootageConfig, process
 from stsrn_lite.footage.reid import labelled_scores, reappearance_queries
 from stsrn_lite.footage.track import Track, TrackerConfig
@@ -147,6 +147,20 @@ def test_labels_are_points_on_people_that_tracks_pick_up(tmp_path):
     path.write_text("track,person\n0,ann\n")
     with pytest.raises(FootageError, match="expected a CSV with columns person, frame, x, y"):
         read_points(path)
+
+
+def test_detection_recall_counts_the_people_boxed_by_eye_that_detections_find(tmp_path):
+    people = [(1, (10, 10, 20, 40)), (1, (100, 10, 20, 40)), (2, (10, 10, 20, 40))]
+    detections = {
+        1: [(0, 0, 40, 60), (200, 200, 20, 40)],  # finds the first; the second is on nobody
+        2: [(0, 0, 40, 200)],  # far too tall for the person: not a find
+    }
+    result = detection_recall(people, detections)
+    assert (result["people"], result["found"], result["detections"], result["on nobody"]) == (3, 1, 3, 2)
+    assert result["recall"] == pytest.approx(100 / 3) and result["frames"] == 2
+    path = tmp_path / "people.csv"
+    path.write_text("frame,x,y,w,h,note\n5,1,2,3,4,far\n")
+    assert read_people(path) == [(5, (1.0, 2.0, 3.0, 4.0))]
 
 
 @pytest.fixture(scope="module")

@@ -1,20 +1,23 @@
-"""Who is who in footage, written by eye once and kept apart from any tracker's numbering.
+"""What a person saw in footage, written down once: who is who, and where the people are.
 
 A labels file is a CSV with columns ``person, frame, x, y``: a point on that person (a pixel of
 the source frame) in that frame, one or more per person. `label_tracks` gives a track the person
 whose point falls inside the track's box in that frame; a track that would get two people gets
 none. So the labels stay valid when the detector or the tracker changes, and a track that covers
 no labelled point is simply unlabelled.
+
+A people file (columns ``frame, x, y, w, h``) boxes every person visible in a few frames, by eye;
+`detection_recall` says how many of them a detector found.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from stsrn_lite.footage.track import Track
+from stsrn_lite.footage.track import Box, Track
 from stsrn_lite.footage.video import FootageError
 
 COLUMNS = ("person", "frame", "x", "y")
@@ -54,3 +57,46 @@ def label_tracks(tracks: Sequence[Track], points: Sequence[Point]) -> dict[int, 
         if len(people) == 1:
             labels[t.track_id] = people.pop()
     return labels
+
+
+def read_people(path: str | Path) -> list[tuple[int, Box]]:
+    """(frame, box) of every person boxed by eye in ``path`` (a CSV with columns frame, x, y, w, h)."""
+    path = Path(path)
+    try:
+        with open(path, newline="") as handle:
+            return [
+                (int(r["frame"]), (float(r["x"]), float(r["y"]), float(r["w"]), float(r["h"])))
+                for r in csv.DictReader(handle)
+            ]
+    except (OSError, KeyError, ValueError, TypeError) as error:
+        raise FootageError(f"{path}: expected a CSV with columns frame, x, y, w, h ({error})") from None
+
+
+def detection_recall(
+    people: Sequence[tuple[int, Box]], detections: Mapping[int, Sequence[Box]], max_height_ratio: float = 2.0
+) -> dict:
+    """How many of ``people`` (frame, box drawn by eye) the ``detections`` of those frames find.
+    A detection finds a person when the person's box centre lies inside it and it is 0.7 to
+    ``max_height_ratio`` times as tall (HOG's boxes are loose); each finds at most one person, the
+    nearest by centre. Returns the counts, recall and the detections that found nobody."""
+    found, used = 0, set()
+    for frame, (x, y, w, h) in people:
+        centre = (x + w / 2, y + h / 2)
+        candidates = []
+        for index, (dx, dy, dw, dh) in enumerate(detections.get(frame, ())):
+            inside = dx <= centre[0] <= dx + dw and dy <= centre[1] <= dy + dh
+            if inside and 0.7 * h <= dh <= max_height_ratio * h and (frame, index) not in used:
+                candidates.append((abs(dx + dw / 2 - centre[0]) + abs(dy + dh / 2 - centre[1]), index))
+        if candidates:
+            used.add((frame, min(candidates)[1]))
+            found += 1
+    frames = {frame for frame, _ in people}
+    total = sum(len(detections.get(frame, ())) for frame in frames)
+    return {
+        "frames": len(frames),
+        "people": len(people),
+        "found": found,
+        "recall": 100 * found / max(len(people), 1),
+        "detections": total,
+        "on nobody": total - len(used),
+    }
