@@ -18,7 +18,14 @@ from stsrn_lite.footage.labels import Point, detection_recall, label_tracks, rea
 from stsrn_lite.footage.pipeline import FootageConfig, process
 from stsrn_lite.footage.reid import labelled_scores, reappearance_queries
 from stsrn_lite.footage.track import Track, TrackerConfig
-from stsrn_lite.footage.tracklets import TrackletConfig, cut, cut_tracklets, person_box, tracklet_cache
+from stsrn_lite.footage.tracklets import (
+    TrackletConfig,
+    box_features,
+    cut,
+    cut_tracklets,
+    person_box,
+    tracklet_cache,
+)
 from stsrn_lite.footage.video import FootageError, open_footage, read_frames
 from stsrn_lite.model import STSRN, preset
 from stsrn_lite.weights import export_weights
@@ -99,7 +106,7 @@ def test_detection_helpers():
     assert moving_share(mask, (5, 5, 10, 20)) == 1.0 and moving_share(mask, (5, 5, 20, 20)) == 0.5
     assert moving_share(mask, (100, 100, 5, 5)) == 0.0
     frame = np.full((200, 100, 3), 255, np.uint8)
-    assert list(detect([frame], DetectorConfig(method="hog"))) == [[]]  # a white frame has no people
+    assert list(detect([frame], DetectorConfig(method="hog"))) == [([], None)]  # a white frame has no people
     with pytest.raises(ValueError, match="unknown detector method"):
         DetectorConfig(method="yolo")
 
@@ -123,6 +130,25 @@ def test_crops_are_person_shaped_padded_at_the_border_and_preprocessed():
     model = STSRN(preset("STSRN")).eval()
     features = extract_features(model, cache, [0, 1], "first", TestConfig(tta=False), "cpu")
     assert features.shape == (1, 2, 128) and torch.isfinite(features).all()
+
+
+def test_a_boxs_appearance_is_its_moving_pixels_where_a_mask_is_given():
+    frame = np.full((100, 100, 3), 128, np.uint8)  # grey
+    frame[20:80, 40:60] = (0, 0, 255)  # a red person (BGR) in a loose box
+    mask = np.zeros((100, 100), np.uint8)
+    mask[20:80, 40:60] = 255
+    box = (20, 10, 60, 80)
+    loose, moving = (
+        box_features(frame, [box], TrackletConfig(scale=1.0)),
+        box_features(frame, [box], TrackletConfig(scale=1.0), mask),
+    )
+    assert loose.shape == moving.shape == (1, 3 * 128)
+    assert np.allclose(moving.reshape(3, 128).sum(1), 1.0)  # each stripe sums to 1
+    red = np.asarray([0, 3, 3])  # hue bin 0, the top saturation and value bins
+    red_bin = (red[0] * 4 + red[1]) * 4 + red[2]
+    assert moving.reshape(3, 128)[1, red_bin] == pytest.approx(1.0)  # the middle stripe: only red
+    assert loose.reshape(3, 128)[1, red_bin] == pytest.approx(0.5)  # without the mask, half is grey
+    assert box_features(frame, [], TrackletConfig()).shape == (0, 3 * 128)
 
 
 def test_reappearance_queries_and_scores():

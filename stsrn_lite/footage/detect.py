@@ -97,9 +97,12 @@ def moving_share(mask: np.ndarray, box: Box) -> float:
     return float((mask[top:bottom, left:right] == 255).mean())
 
 
-def detect(frames: Iterable[np.ndarray], config: DetectorConfig | None = None) -> Iterator[list[Box]]:
-    """The boxes of every frame of ``frames`` (BGR uint8, in temporal order), one list per frame.
-    The background model learns from every frame, so ``frames`` must be the video's in order."""
+def detect(
+    frames: Iterable[np.ndarray], config: DetectorConfig | None = None
+) -> Iterator[tuple[list[Box], np.ndarray | None]]:
+    """(the boxes, the motion mask) of every frame of ``frames`` (BGR uint8, in temporal order):
+    the mask is MOG2's (H, W) uint8 (255 moving, 127 shadow, 0 still), None for ``"hog"``. The
+    background model learns from every frame, so ``frames`` must be the video's, in order."""
     config = config or DetectorConfig()
     hog = None
     if config.method != "motion":
@@ -109,11 +112,11 @@ def detect(frames: Iterable[np.ndarray], config: DetectorConfig | None = None) -
     if config.method != "hog":
         background = cv2.createBackgroundSubtractorMOG2(history=config.history, detectShadows=True)
     for frame in frames:
-        mask = background.apply(frame) if background is not None else None  # (H, W) uint8: 255, 127 shadow, 0
+        mask = background.apply(frame) if background is not None else None
         if config.method == "motion":
-            yield foreground_blobs(mask, config.min_area)
+            yield foreground_blobs(mask, config.min_area), mask
             continue
         boxes = hog_people(frame, config, hog)
         if config.method == "hog+motion":
             boxes = [box for box in boxes if moving_share(mask, box) >= config.min_foreground]
-        yield boxes
+        yield boxes, mask

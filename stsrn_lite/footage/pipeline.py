@@ -49,9 +49,9 @@ def process(path: str | Path, config: FootageConfig | None = None, *, progress: 
     bar = tqdm(frames, total=stop - config.start, unit="frame", desc="detect", disable=not progress)
     seen, detected = itertools.tee(bar)  # each frame, beside its boxes (one frame buffered)
     boxes, features = [], []
-    for frame, frame_boxes in zip(seen, detect(detected, config.detector)):
+    for frame, (frame_boxes, mask) in zip(seen, detect(detected, config.detector)):
         boxes.append(frame_boxes)
-        features.append(box_features(frame, frame_boxes, config.tracklet))  # (boxes, D)
+        features.append(box_features(frame, frame_boxes, config.tracklet, mask))  # (boxes, D)
     tracks = track(boxes, config.tracker, features)
     for t in tracks:  # back to the source's frame numbers
         t.frames = [config.start + f for f in t.frames]

@@ -22,7 +22,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from stsrn_lite.baselines.colour_histogram import tracklet_histogram
 from stsrn_lite.footage.track import Box, Track
 from stsrn_lite.preprocess.cache import PreprocessedCache
 from stsrn_lite.preprocess.flow import DEFAULT_FLOW
@@ -48,31 +47,55 @@ def person_box(box: Box, config: TrackletConfig) -> Box:
     return (x + w / 2 - width / 2, y + h / 2 - height / 2, width, height)
 
 
-def cut(frame: np.ndarray, box: Box, config: TrackletConfig) -> np.ndarray:
-    """The person crop of ``box`` from a BGR ``frame`` (H, W, 3), as RGB (frame_hw, 3) uint8."""
+def _crop(image: np.ndarray, box: Box, config: TrackletConfig) -> np.ndarray:
+    """The person crop of ``box`` from ``image`` (H, W[, C]), resized to ``frame_hw``."""
     x, y, w, h = person_box(box, config)
     left, top = int(np.floor(x)), int(np.floor(y))
     right, bottom = int(np.ceil(x + w)), int(np.ceil(y + h))
-    height, width = frame.shape[:2]
+    height, width = image.shape[:2]
     pad = max(0, -left, -top, right - width, bottom - height)
     if pad:  # the crop leaves the frame: repeat the border
-        frame = cv2.copyMakeBorder(frame, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-    crop = frame[top + pad : bottom + pad, left + pad : right + pad]  # (h', w', 3)
+        image = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    crop = image[top + pad : bottom + pad, left + pad : right + pad]  # (h', w'[, C])
     out_h, out_w = config.frame_hw
-    crop = cv2.resize(crop, (out_w, out_h), interpolation=cv2.INTER_AREA if h > out_h else cv2.INTER_LINEAR)
-    return cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)
+    return cv2.resize(crop, (out_w, out_h), interpolation=cv2.INTER_AREA if h > out_h else cv2.INTER_LINEAR)
 
 
-# a coarse colour histogram of each detection, for the tracker's association (not for ranking)
-APPEARANCE = {"space": "hsv", "bins": (8, 4, 4), "n_stripes": 3}
+def cut(frame: np.ndarray, box: Box, config: TrackletConfig) -> np.ndarray:
+    """The person crop of ``box`` from a BGR ``frame`` (H, W, 3), as RGB (frame_hw, 3) uint8."""
+    return cv2.cvtColor(_crop(frame, box, config), cv2.COLOR_BGR2RGB)
 
 
-def box_features(frame: np.ndarray, boxes: Sequence[Box], config: TrackletConfig) -> np.ndarray:
-    """The appearance of each box of a BGR ``frame``: the colour histogram (`APPEARANCE`) of its
-    person crop, (len(boxes), D) float."""
-    if not boxes:
-        return np.zeros((0, np.prod(APPEARANCE["bins"]) * APPEARANCE["n_stripes"]))
-    return np.stack([tracklet_histogram(cut(frame, box, config)[None], **APPEARANCE) for box in boxes])
+# a coarse colour histogram of each detection, for the tracker's association (not for ranking):
+# hue × saturation × value bins in each of a few horizontal stripes, of the moving pixels only
+# where a motion mask is given (the background inside a loose box would otherwise dominate)
+APPEARANCE_BINS = (8, 4, 4)
+APPEARANCE_STRIPES = 3
+MIN_MOVING = 0.1  # share of a crop's pixels that must move for the mask to be used
+
+
+def box_features(
+    frame: np.ndarray, boxes: Sequence[Box], config: TrackletConfig, mask: np.ndarray | None = None
+) -> np.ndarray:
+    """The appearance of each box of a BGR ``frame`` (and its motion ``mask``, 255 = moving):
+    per-stripe HSV histograms of its person crop, (len(boxes), stripes · bins) float, each stripe
+    summing to 1 (or 0 when empty)."""
+    size = APPEARANCE_STRIPES * int(np.prod(APPEARANCE_BINS))
+    rows = []
+    for box in boxes:
+        hsv = cv2.cvtColor(_crop(frame, box, config), cv2.COLOR_BGR2HSV)  # (H, W, 3)
+        moving = None if mask is None else (_crop(mask, box, config) > 127).astype(np.uint8)  # (H, W)
+        if moving is not None and moving.mean() < MIN_MOVING:
+            moving = None
+        row = []
+        for stripe in np.array_split(np.arange(hsv.shape[0]), APPEARANCE_STRIPES):
+            rows_of = slice(stripe[0], stripe[-1] + 1)
+            part_mask = None if moving is None else np.ascontiguousarray(moving[rows_of])
+            part = np.ascontiguousarray(hsv[rows_of])
+            hist = cv2.calcHist([part], [0, 1, 2], part_mask, list(APPEARANCE_BINS), [0, 180, 0, 256, 0, 256]).ravel()
+            row.append(hist / hist.sum() if hist.sum() > 0 else hist)
+        rows.append(np.concatenate(row))
+    return np.asarray(rows, dtype=np.float64).reshape(len(boxes), size)
 
 
 def cut_tracklets(
