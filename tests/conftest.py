@@ -97,3 +97,26 @@ def prid_root(tmp_path: Path) -> Path:
 @pytest.fixture
 def mars_root(tmp_path: Path) -> Path:
     return make_mars(tmp_path / "mars")
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """(run folder, trained model) of STSRN trained one epoch on a 6-identity synthetic iLIDS-VID,
+    with a stand-in test in its records (the weights and footage tests export it)."""
+    import torch
+
+    from stsrn_lite.synthetic.generator import SyntheticConfig, generate
+    from stsrn_lite.training.config import TrainConfig
+    from stsrn_lite.training.data import load_run_data
+    from stsrn_lite.training.loop import train
+
+    tmp = tmp_path_factory.mktemp("run")
+    root = generate(SyntheticConfig(layout="ilids-vid", identities=6, seed=2, max_length=20), tmp / "ilids")
+    data = load_run_data("ilids-vid", root, fold=0, folds=10, seed=1, cache_dir=tmp / "cache")
+    torch.set_num_threads(1)
+    config = TrainConfig(dataset="ilids-vid", preset="STSRN", epochs=1, eval_every=1, eval_tta=False)
+    ranks = {"rank1": 50.0, "rank5": 75.0, "rank10": 100.0, "rank20": 100.0, "mAP": 60.0}  # a stand-in test
+    result = train(
+        config, data, tmp / "run", progress=False, data_label="tiny synthetic", evaluate=lambda *_: dict(ranks)
+    )
+    return tmp / "run", result.model

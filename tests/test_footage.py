@@ -190,20 +190,9 @@ def test_detection_recall_counts_the_people_boxed_by_eye_that_detections_find(tm
 
 
 @pytest.fixture(scope="module")
-def weights(tmp_path_factory):
-    """A weights file of an untrained STSRN, written as a run's checkpoint would be exported."""
-    from stsrn_lite.synthetic.generator import SyntheticConfig, generate
-    from stsrn_lite.training.config import TrainConfig
-    from stsrn_lite.training.data import load_run_data
-    from stsrn_lite.training.loop import train
-
-    tmp = tmp_path_factory.mktemp("weights")
-    root = generate(SyntheticConfig(layout="ilids-vid", identities=4, seed=1, max_length=16), tmp / "ilids")
-    data = load_run_data("ilids-vid", root, fold=0, folds=10, seed=1, cache_dir=tmp / "cache")
-    torch.set_num_threads(1)
-    config = TrainConfig(dataset="ilids-vid", preset="STSRN", epochs=1, eval_every=2, eval_tta=False)
-    train(config, data, tmp / "run", progress=False, data_label="tiny synthetic")
-    return export_weights(tmp / "run", tmp / "stsrn.pt")
+def weights(tiny_run, tmp_path_factory):
+    """A weights file of a barely trained STSRN (one epoch on six synthetic identities)."""
+    return export_weights(tiny_run[0], tmp_path_factory.mktemp("weights") / "stsrn.pt")
 
 
 def test_the_command_writes_tracks_rankings_and_scores(video, weights, tmp_path):
