@@ -29,6 +29,8 @@ from stsrn_lite.training.checkpoint import CheckpointError, load_checkpoint
 from stsrn_lite.training.loop import CHECKPOINT
 
 FORMAT = "stsrn-lite-weights/1"
+# the book's committed weights, in the checkout beside the package: <dataset>-<preset>-<profile>.pt
+COMMITTED = Path(__file__).resolve().parents[1] / "weights"
 
 
 class WeightsError(ValueError):
@@ -98,6 +100,12 @@ def load_weights(path: str | Path, preset: str, device: str | torch.device = "cp
     model = STSRN(saved)
     model.load_state_dict(weights["model"])
     return model.to(device).eval()
+
+
+def committed(dataset: str, preset: str, profile: str = "bench") -> Path | None:
+    """The book's committed weights of ``preset`` trained on ``dataset`` in ``profile``, if any."""
+    path = COMMITTED / f"{dataset}-{preset}-{profile}.pt"
+    return path if path.is_file() else None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,7 +14,15 @@ import torch
 from stsrn_lite.evaluation.features import TestConfig, extract_features
 from stsrn_lite.footage import cli
 from stsrn_lite.footage.detect import DetectorConfig, detect, foreground_blobs, moving_share, non_maximum_suppression
-from stsrn_lite.footage.labels import Point, detection_recall, label_tracks, read_people, read_points
+from stsrn_lite.footage.labels import (
+    VTEST_LABELS,
+    VTEST_PEOPLE,
+    Point,
+    detection_recall,
+    label_tracks,
+    read_people,
+    read_points,
+)
 from stsrn_lite.footage.pipeline import FootageConfig, process
 from stsrn_lite.footage.reid import labelled_scores, reappearance_queries
 from stsrn_lite.footage.track import Track, TrackerConfig
@@ -187,6 +195,13 @@ def test_detection_recall_counts_the_people_boxed_by_eye_that_detections_find(tm
     path = tmp_path / "people.csv"
     path.write_text("frame,x,y,w,h,note\n5,1,2,3,4,far\n")
     assert read_people(path) == [(5, (1.0, 2.0, 3.0, 4.0))]
+
+
+def test_the_people_and_labels_written_by_eye_for_vtest_are_there():
+    people, points = read_people(VTEST_PEOPLE), read_points(VTEST_LABELS)
+    assert {frame for frame, _ in people} == {150, 400, 500, 650} and len(people) == 21
+    assert len({p.person for p in points}) == 7 and all(0 <= p.frame < 795 for p in points)
+    assert all(0 <= p.x < 768 and 0 <= p.y < 576 for p in points)
 
 
 @pytest.fixture(scope="module")

@@ -43,3 +43,13 @@ def test_weights_of_another_preset_or_no_weights_are_refused_in_one_line(run, tm
     assert line.startswith("error: ") and "junk.pt" in line
     assert main(["export", str(tmp_path / "nowhere"), str(tmp_path / "x.pt")]) == 2
     assert not (tmp_path / "x.pt").exists()
+
+
+def test_committed_weights_are_found_by_dataset_preset_and_profile(tmp_path, monkeypatch):
+    from stsrn_lite import weights
+
+    monkeypatch.setattr(weights, "COMMITTED", tmp_path)
+    assert weights.committed("ilids-vid", "STSRN") is None
+    (tmp_path / "ilids-vid-STSRN-bench.pt").write_bytes(b"")
+    assert weights.committed("ilids-vid", "STSRN") == tmp_path / "ilids-vid-STSRN-bench.pt"
+    assert weights.committed("prid2011", "STSRN") is None

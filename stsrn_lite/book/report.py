@@ -1,4 +1,4 @@
-"""Which result files exist, per table and profile (the landing page and chapter 14).
+"""Which result files exist, per table and profile (the landing page and the reproduction report, chapter 16).
 
 Every table chapter writes ``results/<profile>/NAME.csv`` under the home (`stsrn_lite.home`) with
 a provenance file beside it (`stsrn_lite.book.experiments.save_results`). `result_matrix` says,

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from stsrn_lite.footage.track import Box, Track
 
@@ -51,6 +52,7 @@ def timeline_figure(tracks: Sequence[Track], title: str = "") -> Figure:
         axis.plot(t.frames, [t.track_id] * len(t), "|", color=_colour(t.track_id), markersize=4)
     axis.set_xlabel("frame")
     axis.set_ylabel("track")
+    axis.yaxis.set_major_locator(MaxNLocator(integer=True))
     axis.invert_yaxis()
     axis.set_title(title, fontsize=9)
     figure.tight_layout()

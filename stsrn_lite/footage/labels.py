@@ -21,6 +21,9 @@ from stsrn_lite.footage.track import Box, Track
 from stsrn_lite.footage.video import FootageError
 
 COLUMNS = ("person", "frame", "x", "y")
+# what a person saw in OpenCV's vtest.avi (vtest/README.md says how they were made)
+VTEST_PEOPLE = Path(__file__).with_name("vtest") / "people.csv"
+VTEST_LABELS = Path(__file__).with_name("vtest") / "labels.csv"
 
 
 @dataclass(frozen=True)
