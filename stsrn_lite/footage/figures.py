@@ -1,5 +1,6 @@
 """Pictures of the footage pipeline: detections on a frame, tracks over time, tracklet strips
-(the contact sheet) and ranked galleries. Each function returns a matplotlib Figure."""
+(the contact sheet) and ranked galleries. Each function returns a matplotlib Figure; `jpeg`
+encodes one compactly, for the photographs that would make a notebook's PNGs large."""
 
 from __future__ import annotations
 
@@ -15,6 +16,18 @@ from matplotlib.ticker import MaxNLocator
 from stsrn_lite.footage.track import Box, Track
 
 CROPS_PER_STRIP = 8  # frames shown of each tracklet, evenly spaced over it
+
+
+def jpeg(figure: Figure, quality: int = 85, dpi: int = 100) -> bytes:
+    """``figure`` drawn at ``dpi`` and encoded as JPEG (closed afterwards)."""
+    figure.set_dpi(dpi)
+    figure.canvas.draw()
+    rgba = np.asarray(figure.canvas.buffer_rgba())  # (H, W, 4)
+    plt.close(figure)
+    ok, data = cv2.imencode(".jpg", cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise RuntimeError("OpenCV could not encode the figure as JPEG")
+    return data.tobytes()
 
 
 def _colour(track_id: int) -> tuple[float, float, float]:
