@@ -22,6 +22,7 @@ from stsrn_lite.footage.labels import (
     label_tracks,
     read_people,
     read_points,
+    track_purity,
 )
 from stsrn_lite.footage.pipeline import FootageConfig, process
 from stsrn_lite.footage.reid import labelled_scores, reappearance_queries
@@ -175,6 +176,10 @@ def test_labels_are_points_on_people_that_tracks_pick_up(tmp_path):
     tracks = [Track(0, [1, 2], [(0, 0, 10, 20)] * 2), Track(1, [5], [(0, 0, 10, 20)]), Track(2, [9], [(50, 50, 5, 5)])]
     points = [Point("ann", 2, 5, 5), Point("bob", 5, 3, 3), Point("ann", 5, 8, 8), Point("cy", 9, 0, 0)]
     assert label_tracks(tracks, points) == {0: "ann"}  # track 1 holds two people, track 2 none
+    purity = track_purity(tracks, points)
+    assert (purity["tracks"], purity["labelled"], purity["mixed"]) == (3, 1, 1)
+    assert (purity["people found"], purity["people"]) == (1, 3)
+    assert purity["points covered"] == 75.0  # cy's point lies outside track 2's box
     path = tmp_path / "labels.csv"
     path.write_text("person,frame,x,y\nann,2,5.5,5\n")
     assert read_points(path) == [Point("ann", 2, 5.5, 5.0)]

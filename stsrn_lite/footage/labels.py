@@ -47,19 +47,50 @@ def read_points(path: str | Path) -> list[Point]:
         raise FootageError(f"{path}: expected a CSV with columns {', '.join(COLUMNS)} ({error})") from None
 
 
-def label_tracks(tracks: Sequence[Track], points: Sequence[Point]) -> dict[int, str]:
-    """{track id: person} for every track whose box holds a point of exactly one person."""
+def _inside(point: Point, box: Box) -> bool:
+    x, y, w, h = box
+    return x <= point.x <= x + w and y <= point.y <= y + h
+
+
+def people_in_tracks(tracks: Sequence[Track], points: Sequence[Point]) -> dict[int, set[str]]:
+    """{track id: the people whose points its boxes hold} for every track of ``tracks``."""
     at: dict[int, list[Point]] = {}
     for point in points:
         at.setdefault(point.frame, []).append(point)
-    labels = {}
+    held = {}
     for t in tracks:
-        people = set()
-        for frame, (x, y, w, h) in zip(t.frames, t.boxes):
-            people |= {p.person for p in at.get(frame, ()) if x <= p.x <= x + w and y <= p.y <= y + h}
-        if len(people) == 1:
-            labels[t.track_id] = people.pop()
-    return labels
+        people: set[str] = set()
+        for frame, box in zip(t.frames, t.boxes):
+            people |= {p.person for p in at.get(frame, ()) if _inside(p, box)}
+        held[t.track_id] = people
+    return held
+
+
+def label_tracks(tracks: Sequence[Track], points: Sequence[Point]) -> dict[int, str]:
+    """{track id: person} for every track whose box holds a point of exactly one person."""
+    return {i: next(iter(people)) for i, people in people_in_tracks(tracks, points).items() if len(people) == 1}
+
+
+def track_purity(tracks: Sequence[Track], points: Sequence[Point]) -> dict:
+    """How well ``tracks`` keep the labelled people apart: of the tracks, how many hold the points
+    of one person (``labelled``) and of two or more (``mixed``: an identity switch, or two people
+    in one box); of the points, the share that some track's box holds (``points covered``, %);
+    and how many of the people appear in one track at least (``people found``). Points are sparse,
+    so ``mixed`` counts only the switches they witness: a lower bound."""
+    held = people_in_tracks(tracks, points)
+    boxes_at: dict[int, list[Box]] = {}
+    for t in tracks:
+        for frame, box in zip(t.frames, t.boxes):
+            boxes_at.setdefault(frame, []).append(box)
+    covered = sum(any(_inside(p, box) for box in boxes_at.get(p.frame, ())) for p in points)
+    return {
+        "tracks": len(tracks),
+        "labelled": sum(len(people) == 1 for people in held.values()),
+        "mixed": sum(len(people) > 1 for people in held.values()),
+        "points covered": 100 * covered / max(len(points), 1),
+        "people found": len({next(iter(people)) for people in held.values() if len(people) == 1}),
+        "people": len({p.person for p in points}),
+    }
 
 
 def read_people(path: str | Path) -> list[tuple[int, Box]]:

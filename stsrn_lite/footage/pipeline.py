@@ -36,6 +36,7 @@ class FootageTracks:
     footage: Footage
     config: FootageConfig
     detections: dict[int, list[Box]]  # frame -> its boxes
+    features: dict[int, np.ndarray]  # frame -> its boxes' colour histograms (boxes, D), what `track` matched on
     tracks: list[Track]  # frames numbered as in the source
     tracklets: dict[int, np.ndarray]  # track id -> its crops (T, H, W, 3) RGB uint8
 
@@ -57,4 +58,5 @@ def process(path: str | Path, config: FootageConfig | None = None, *, progress: 
         t.frames = [config.start + f for f in t.frames]
     tracklets = cut_tracklets(read_frames(footage, config.start, stop), tracks, config.tracklet, config.start)
     detections = {config.start + i: frame_boxes for i, frame_boxes in enumerate(boxes)}
-    return FootageTracks(footage, config, detections, tracks, tracklets)
+    described = {config.start + i: frame_features for i, frame_features in enumerate(features)}
+    return FootageTracks(footage, config, detections, described, tracks, tracklets)
