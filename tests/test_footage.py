@@ -232,6 +232,7 @@ def test_the_command_writes_tracks_rankings_and_scores(video, weights, tmp_path)
     for matcher in ("model", "colour histogram"):  # one query (2), whose person (red, track 0) is in its gallery
         assert summary["scores"][matcher]["queries"] == 1
         assert summary["scores"][matcher]["rank1"] in (0.0, 100.0)
+    assert (summary["purity"]["labelled"], summary["purity"]["mixed"], summary["purity"]["people"]) == (3, 0, 2)
     capture = cv2.VideoCapture(str(out / "annotated.mp4"))
     assert capture.isOpened() and int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == FRAMES
     capture.release()

@@ -14,8 +14,9 @@ Writes into DIR (created whole at the end: nothing half-written is left on failu
   other footage (whose track ids are offset by 1000);
 - ``annotated.mp4``: the frames with each track's box and id (unless ``--no-video``);
 - ``summary.json``: what ran, the model's provenance and, with ``--labels`` (points on each person
-  written by eye, `stsrn_lite.footage.labels`; VIDEO's tracks only), rank-1 and mAP of each matcher
-  over the queries whose person is in the gallery.
+  written by eye, `stsrn_lite.footage.labels`; VIDEO's tracks only), the tracks' purity
+  (`track_purity`) and rank-1 and mAP of each matcher over the queries whose person is in the
+  gallery.
 
 An unreadable video, weights of another preset or an existing non-empty DIR end with a one-line
 error and exit status 2.
@@ -37,7 +38,7 @@ import matplotlib.pyplot as plt
 
 from stsrn_lite.footage.detect import METHODS, DetectorConfig
 from stsrn_lite.footage.figures import contact_sheet, draw_boxes, ranking_figure
-from stsrn_lite.footage.labels import label_tracks, read_points
+from stsrn_lite.footage.labels import label_tracks, read_points, track_purity
 from stsrn_lite.footage.pipeline import FootageConfig, FootageTracks, process
 from stsrn_lite.footage.reid import (
     histogram_distances,
@@ -150,6 +151,7 @@ def run(args: argparse.Namespace, out: Path) -> dict:
                 figure.savefig(out / "rankings" / f"{matcher.replace(' ', '_')}_query{query}.png", dpi=110)
                 plt.close(figure)
     if labels is not None:
+        summary["purity"] = track_purity(main.tracks, points)
         summary["scores"] = {m: labelled_scores(d, ids, queries, labels) for m, d in distances.items()}
     if not args.no_video:
         write_video(main, out / "annotated.mp4")
