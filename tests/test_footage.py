@@ -238,6 +238,20 @@ def test_the_command_writes_tracks_rankings_and_scores(video, weights, tmp_path)
     capture.release()
 
 
+def test_the_command_ranks_another_footages_tracks_with_gallery(video, weights, tmp_path):
+    # the folder holds the video's frames exactly: each track's own copy must come first
+    out = tmp_path / "out"
+    argv = [str(video[0]), "--checkpoint", str(weights), "--out", str(out), "--detector", "motion", "--no-tta"]
+    assert cli.main([*argv, "--gallery", str(video[1]), "--no-progress", "--no-video"]) == 0
+    with open(out / "rankings.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["tracks"] == 3 and summary["queries"] == 3  # every track, against the other footage's three
+    for matcher in ("model", "colour histogram"):
+        first = {r["query"]: r["gallery"] for r in rows if r["matcher"] == matcher and r["rank"] == "1"}
+        assert first == {str(q): str(cli.GALLERY_OFFSET + q) for q in range(3)}
+
+
 def test_bad_inputs_end_in_one_line_and_leave_nothing(video, weights, tmp_path, capsys):
     junk = tmp_path / "junk.avi"
     junk.write_text("not a video")
