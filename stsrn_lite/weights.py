@@ -26,6 +26,7 @@ from stsrn_lite.model.config import model_config_from_dict
 from stsrn_lite.model.network import STSRN
 from stsrn_lite.model.presets import preset as preset_config
 from stsrn_lite.training.checkpoint import CheckpointError, load_checkpoint
+from stsrn_lite.training.config import TrainConfig
 from stsrn_lite.training.loop import CHECKPOINT
 
 FORMAT = "stsrn-lite-weights/1"
@@ -35,6 +36,15 @@ COMMITTED = Path(__file__).resolve().parents[1] / "weights"
 
 class WeightsError(ValueError):
     """A weights file that cannot be used as asked; the message names the file."""
+
+
+def _recipe(config: dict) -> str:
+    """The name of the recipe of a run's training configuration (`TrainConfig.recipe`), or "" when
+    the configuration is not one this code can read."""
+    try:
+        return TrainConfig(**config).recipe
+    except (TypeError, ValueError):
+        return ""
 
 
 def export_weights(run: str | Path, out: str | Path, data: str | None = None) -> Path:
@@ -52,7 +62,7 @@ def export_weights(run: str | Path, out: str | Path, data: str | None = None) ->
         "fold": config["fold"],
         "epochs": state["epoch"],
         "training": config,
-        "recipe": described.get("recipe", ""),
+        "recipe": described.get("recipe") or _recipe(config),
         "code_version": state["code_version"],
         "last_test": {k: tested[-1][k] for k in ("epoch", "rank1", "mAP")} if tested else None,
     }

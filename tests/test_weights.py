@@ -24,6 +24,7 @@ def test_exported_weights_load_back_as_the_trained_model(run, tmp_path):
     provenance = read_weights(path)["provenance"]
     assert provenance["data"] == "tiny synthetic" and provenance["epochs"] == 1 and provenance["fold"] == 0
     assert provenance["last_test"] == {"epoch": 1, "rank1": 50.0, "mAP": 60.0}
+    assert provenance["recipe"] == "faithful"  # read from its training configuration (no run.json)
     assert path.stat().st_size < 2 * sum(t.numel() * 4 for t in trained.state_dict().values())  # no optimiser state
 
 
