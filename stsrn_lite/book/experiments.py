@@ -23,6 +23,8 @@ from pathlib import Path
 import torch
 
 from stsrn_lite.atomic import locked, write_atomic
+from stsrn_lite.book.ledger import FOLDER as LEDGER
+from stsrn_lite.book.ledger import file_run, read_run
 from stsrn_lite.book.session import Session
 from stsrn_lite.evaluation.dispatch import check_mars_reading, default_protocol, evaluate_protocol
 from stsrn_lite.evaluation.features import TestConfig
@@ -98,35 +100,34 @@ def run(
     ``runs/partial/<profile>/``, so that it neither blocks nor reuses the profile's); a finished run with the
     same settings is reused (resumed with nothing left to do), an interrupted one continues, and one
     that trained more epochs than asked is refused. A lock makes concurrent callers take turns.
+    In a profile that keeps a ledger (`Profile.ledger`), the tested run is filed in
+    ``results/<profile>/runs/`` (`stsrn_lite.book.ledger`), and a run whose folder holds no
+    finished run is read from there when it is filed with the same training and test settings
+    (its outcome has no checkpoint, and no records where they were lost).
     ``eval_every`` adds test ranks to the records during training (Fig. 5); the final tests
     (``protocols``) use the profile's test-time augmentation and L = 128. ``readings`` sets
     `TrainConfig` fields other than their defaults (``{"omega_form": "sigmoid"}``); such a run
     has a folder of its own. ``mars_protocol`` is
     MARS's reading (`TrainConfig.mars_protocol`; its default is the paper's, after ASTPN).
     """
-    profile = session.profile
-    folds = max(profile.folds, fold + 1)
-    recipe = recipe or profile.recipe
-    config = TrainConfig.for_recipe(
-        recipe,
-        dataset=dataset,
-        preset=preset,
-        fold=fold,
-        folds=folds,
-        seed=seed,
+    recipe = recipe or session.profile.recipe
+    config = train_config(
+        session,
+        dataset,
+        preset,
+        fold,
         epochs=epochs,
-        eval_every=eval_every or epochs + 1,
-        eval_length=128,
-        eval_tta=False,  # the tests during training (curves): one centre crop; the final tests: the profile's
-        checkpoint_every=max(1, min(10, epochs)),
+        recipe=recipe,
+        seed=seed,
+        eval_every=eval_every,
         mars_protocol=mars_protocol,
-        **{"flow": profile.flow, **(readings or {})},  # a reading may set the flow too
+        readings=readings,
     )
     data = load_run_data(
         dataset,
         session.root(dataset),
         fold=fold,
-        folds=folds,
+        folds=config.folds,
         seed=config.split_seed,
         flow=config.flow,
         mars_protocol=config.mars_protocol,
@@ -152,13 +153,19 @@ def run(
     if dataset == "mars":  # before training: a test on training identities is refused
         for protocol in protocols:
             check_mars_reading(protocol, config.mars_protocol, str(out))
+    ledger = ledger_folder(session) if session.profile.ledger else None
     with locked(out):  # two notebooks asking for the same run take turns; the later one reuses it
         checkpoint = out / CHECKPOINT
-        if checkpoint.exists() and load_checkpoint(checkpoint)["epoch"] > epochs:
+        trained = load_checkpoint(checkpoint)["epoch"] if checkpoint.exists() else 0
+        if trained > epochs:
             raise ValueError(
-                f"{out}: this run already trained {load_checkpoint(checkpoint)['epoch']} epochs, "
+                f"{out}: this run already trained {trained} epochs, "
                 f"more than the {epochs} asked; ask for as many or remove the folder"
             )
+        if ledger is not None and trained < epochs:  # no finished run here: a filed one serves
+            filed = read_run(ledger, out.name, config, final_test_config(session, config), protocols)
+            if filed is not None:
+                return RunOutcome(preset, dataset, fold, filed.records, None, filed.evaluations)
         result: TrainResult = train(
             config,
             data,
@@ -167,29 +174,92 @@ def run(
             resume=True,
             progress=progress,
             evaluate=during if eval_every else None,
-            data_label=profile.data,
+            data_label=session.profile.data,
         )
     outcome = RunOutcome(
         preset=preset, dataset=dataset, fold=fold, records=result.records, checkpoint=result.checkpoint
     )
+    test, outcome.evaluations = final_tests(session, config, data, result.model, protocols, cross_dataset)
+    if ledger is not None:
+        file_run(
+            ledger,
+            out.name,
+            config,
+            test,
+            result.records,
+            outcome.evaluations,
+            code_version=load_checkpoint(result.checkpoint)["code_version"],
+            device=session.device,
+        )
+    return outcome
+
+
+def train_config(
+    session: Session,
+    dataset: str,
+    preset: str,
+    fold: int,
+    *,
+    epochs: int,
+    recipe: str | None = None,
+    seed: int = TrainConfig.seed,
+    eval_every: int | None = None,
+    mars_protocol: str = TrainConfig.mars_protocol,
+    readings: dict | None = None,
+) -> TrainConfig:
+    """The training configuration of `run`'s run with these arguments (the same defaults)."""
+    profile = session.profile
+    return TrainConfig.for_recipe(
+        recipe or profile.recipe,
+        dataset=dataset,
+        preset=preset,
+        fold=fold,
+        folds=max(profile.folds, fold + 1),
+        seed=seed,
+        epochs=epochs,
+        eval_every=eval_every or epochs + 1,
+        eval_length=128,
+        eval_tta=False,  # the tests during training (curves): one centre crop; the final tests: the profile's
+        checkpoint_every=max(1, min(10, epochs)),
+        mars_protocol=mars_protocol,
+        **{"flow": profile.flow, **(readings or {})},  # a reading may set the flow too
+    )
+
+
+def final_test_config(session: Session, config: TrainConfig) -> TestConfig:
+    """The final tests' configuration: L = 128, the profile's passes, the run's normalisation."""
     preprocess = PreprocessConfig(normalisation=config.normalisation)
-    test_cfg = TestConfig(length=128, tta=profile.eval_tta, preprocess=preprocess)
+    return TestConfig(length=128, tta=session.profile.eval_tta, preprocess=preprocess)
+
+
+def final_tests(
+    session: Session,
+    config: TrainConfig,
+    data: RunData,
+    model: torch.nn.Module,
+    protocols: tuple[str, ...],
+    cross_dataset: str = "prid2011",
+) -> tuple[TestConfig, dict[str, Evaluation]]:
+    """The final tests of a run's ``model`` (trained with ``config`` on ``data``): its test
+    configuration and {protocol: evaluation}; "cross-dataset" tests on ``cross_dataset``."""
+    test = final_test_config(session, config)
+    evaluations = {}
     for protocol in protocols:
         target, pids, views = data, data.test_pids, data.views
         if protocol == "cross-dataset":
             target = load_run_data(
                 cross_dataset,
                 session.root(cross_dataset),
-                fold=fold,
-                folds=folds,
+                fold=config.fold,
+                folds=config.folds,
                 seed=config.split_seed,
                 flow=config.flow,
             )
-            pids, views = cross_dataset_pids(target.dataset, fold, folds, seed=config.split_seed), None
-        outcome.evaluations[protocol] = evaluate_protocol(
-            protocol, result.model, target.cache, target.dataset, test_cfg, session.device, pids=pids, views=views
+            pids, views = cross_dataset_pids(target.dataset, config.fold, config.folds, seed=config.split_seed), None
+        evaluations[protocol] = evaluate_protocol(
+            protocol, model, target.cache, target.dataset, test, session.device, pids=pids, views=views
         )
-    return outcome
+    return test, evaluations
 
 
 RESULT_SOURCES = ("stsrn_lite", "notebooks/*.md")  # the code behind a result file: the package and the chapters
@@ -214,6 +284,11 @@ def recipe(name: str = "faithful") -> str:
 def results_folder(profile: str, *, partial: bool = False) -> Path:
     """``results/<profile>/`` under the home, or ``results/partial/<profile>/`` for partial sessions."""
     return home().results / PARTIAL / profile if partial else home().results / profile
+
+
+def ledger_folder(session: Session) -> Path:
+    """Where ``session``'s finished runs are filed (`stsrn_lite.book.ledger`): ``results/<profile>/runs/``."""
+    return results_folder(session.profile.name, partial=not session.complete) / LEDGER
 
 
 def save_results(

@@ -58,6 +58,16 @@ class Evaluation:
     q_camids: np.ndarray  # (Q,)
     g_camids: np.ndarray  # (G,)
 
+    ARRAYS = ("distmat", "q_indices", "g_indices", "q_pids", "g_pids", "q_camids", "g_camids")  # what it ranks
+
+    @classmethod
+    def ranked(cls, protocol: str, rules: str, config: TestConfig, distmat: np.ndarray, **arrays) -> Evaluation:
+        """The evaluation of distances ``distmat`` (Q, G) between the tracklets ``arrays`` names
+        (the rest of `ARRAYS`), ranked by ``rules``."""
+        labels = {key: arrays[key] for key in ("q_pids", "g_pids", "q_camids", "g_camids")}
+        details = evaluate_rank_details(distmat, max_rank=MAX_RANK, rules=rules, **labels)
+        return cls(protocol=protocol, rules=rules, config=config, details=details, distmat=distmat, **arrays)
+
     @property
     def num_queries(self) -> int:
         """Queries the CMC and mAP average over (those with a true match in the gallery)."""
@@ -94,23 +104,17 @@ def _evaluation(
     g_indices: Sequence[int],
 ) -> Evaluation:
     q_indices, g_indices = np.asarray(q_indices, dtype=np.int64), np.asarray(g_indices, dtype=np.int64)
-    distmat = pass_distances(q_feats, g_feats).numpy()  # (Q, G)
-    labels = dict(
+    return Evaluation.ranked(
+        protocol,
+        rules,
+        cfg,
+        pass_distances(q_feats, g_feats).numpy(),  # (Q, G)
+        q_indices=q_indices,
+        g_indices=g_indices,
         q_pids=np.asarray(cache.pids)[q_indices],
         g_pids=np.asarray(cache.pids)[g_indices],
         q_camids=np.asarray(cache.camids)[q_indices],
         g_camids=np.asarray(cache.camids)[g_indices],
-    )
-    details = evaluate_rank_details(distmat, max_rank=MAX_RANK, rules=rules, **labels)
-    return Evaluation(
-        protocol=protocol,
-        rules=rules,
-        config=cfg,
-        details=details,
-        distmat=distmat,
-        q_indices=q_indices,
-        g_indices=g_indices,
-        **labels,
     )
 
 

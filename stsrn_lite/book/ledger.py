@@ -1,0 +1,239 @@
+"""The run ledger: each finished run's final tests, filed under ``results/<profile>/runs/`` so
+that they outlive the run's folder.
+
+A run of the bench profile takes hours of CPU and its folder (checkpoints) lives under the home,
+which a replaced machine loses. When `experiments.run` has tested a run of a profile that keeps a
+ledger (`Profile.ledger`), it files the run here: ``<run>.json`` (its training and test
+configurations, its per-epoch records, each protocol's ranks, where it came from) and
+``<run>.npz`` (each protocol's distance matrix and the tracklets it ranks: everything its ranks
+are computed from). Committed, the ledger rebuilds every table on another machine without
+training: `experiments.run` reads a run from it when the run's folder holds no finished run and
+the filed configurations are the ones asked for. The model itself is not filed (weights:
+`stsrn_lite.weights`).
+
+    python -m stsrn_lite.book.ledger list --profile bench
+    python -m stsrn_lite.book.ledger recover weights/ilids-vid-STSRN-bench.pt --profile bench
+
+``recover`` files a run whose folder was lost from its exported weights: the final tests are
+taken again from the model (the same numbers the run's own tests gave); its training records
+are lost and the entry says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import io
+import json
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from stsrn_lite.atomic import write_atomic
+from stsrn_lite.evaluation.features import TestConfig
+from stsrn_lite.evaluation.protocols import Evaluation
+from stsrn_lite.provenance import device_name
+from stsrn_lite.training.config import TrainConfig
+
+FOLDER = "runs"  # results/<profile>/runs/
+FORMAT = "stsrn-lite-ledger/1"
+
+
+class LedgerError(ValueError):
+    """A ledger entry that cannot be read; the message names the file."""
+
+
+@dataclass
+class FiledRun:
+    """A run as the ledger holds it."""
+
+    records: list[dict]  # one per epoch, as the run kept them; empty when they were lost
+    evaluations: dict[str, Evaluation]  # protocol -> its final test
+    provenance: dict  # the entry's JSON, arrays aside
+
+
+def _plain(value):
+    """``value`` as JSON gives it back (tuples become lists), for comparisons with a filed entry."""
+    return json.loads(json.dumps(value))
+
+
+def _test_settings(test: TestConfig) -> dict:
+    """What of a test configuration changes its numbers (the batch size is speed only)."""
+    return _plain({**asdict(test), "batch_sequences": None})
+
+
+def file_run(
+    folder: Path,
+    name: str,
+    config: TrainConfig,
+    test: TestConfig,
+    records: list[dict],
+    evaluations: dict[str, Evaluation],
+    *,
+    code_version: str,
+    device: str | torch.device,
+    source: str = "trained",
+) -> Path:
+    """File run ``name`` in ``folder`` (``<name>.json`` and ``<name>.npz``); returns the JSON path.
+
+    ``code_version`` is that of the code that trained it, ``source`` where the entry came from
+    ("trained", or the weights file it was recovered from). An entry that already says the same
+    (its date aside) is left as it is, so that rebuilding the book leaves the files byte-identical;
+    a new one replaces it whole (the arrays first, the JSON, which readers check, last).
+    """
+    entry = {
+        "format": FORMAT,
+        "run": name,
+        "source": source,
+        "training": _plain(asdict(config)),
+        "test": _test_settings(test),
+        "epochs": len(records) if records else config.epochs,
+        "code_version": code_version,
+        "device": device_name(torch.device(device)),
+        "torch": torch.__version__,
+        "protocols": {protocol: evaluation.record() for protocol, evaluation in evaluations.items()},
+        "records": _plain(records),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    meta, arrays = folder / f"{name}.json", folder / f"{name}.npz"
+    if meta.is_file() and arrays.is_file():
+        try:
+            stored = json.loads(meta.read_text())
+        except json.JSONDecodeError:
+            stored = None
+        if isinstance(stored, dict) and {**stored, "date": None} == {**entry, "date": None}:
+            return meta
+    buffer = io.BytesIO()
+    np.savez_compressed(
+        buffer,
+        **{f"{protocol}/{key}": getattr(e, key) for protocol, e in evaluations.items() for key in Evaluation.ARRAYS},
+    )
+    write_atomic(arrays, buffer.getvalue())
+    entry["date"] = datetime.date.today().isoformat()
+    write_atomic(meta, json.dumps(entry, indent=1) + "\n")
+    return meta
+
+
+def read_run(
+    folder: Path, name: str, config: TrainConfig, test: TestConfig, protocols: tuple[str, ...]
+) -> FiledRun | None:
+    """Run ``name`` from ``folder`` when it is filed with training ``config``, test ``test`` and
+    every protocol of ``protocols``; else None (a run filed otherwise is another run)."""
+    meta, arrays = folder / f"{name}.json", folder / f"{name}.npz"
+    if not meta.is_file():
+        return None
+    try:
+        entry = json.loads(meta.read_text())
+    except json.JSONDecodeError:
+        raise LedgerError(f"{meta}: not JSON; expected a ledger entry of format {FORMAT}") from None
+    if not isinstance(entry, dict) or entry.get("format") != FORMAT:
+        raise LedgerError(f"{meta}: not a ledger entry of format {FORMAT}")
+    if entry["training"] != _plain(asdict(config)) or entry["test"] != _test_settings(test):
+        return None
+    if not set(protocols) <= set(entry["protocols"]):
+        return None
+    if not arrays.is_file():
+        raise LedgerError(f"{arrays}: missing beside {meta.name}; expected the run's distance matrices")
+    evaluations = {}
+    with np.load(arrays) as stored:
+        for protocol in protocols:
+            evaluations[protocol] = Evaluation.ranked(
+                protocol,
+                entry["protocols"][protocol]["rules"],
+                test,
+                **{key: stored[f"{protocol}/{key}"] for key in Evaluation.ARRAYS},
+            )
+    return FiledRun(records=entry["records"], evaluations=evaluations, provenance=entry)
+
+
+def entries(folder: Path) -> list[dict]:
+    """Every entry filed in ``folder``, by name."""
+    return [json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))]
+
+
+def recover(session, weights: Path) -> Path:
+    """File the run of ``session``'s grid that weights file ``weights`` was exported from (its
+    training configuration is the run's), testing its model as the run would have; the entry
+    says that it was recovered and that its records were lost."""
+    from stsrn_lite.book.experiments import final_tests, ledger_folder, run_folder, train_config
+    from stsrn_lite.book.grid import TABLES, grid_runs
+    from stsrn_lite.training.data import load_run_data
+    from stsrn_lite.weights import load_weights, read_weights
+
+    provenance = read_weights(weights)["provenance"]
+    trained = _plain(provenance["training"])
+    for spec in grid_runs(session, TABLES):
+        config = train_config(
+            session,
+            spec.dataset,
+            spec.preset,
+            spec.fold,
+            epochs=spec.epochs,
+            recipe=spec.recipe,
+            seed=spec.seed,
+            eval_every=spec.eval_every,
+            mars_protocol=spec.mars_protocol,
+            readings=dict(spec.readings) or None,
+        )
+        if _plain(asdict(config)) == trained:
+            break
+    else:
+        raise LedgerError(f"{weights}: its training configuration is no run of the {session.profile.name} grid")
+    model = load_weights(weights, spec.preset, session.device)
+    data = load_run_data(
+        spec.dataset,
+        session.root(spec.dataset),
+        fold=config.fold,
+        folds=config.folds,
+        seed=config.split_seed,
+        flow=config.flow,
+        mars_protocol=config.mars_protocol,
+    )
+    test, evaluations = final_tests(session, config, data, model, spec.protocols)
+    readings = dict(spec.readings) or None
+    out = run_folder(session, spec.dataset, spec.preset, spec.fold, spec.mars_protocol, readings, recipe=spec.recipe)
+    return file_run(
+        ledger_folder(session),
+        out.name,
+        config,
+        test,
+        [],
+        evaluations,
+        code_version=provenance["code_version"],
+        device=session.device,
+        source=f"{weights.name}, exported from the run (its records were lost with the machine it ran on)",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    from stsrn_lite.book.experiments import ledger_folder
+    from stsrn_lite.book.profiles import PROFILE_NAMES
+    from stsrn_lite.book.session import setup
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    listing = commands.add_parser("list", help="the runs filed for a profile, with their rank-1")
+    listing.add_argument("--profile", choices=PROFILE_NAMES, default="bench")
+    recovering = commands.add_parser("recover", help="file a lost run from its exported weights")
+    recovering.add_argument("weights", type=Path)
+    recovering.add_argument("--profile", choices=PROFILE_NAMES, default="bench")
+    args = parser.parse_args(argv)
+    session = setup(profile=args.profile)
+    try:
+        if args.command == "recover":
+            print(recover(session, args.weights))
+            return 0
+        for entry in entries(ledger_folder(session)):
+            ranks = ", ".join(f"{p} rank-1 {r['rank1']:.1f}" for p, r in entry["protocols"].items())
+            print(f"{entry['run']}: {entry['epochs']} epochs, {ranks} ({entry['source']}, {entry['date']})")
+    except LedgerError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,150 @@
+"""The run ledger: a tested run filed in results/<profile>/runs/ and read back without its folder."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from stsrn_lite.book import experiments, ledger
+from stsrn_lite.book.session import setup
+from stsrn_lite.evaluation.features import TestConfig
+from stsrn_lite.evaluation.protocols import Evaluation
+from stsrn_lite.training.config import TrainConfig
+
+CONFIG = TrainConfig(dataset="ilids-vid", preset="STSRN", epochs=3)
+TEST = TestConfig(length=128, tta=True)
+RECORDS = [{"epoch": e, "loss": 1.0 / e, "rank1": ""} for e in (1, 2, 3)]
+
+
+def evaluation(seed: int, protocol: str = "two-camera") -> Evaluation:
+    """A test of 8 queries against 8 gallery tracklets, from random distances."""
+    rng = np.random.default_rng(seed)
+    pids = np.arange(8)
+    return Evaluation.ranked(
+        protocol,
+        "torchreid",
+        TEST,
+        rng.random((8, 8)) * 10,
+        q_indices=np.arange(8),
+        g_indices=np.arange(8, 16),
+        q_pids=pids,
+        g_pids=pids,
+        q_camids=np.zeros(8, dtype=np.int64),
+        g_camids=np.ones(8, dtype=np.int64),
+    )
+
+
+def file(folder, evaluations, **changes):
+    settings = {"config": CONFIG, "test": TEST, "records": RECORDS, **changes}
+    return ledger.file_run(
+        folder,
+        "ilids-vid-STSRN-fast-fold0",
+        settings["config"],
+        settings["test"],
+        settings["records"],
+        evaluations,
+        code_version="abc123",
+        device="cpu",
+    )
+
+
+def test_a_filed_run_reads_back_with_the_same_ranks_records_and_distances(tmp_path):
+    tests = {"two-camera": evaluation(0), "cross-dataset": evaluation(1, "cross-dataset")}
+    meta = file(tmp_path, tests)
+    assert meta == tmp_path / "ilids-vid-STSRN-fast-fold0.json"
+    filed = ledger.read_run(tmp_path, "ilids-vid-STSRN-fast-fold0", CONFIG, TEST, ("two-camera", "cross-dataset"))
+    assert filed is not None and filed.records == RECORDS
+    for protocol, ours in tests.items():
+        theirs = filed.evaluations[protocol]
+        assert theirs.summary == ours.summary and theirs.protocol == protocol
+        np.testing.assert_array_equal(theirs.distmat, ours.distmat)
+        np.testing.assert_array_equal(theirs.details.first_hit, ours.details.first_hit)
+    entry = json.loads(meta.read_text())
+    assert entry["code_version"] == "abc123" and entry["source"] == "trained" and entry["epochs"] == 3
+    assert entry["protocols"]["two-camera"]["rank1"] == tests["two-camera"].summary["rank1"]
+
+
+def test_a_run_filed_otherwise_is_another_run(tmp_path):
+    file(tmp_path, {"two-camera": evaluation(0)})
+    name = "ilids-vid-STSRN-fast-fold0"
+    assert ledger.read_run(tmp_path, name, CONFIG, TEST, ("two-camera",)) is not None
+    assert ledger.read_run(tmp_path, name, replace(CONFIG, epochs=4), TEST, ("two-camera",)) is None
+    assert ledger.read_run(tmp_path, name, CONFIG, replace(TEST, tta=False), ("two-camera",)) is None
+    assert ledger.read_run(tmp_path, name, CONFIG, TEST, ("two-camera", "cross-dataset")) is None  # not tested
+    assert ledger.read_run(tmp_path, "prid2011-STSRN-fast-fold0", CONFIG, TEST, ("two-camera",)) is None
+    # the batch size changes the speed of a test, not its numbers
+    assert ledger.read_run(tmp_path, name, CONFIG, replace(TEST, batch_sequences=16), ("two-camera",)) is not None
+
+
+def test_refiling_the_same_run_leaves_its_bytes_and_a_new_test_replaces_them(tmp_path):
+    meta = file(tmp_path, {"two-camera": evaluation(0)})
+    entry = json.loads(meta.read_text())
+    meta.write_text(json.dumps({**entry, "date": "2000-01-01"}, indent=1) + "\n")  # filed on an earlier day
+    before = meta.read_bytes(), meta.with_suffix(".npz").read_bytes()
+    file(tmp_path, {"two-camera": evaluation(0)})
+    assert (meta.read_bytes(), meta.with_suffix(".npz").read_bytes()) == before
+    file(tmp_path, {"two-camera": evaluation(5)})
+    assert json.loads(meta.read_text())["date"] != "2000-01-01"
+    filed = ledger.read_run(tmp_path, "ilids-vid-STSRN-fast-fold0", CONFIG, TEST, ("two-camera",))
+    np.testing.assert_array_equal(filed.evaluations["two-camera"].distmat, evaluation(5).distmat)
+
+
+def test_a_broken_entry_is_refused_naming_its_file(tmp_path):
+    meta = file(tmp_path, {"two-camera": evaluation(0)})
+    meta.with_suffix(".npz").unlink()
+    with pytest.raises(ledger.LedgerError, match=r"ilids-vid-STSRN-fast-fold0\.npz: missing"):
+        ledger.read_run(tmp_path, meta.stem, CONFIG, TEST, ("two-camera",))
+    meta.write_text("{not json")
+    with pytest.raises(ledger.LedgerError, match=r"ilids-vid-STSRN-fast-fold0\.json: not JSON"):
+        ledger.read_run(tmp_path, meta.stem, CONFIG, TEST, ("two-camera",))
+    meta.write_text(json.dumps({"format": "something else"}))
+    with pytest.raises(ledger.LedgerError, match="not a ledger entry"):
+        ledger.read_run(tmp_path, meta.stem, CONFIG, TEST, ("two-camera",))
+
+
+def test_a_run_whose_folder_is_gone_is_read_from_the_ledger_or_recovered_from_its_weights(tmp_path, monkeypatch):
+    """Train a grid run for one epoch on the smoke data in a profile that keeps a ledger, then lose
+    the run's folder (a replaced machine): the same call gives the same tests from the ledger, with
+    no checkpoint; with the ledger entry lost too, its exported weights file it again."""
+    import torch
+
+    from stsrn_lite.book.grid import execute, grid_runs
+    from stsrn_lite.weights import export_weights
+
+    monkeypatch.setenv("STSRN_HOME", str(tmp_path))
+    torch.set_num_threads(1)
+    session = setup("smoke", epochs=1)
+    session = replace(session, profile=replace(session.profile, ledger=True))
+    spec = next(s for s in grid_runs(session, ("table1",)) if s.preset == "CNN-RNN" and s.dataset == "ilids-vid")
+    trained = execute(session, spec)
+    folder = trained.checkpoint.parent
+    filed = experiments.ledger_folder(session) / f"{folder.name}.json"
+    assert filed.is_file() and len(json.loads(filed.read_text())["records"]) == 1
+    weights = export_weights(folder, tmp_path / "w.pt")
+    shutil.rmtree(folder)
+    again = execute(session, spec)
+    assert not folder.exists() and again.checkpoint is None  # nothing trained
+    assert again.summary("two-camera") == trained.summary("two-camera")
+    assert len(again.records) == len(trained.records) == 1
+    filed.unlink()
+    assert ledger.recover(session, weights) == filed
+    entry = json.loads(filed.read_text())
+    assert entry["records"] == [] and "w.pt" in entry["source"] and "lost" in entry["source"]
+    recovered = execute(session, spec)
+    assert recovered.checkpoint is None and recovered.records == []
+    assert recovered.summary("two-camera") == trained.summary("two-camera")
+    other = replace(session, profile=replace(session.profile, flow="original"))  # no run of its grid
+    with pytest.raises(ledger.LedgerError, match="w.pt: its training configuration is no run"):
+        ledger.recover(other, weights)
+
+
+def test_the_list_command_prints_each_filed_run(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("STSRN_HOME", str(tmp_path))
+    file(tmp_path / "results" / "bench" / "runs", {"two-camera": evaluation(0)})
+    assert ledger.main(["list", "--profile", "bench"]) == 0
+    rank1 = evaluation(0).summary["rank1"]
+    assert f"ilids-vid-STSRN-fast-fold0: 3 epochs, two-camera rank-1 {rank1:.1f} (trained, " in capsys.readouterr().out
