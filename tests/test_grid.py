@@ -13,7 +13,7 @@ import pytest
 
 from stsrn_lite.book import experiments
 from stsrn_lite.book.experiments import run_folder
-from stsrn_lite.book.grid import TABLES, grid_runs, parse_folds, table_runs
+from stsrn_lite.book.grid import TABLES, grid_runs, parse_folds, plan, table_runs
 from stsrn_lite.book.session import setup
 from stsrn_lite.training.config import RECIPES
 from stsrn_lite.training.records import read_records
@@ -83,6 +83,34 @@ def test_datasets_and_folds_select_runs():
     runs = grid_runs(session, ("table1",), datasets=["prid2011"], folds=parse_folds("0-2,7"))
     assert {(s.dataset, s.fold) for s in runs} == {("prid2011", f) for f in (0, 1, 2, 7)}
     assert parse_folds(None) is None
+
+
+def test_the_plan_can_put_the_shortest_runs_first(monkeypatch):
+    from stsrn_lite.book import estimate
+
+    session = setup("bench")
+    left = {("ilids-vid", "STSRN", 0): 40}  # an interrupted run: 40 epochs left
+    monkeypatch.setattr(
+        estimate, "remaining_epochs", lambda _, spec: left.get((spec.dataset, spec.preset, spec.fold), spec.epochs)
+    )
+    monkeypatch.setattr(
+        estimate, "estimate_seconds", lambda _, spec, epochs, __: epochs * (3 if spec.preset == "STSRN" else 1)
+    )
+    table_order, _ = plan(session, ("table1",), ["ilids-vid"], [0, 1], threads=1)
+    assert [(s.preset, s.fold) for s, _, _ in table_order] == [
+        ("STSRN", 0),
+        ("STSRN", 1),
+        ("CNN-RNN", 0),
+        ("CNN-RNN", 1),
+    ]
+    rows, text = plan(session, ("table1",), ["ilids-vid"], [0, 1], threads=1, shortest_first=True)
+    assert [(s.preset, s.fold, seconds) for s, _, seconds in rows] == [
+        ("CNN-RNN", 0, 100),
+        ("CNN-RNN", 1, 100),
+        ("STSRN", 0, 120),
+        ("STSRN", 1, 300),
+    ]
+    assert text.splitlines()[1].startswith("  ilids-vid CNN-RNN fold 0: 100 of 100 epochs")
 
 
 def grid(home: Path, *extra: str) -> subprocess.CompletedProcess:

@@ -112,6 +112,7 @@ def test_a_run_whose_folder_is_gone_is_read_from_the_ledger_or_recovered_from_it
     no checkpoint; with the ledger entry lost too, its exported weights file it again."""
     import torch
 
+    from stsrn_lite.book.estimate import remaining_epochs
     from stsrn_lite.book.grid import execute, grid_runs
     from stsrn_lite.weights import export_weights
 
@@ -126,17 +127,35 @@ def test_a_run_whose_folder_is_gone_is_read_from_the_ledger_or_recovered_from_it
     assert filed.is_file() and len(json.loads(filed.read_text())["records"]) == 1
     weights = export_weights(folder, tmp_path / "w.pt")
     shutil.rmtree(folder)
+    assert remaining_epochs(session, spec) == 0  # filed: the grid does not train it again
     again = execute(session, spec)
     assert not folder.exists() and again.checkpoint is None  # nothing trained
     assert again.summary("two-camera") == trained.summary("two-camera")
     assert len(again.records) == len(trained.records) == 1
     filed.unlink()
+    assert remaining_epochs(session, spec) == 1
     assert ledger.recover(session, weights) == filed
     entry = json.loads(filed.read_text())
     assert entry["records"] == [] and "w.pt" in entry["source"] and "lost" in entry["source"]
     recovered = execute(session, spec)
     assert recovered.checkpoint is None and recovered.records == []
     assert recovered.summary("two-camera") == trained.summary("two-camera")
+    # filed by the profile's own (complete) sessions, which train fold 0 as this partial one does
+    profiles = experiments.results_folder("smoke") / ledger.FOLDER
+    assert not session.complete and experiments.ledger_folder(session) != profiles
+    profiles.mkdir(parents=True)
+    for path in (filed, filed.with_suffix(".npz")):
+        path.rename(profiles / path.name)
+    assert remaining_epochs(session, spec) == 0
+    assert execute(session, spec).summary("two-camera") == trained.summary("two-camera")  # read from there
+    committed = tmp_path / "checkout" / "results" / "smoke" / ledger.FOLDER  # committed, the home elsewhere
+    committed.mkdir(parents=True)
+    for path in profiles.iterdir():
+        path.rename(committed / path.name)
+    assert remaining_epochs(session, spec) == 1
+    monkeypatch.setattr(experiments, "checkout", lambda: tmp_path / "checkout")
+    assert remaining_epochs(session, spec) == 0
+    assert execute(session, spec).summary("two-camera") == trained.summary("two-camera")
     other = replace(session, profile=replace(session.profile, flow="original"))  # no run of its grid
     with pytest.raises(ledger.LedgerError, match="w.pt: its training configuration is no run"):
         ledger.recover(other, weights)

@@ -35,8 +35,11 @@ TEST_LENGTH = 128  # L of the book's tests
 
 
 def remaining_epochs(session: Session, spec: GridRun) -> int:
-    """Epochs ``spec`` still has to train: all of them without a checkpoint, none when finished."""
-    from stsrn_lite.book.experiments import run_folder
+    """Epochs ``spec`` still has to train: all of them without a checkpoint, none when finished or
+    filed in the profile's ledger (`stsrn_lite.book.ledger`)."""
+    from stsrn_lite.book.experiments import final_test_config, ledger_folders, run_folder
+    from stsrn_lite.book.grid import spec_config
+    from stsrn_lite.book.ledger import is_filed
 
     folder = run_folder(
         session,
@@ -48,6 +51,11 @@ def remaining_epochs(session: Session, spec: GridRun) -> int:
         recipe=spec.recipe,
         seed=spec.seed,
     )
+    if session.profile.ledger:
+        config = spec_config(session, spec)
+        test = final_test_config(session, config)
+        if any(is_filed(filed, folder.name, config, test, spec.protocols) for filed in ledger_folders(session)):
+            return 0
     path = folder / CHECKPOINT
     if not path.is_file():
         return spec.epochs

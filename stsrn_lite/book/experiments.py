@@ -29,7 +29,7 @@ from stsrn_lite.book.session import Session
 from stsrn_lite.evaluation.dispatch import check_mars_reading, default_protocol, evaluate_protocol
 from stsrn_lite.evaluation.features import TestConfig
 from stsrn_lite.evaluation.protocols import Evaluation, cross_dataset_pids
-from stsrn_lite.home import home
+from stsrn_lite.home import Home, checkout, home
 from stsrn_lite.preprocess.crop import evaluation_passes
 from stsrn_lite.preprocess.transforms import PreprocessConfig
 from stsrn_lite.provenance import code_version, device_name
@@ -162,9 +162,9 @@ def run(
                 f"{out}: this run already trained {trained} epochs, "
                 f"more than the {epochs} asked; ask for as many or remove the folder"
             )
-        if ledger is not None and trained < epochs:  # no finished run here: a filed one serves
-            filed = read_run(ledger, out.name, config, final_test_config(session, config), protocols)
-            if filed is not None:
+        for folder in ledger_folders(session) if ledger is not None and trained < epochs else ():
+            filed = read_run(folder, out.name, config, final_test_config(session, config), protocols)
+            if filed is not None:  # no finished run here: the filed one serves
                 return RunOutcome(preset, dataset, fold, filed.records, None, filed.evaluations)
         result: TrainResult = train(
             config,
@@ -289,6 +289,18 @@ def results_folder(profile: str, *, partial: bool = False) -> Path:
 def ledger_folder(session: Session) -> Path:
     """Where ``session``'s finished runs are filed (`stsrn_lite.book.ledger`): ``results/<profile>/runs/``."""
     return results_folder(session.profile.name, partial=not session.complete) / LEDGER
+
+
+def ledger_folders(session: Session) -> tuple[Path, ...]:
+    """Where `run` looks for a filed run: ``session``'s ledger; for a partial session, the
+    profile's, whose runs it shares where their training configurations are the same (a session of
+    fewer folds trains its folds as the profile does); and the ledger committed in the checkout the
+    package is imported from, when the home is elsewhere (``$STSRN_HOME``)."""
+    folders = [ledger_folder(session), results_folder(session.profile.name) / LEDGER]
+    source = checkout()
+    if source is not None:
+        folders.append(Home(source, "checkout").results / session.profile.name / LEDGER)
+    return tuple(dict.fromkeys(folders))
 
 
 def save_results(

@@ -209,6 +209,24 @@ def execute(session: Session, spec: GridRun, progress: bool = False):
     )
 
 
+def spec_config(session: Session, spec: GridRun) -> TrainConfig:
+    """The training configuration `execute` gives the run ``spec``."""
+    from stsrn_lite.book.experiments import train_config
+
+    return train_config(
+        session,
+        spec.dataset,
+        spec.preset,
+        spec.fold,
+        epochs=spec.epochs,
+        recipe=spec.recipe,
+        seed=spec.seed,
+        eval_every=spec.eval_every,
+        mars_protocol=spec.mars_protocol,
+        readings=dict(spec.readings) or None,
+    )
+
+
 def plan(
     session: Session,
     tables: Iterable[str] = TABLES,
@@ -217,10 +235,12 @@ def plan(
     *,
     threads: int | None = None,
     workers: int = 1,
+    shortest_first: bool = False,
 ) -> tuple[list[tuple[GridRun, int, float]], str]:
     """The runs of ``tables`` still to train here, each with its epochs left and estimated seconds
     (`stsrn_lite.book.estimate`), and those lines as text, total included; what the command and
-    the chapters print before long work starts."""
+    the chapters print before long work starts. They come in table order, or ``shortest_first``
+    (a session that may end before the grid does finishes, and files, the most runs)."""
     import torch
 
     from stsrn_lite.book.estimate import estimate_seconds, remaining_epochs
@@ -229,6 +249,8 @@ def plan(
     specs = grid_runs(session, tables, datasets, folds)
     todo = [(spec, left) for spec in specs if (left := remaining_epochs(session, spec)) > 0]
     rows = [(spec, left, estimate_seconds(session, spec, left, threads)) for spec, left in todo]
+    if shortest_first:
+        rows.sort(key=lambda row: row[2])
     lines = [f"{session.label}: {len(specs)} runs, {len(rows)} still to train; {threads} thread(s) per run"]
     lines += [f"  {spec.name}: {left} of {spec.epochs} epochs, about {s / 60:.1f} min" for spec, left, s in rows]
     total = sum(s for _, _, s in rows)
@@ -272,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tables", default=None, help="e.g. 1,6,readings (default: all)")
     parser.add_argument("--datasets", default=None, help="e.g. ilids-vid,prid2011 (default: each table's)")
     parser.add_argument("--dry-run", action="store_true", help="list the runs still to do and their estimated time")
+    parser.add_argument("--shortest-first", action="store_true", help="the runs with the least time left first")
     parser.add_argument("--workers", type=int, default=1, help="runs at a time (local processes)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads per run (default: cores / workers)")
     parser.add_argument("--ray", default=None, help="run on Ray: an address, 'auto' or 'local'")
@@ -300,7 +323,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     datasets = [d.strip() for d in args.datasets.split(",")] if args.datasets else None
     threads = args.threads or max(1, (os.cpu_count() or 1) // args.workers)
-    rows, text = plan(session, tables, datasets, folds, threads=threads, workers=args.workers)
+    rows, text = plan(
+        session, tables, datasets, folds, threads=threads, workers=args.workers, shortest_first=args.shortest_first
+    )
     print(text, flush=True)
     if args.dry_run or not rows:
         return 0

@@ -117,12 +117,10 @@ def file_run(
     return meta
 
 
-def read_run(
-    folder: Path, name: str, config: TrainConfig, test: TestConfig, protocols: tuple[str, ...]
-) -> FiledRun | None:
-    """Run ``name`` from ``folder`` when it is filed with training ``config``, test ``test`` and
-    every protocol of ``protocols``; else None (a run filed otherwise is another run)."""
-    meta, arrays = folder / f"{name}.json", folder / f"{name}.npz"
+def _entry(folder: Path, name: str, config: TrainConfig, test: TestConfig, protocols: tuple[str, ...]) -> dict | None:
+    """The JSON of run ``name`` in ``folder`` when it is filed with training ``config``, test
+    ``test`` and every protocol of ``protocols``; else None (a run filed otherwise is another run)."""
+    meta = folder / f"{name}.json"
     if not meta.is_file():
         return None
     try:
@@ -133,10 +131,25 @@ def read_run(
         raise LedgerError(f"{meta}: not a ledger entry of format {FORMAT}")
     if entry["training"] != _plain(asdict(config)) or entry["test"] != _test_settings(test):
         return None
-    if not set(protocols) <= set(entry["protocols"]):
+    return entry if set(protocols) <= set(entry["protocols"]) else None
+
+
+def is_filed(folder: Path, name: str, config: TrainConfig, test: TestConfig, protocols: tuple[str, ...]) -> bool:
+    """Whether `read_run` would give run ``name`` (without reading its arrays)."""
+    return _entry(folder, name, config, test, protocols) is not None
+
+
+def read_run(
+    folder: Path, name: str, config: TrainConfig, test: TestConfig, protocols: tuple[str, ...]
+) -> FiledRun | None:
+    """Run ``name`` from ``folder`` when it is filed with training ``config``, test ``test`` and
+    every protocol of ``protocols``; else None (a run filed otherwise is another run)."""
+    entry = _entry(folder, name, config, test, protocols)
+    if entry is None:
         return None
+    arrays = folder / f"{name}.npz"
     if not arrays.is_file():
-        raise LedgerError(f"{arrays}: missing beside {meta.name}; expected the run's distance matrices")
+        raise LedgerError(f"{arrays}: missing beside {name}.json; expected the run's distance matrices")
     evaluations = {}
     with np.load(arrays) as stored:
         for protocol in protocols:
@@ -158,26 +171,15 @@ def recover(session, weights: Path) -> Path:
     """File the run of ``session``'s grid that weights file ``weights`` was exported from (its
     training configuration is the run's), testing its model as the run would have; the entry
     says that it was recovered and that its records were lost."""
-    from stsrn_lite.book.experiments import final_tests, ledger_folder, run_folder, train_config
-    from stsrn_lite.book.grid import TABLES, grid_runs
+    from stsrn_lite.book.experiments import final_tests, ledger_folder, run_folder
+    from stsrn_lite.book.grid import TABLES, grid_runs, spec_config
     from stsrn_lite.training.data import load_run_data
     from stsrn_lite.weights import load_weights, read_weights
 
     provenance = read_weights(weights)["provenance"]
     trained = _plain(provenance["training"])
     for spec in grid_runs(session, TABLES):
-        config = train_config(
-            session,
-            spec.dataset,
-            spec.preset,
-            spec.fold,
-            epochs=spec.epochs,
-            recipe=spec.recipe,
-            seed=spec.seed,
-            eval_every=spec.eval_every,
-            mars_protocol=spec.mars_protocol,
-            readings=dict(spec.readings) or None,
-        )
+        config = spec_config(session, spec)
         if _plain(asdict(config)) == trained:
             break
     else:
