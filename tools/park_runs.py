@@ -1,0 +1,164 @@
+"""Park a long profile's unfinished runs in the checkout, to be committed, and bring them back on
+another machine: runs longer than a working session.
+
+A bench run of STSRN on iLIDS-VID needs more CPU time (about 3 h 15 min on one thread of our
+2-core machines, `python -m stsrn_lite.grid --dry-run`) than a working session has, and a replaced
+machine loses the home (``$STSRN_HOME``) where its checkpoint lives. ``park`` copies the checkpoint
+of each run that the ledger has not filed (`stsrn_lite.book.ledger`: a tested run is filed there)
+and its ``run.json`` from ``<home>/runs/<profile>/<run>/`` to ``results/<profile>/parked/<run>/`` in
+the checkout; the checkpoint continues the run exactly (model, optimiser, position, random states,
+records: `stsrn_lite.training.checkpoint`). ``unpark`` copies them back into the home, where the
+grid resumes them as it resumes any interrupted run. A parked copy is rewritten only when its run
+has moved on, since every rewrite adds the checkpoint's size (about 9 MB for STSRN with its Adam
+state) to the repository's history; a run filed in the ledger has its parked copy removed.
+``unpark`` never replaces a checkpoint that is as far along or further.
+
+    python tools/park_runs.py park --profile bench     # before a session ends; git add results/bench/parked
+    python tools/park_runs.py unpark --profile bench   # on a new machine, before the grid
+    python tools/park_runs.py list --profile bench
+
+Every checkpoint is checked (its SHA-256) before it is copied either way; a damaged one is an
+error naming the file (exit status 2), and nothing is copied over a good one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from stsrn_lite.atomic import write_atomic
+from stsrn_lite.book.ledger import FOLDER as LEDGER
+from stsrn_lite.book.profiles import PROFILES
+from stsrn_lite.home import Home, checkout, home
+from stsrn_lite.training.checkpoint import CheckpointError, load_checkpoint
+from stsrn_lite.training.loop import CHECKPOINT, RUN_RECORD
+
+
+class ParkError(RuntimeError):
+    """Parking that cannot be done; the message says why."""
+
+
+PARKED = "parked"  # results/<profile>/parked/<run>/
+LONG_PROFILES = tuple(name for name, profile in PROFILES.items() if profile.ledger)
+
+
+@dataclass(frozen=True)
+class Position:
+    """How far a checkpoint's run is: epochs and steps done, of how many epochs."""
+
+    epoch: int
+    step: int
+    epochs: int
+
+    @classmethod
+    def of(cls, path: Path) -> Position:
+        state = load_checkpoint(path, remedy="remove it and train the run again")
+        return cls(int(state["epoch"]), int(state["step"]), int(state["config"]["epochs"]))
+
+    def __str__(self) -> str:
+        return f"epoch {self.epoch} of {self.epochs}" + (f", step {self.step}" if self.step else "")
+
+
+def runs_folder(profile: str, where: Home | None = None) -> Path:
+    return (where or home()).runs / profile
+
+
+def parked_folder(profile: str, repository: Path | None = None) -> Path:
+    """``results/<profile>/parked/`` in the checkout (``repository``), which is what is committed."""
+    repository = repository or checkout()
+    if repository is None:
+        raise ParkError("parking needs a checkout of stsrn-lite: the package is an installed copy")
+    return repository / "results" / profile / PARKED
+
+
+def filed(profile: str, run: str, repository: Path | None = None) -> bool:
+    """Whether ``run`` is filed in the home's ledger or the checkout's."""
+    repository = repository or checkout()
+    ledgers = [home().results / profile / LEDGER]
+    if repository is not None:
+        ledgers.append(repository / "results" / profile / LEDGER)
+    return any((ledger / f"{run}.json").is_file() for ledger in ledgers)
+
+
+def _copy(source: Path, destination: Path) -> None:
+    """Copy one run's checkpoint and run.json, each file all-or-nothing, the checkpoint last."""
+    destination.mkdir(parents=True, exist_ok=True)
+    if (source / RUN_RECORD).is_file():
+        write_atomic(destination / RUN_RECORD, (source / RUN_RECORD).read_bytes())
+    write_atomic(destination / CHECKPOINT, (source / CHECKPOINT).read_bytes())
+
+
+def park(profile: str, repository: Path | None = None) -> list[str]:
+    """Park every unfiled run of ``profile`` in the home that has moved on since it was last parked;
+    remove the parked copies of filed runs. Returns one line per run touched."""
+    target = parked_folder(profile, repository)
+    done = []
+    runs = runs_folder(profile)
+    for folder in sorted(runs.iterdir()) if runs.is_dir() else ():
+        if not (folder / CHECKPOINT).is_file() or filed(profile, folder.name, repository):
+            continue
+        position = Position.of(folder / CHECKPOINT)
+        parked = target / folder.name / CHECKPOINT
+        if parked.is_file():
+            before = Position.of(parked)
+            if (before.epoch, before.step) >= (position.epoch, position.step):
+                continue
+        _copy(folder, target / folder.name)
+        done.append(f"parked {folder.name}: {position}")
+    for folder in sorted(target.iterdir()) if target.is_dir() else ():
+        if filed(profile, folder.name, repository):
+            shutil.rmtree(folder)
+            done.append(f"removed {folder.name}: filed in the ledger")
+    return done
+
+
+def unpark(profile: str, repository: Path | None = None) -> list[str]:
+    """Bring every parked run of ``profile`` back into the home unless the home's copy is as far
+    along; filed runs are left where they are. Returns one line per run brought back."""
+    source = parked_folder(profile, repository)
+    done = []
+    for folder in sorted(source.iterdir()) if source.is_dir() else ():
+        if filed(profile, folder.name, repository):
+            continue
+        position = Position.of(folder / CHECKPOINT)
+        destination = runs_folder(profile) / folder.name
+        if (destination / CHECKPOINT).is_file():
+            here = Position.of(destination / CHECKPOINT)
+            if (here.epoch, here.step) >= (position.epoch, position.step):
+                continue
+        _copy(folder, destination)
+        done.append(f"unparked {folder.name}: {position}")
+    return done
+
+
+def listing(profile: str, repository: Path | None = None) -> list[str]:
+    """One line per parked run: where it is, and how far the home's copy is."""
+    lines = []
+    source = parked_folder(profile, repository)
+    for folder in sorted(source.iterdir()) if source.is_dir() else ():
+        here = runs_folder(profile) / folder.name / CHECKPOINT
+        home_copy = str(Position.of(here)) if here.is_file() else "none"
+        lines.append(f"{folder.name}: parked at {Position.of(folder / CHECKPOINT)}; in the home: {home_copy}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=("park", "unpark", "list"))
+    parser.add_argument("--profile", choices=LONG_PROFILES, default="bench")
+    args = parser.parse_args(argv)
+    command = {"park": park, "unpark": unpark, "list": listing}[args.command]
+    try:
+        lines = command(args.profile)
+    except (CheckpointError, ParkError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print("\n".join(lines) if lines else f"{args.command}: nothing to do for {args.profile}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
