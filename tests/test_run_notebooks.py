@@ -97,6 +97,16 @@ def test_chapters_choose_notebooks_and_unknown_ones_are_refused(capsys):
     assert "no chapter 99" in capsys.readouterr().err
 
 
+def test_the_summaries_run_after_the_chapters_whose_results_they_show():
+    """The introduction's verdicts read the results the table chapters store: executed first, it
+    showed the previous build's (nbval then failed on a fresh clone)."""
+    every = [p.name[:2] for p in run_notebooks.chapter_paths(None, [])]
+    assert every[-2:] == ["00", "16"] and every[:-2] == sorted(every[:-2]) and "07" in every
+    assert [p.name[:2] for p in run_notebooks.chapter_paths("0,7,12", [])] == ["07", "12", "00"]
+    named = [Path("notebooks/00_introduction.ipynb"), Path("notebooks/07_table1.ipynb")]
+    assert run_notebooks.chapter_paths(None, named) == named[::-1]
+
+
 def test_another_profiles_book_is_built_from_its_own_copies(tmp_path):
     """The executed copies and the book source land under _build/<profile>/; notebooks/ is untouched."""
     source = tmp_path / "_build" / "full"

@@ -38,6 +38,10 @@ from stsrn_lite.atomic import write_atomic
 from stsrn_lite.book.profiles import PROFILE_NAMES, get_profile
 
 REPO = Path(__file__).resolve().parents[1]
+# Chapters that show the results the others store (the introduction's verdicts, the report): they
+# run after the rest, so that they show this run's results and not the previous run's (nbval
+# executes in file order and compares against results that the later chapters stored).
+SUMMARIES = ("00", "16")
 NOTEBOOKS = REPO / "notebooks"
 SCRATCH = REPO / "_build" / "papermill"
 KERNEL_ENV = {
@@ -130,11 +134,17 @@ def preflight(parameters: dict) -> str | None:
     return None
 
 
+def summaries_last(paths: list[Path]) -> list[Path]:
+    """``paths`` with the chapters of `SUMMARIES` moved to the end (each group in its order)."""
+    return sorted(paths, key=lambda path: path.name[:2] in SUMMARIES)
+
+
 def chapter_paths(chapters: str | None, notebooks: list[Path]) -> list[Path]:
-    """The notebooks to execute: those named, else the chapters listed ("07,12"), else all."""
-    every = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    """The notebooks to execute: those named, else the chapters listed ("07,12"), else all; the
+    summaries (`SUMMARIES`) after the chapters whose results they read."""
+    every = summaries_last(sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")))
     if notebooks:
-        return notebooks
+        return summaries_last(notebooks)
     if not chapters:
         return every
     wanted = [c.strip().zfill(2) for c in chapters.split(",") if c.strip()]
