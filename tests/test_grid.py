@@ -91,7 +91,9 @@ def test_the_plan_can_put_the_shortest_runs_first(monkeypatch):
     session = setup("bench")
     left = {("ilids-vid", "STSRN", 0): 40}  # an interrupted run: 40 epochs left
     monkeypatch.setattr(
-        estimate, "remaining_epochs", lambda _, spec: left.get((spec.dataset, spec.preset, spec.fold), spec.epochs)
+        estimate,
+        "work_left",
+        lambda _, spec: estimate.WorkLeft(left.get((spec.dataset, spec.preset, spec.fold), spec.epochs), tests=True),
     )
     monkeypatch.setattr(
         estimate, "estimate_seconds", lambda _, spec, epochs, __: epochs * (3 if spec.preset == "STSRN" else 1)
@@ -125,7 +127,7 @@ def test_a_two_run_grid_gives_the_same_results_locally_and_on_ray_side_by_side_o
     local, on_ray = tmp_path / "local", tmp_path / "ray"
     planned = grid(local, "--dry-run")
     assert planned.returncode == 0, planned.stderr
-    assert "2 runs, 2 still to train" in planned.stdout and "total: about" in planned.stdout
+    assert "2 runs, 2 still to train or test" in planned.stdout and "total: about" in planned.stdout
     done = grid(local, "--workers", "2")
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("done   ilids-vid") == 2
@@ -147,4 +149,4 @@ def test_a_two_run_grid_gives_the_same_results_locally_and_on_ray_side_by_side_o
         ]
         assert ours == theirs and len(ours) == 2
     again = grid(local, "--dry-run")
-    assert "0 still to train" in again.stdout  # finished runs are not trained again
+    assert "0 still to train or test" in again.stdout  # finished runs are not trained again

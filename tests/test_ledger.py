@@ -112,8 +112,8 @@ def test_a_run_whose_folder_is_gone_is_read_from_the_ledger_or_recovered_from_it
     no checkpoint; with the ledger entry lost too, its exported weights file it again."""
     import torch
 
-    from stsrn_lite.book.estimate import remaining_epochs
-    from stsrn_lite.book.grid import execute, grid_runs
+    from stsrn_lite.book.estimate import WorkLeft, remaining_epochs, work_left
+    from stsrn_lite.book.grid import execute, grid_runs, plan
     from stsrn_lite.weights import export_weights
 
     monkeypatch.setenv("STSRN_HOME", str(tmp_path))
@@ -126,6 +126,14 @@ def test_a_run_whose_folder_is_gone_is_read_from_the_ledger_or_recovered_from_it
     filed = experiments.ledger_folder(session) / f"{folder.name}.json"
     assert filed.is_file() and len(json.loads(filed.read_text())["records"]) == 1
     weights = export_weights(folder, tmp_path / "w.pt")
+    # trained to its last epoch, then stopped (or parked) before its tests: the grid still tests it
+    aside = tmp_path / "aside.json"
+    filed.rename(aside)
+    assert work_left(session, spec) == WorkLeft(0, tests=True)
+    assert f"{spec.name}: trained, its tests" in plan(session, ("table1",), ["ilids-vid"], [0])[1]
+    aside.rename(filed)
+    assert not work_left(session, spec)
+    assert spec not in [row[0] for row in plan(session, ("table1",), ["ilids-vid"], [0])[0]]
     shutil.rmtree(folder)
     assert remaining_epochs(session, spec) == 0  # filed: the grid does not train it again
     again = execute(session, spec)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import math
 import time
+from dataclasses import dataclass
 
 import torch
 
@@ -34,9 +35,23 @@ SHAPE = (5, 56, 40)  # channels, height, width of the network's input (the shape
 TEST_LENGTH = 128  # L of the book's tests
 
 
-def remaining_epochs(session: Session, spec: GridRun) -> int:
-    """Epochs ``spec`` still has to train: all of them without a checkpoint, none when finished or
-    filed in the profile's ledger (`stsrn_lite.book.ledger`)."""
+@dataclass(frozen=True)
+class WorkLeft:
+    """What a grid run still has to do here: ``epochs`` to train and, in a profile that keeps a
+    ledger, whether its final ``tests`` are still to run (a run trained to its last epoch, then
+    stopped or parked before its tests, is not filed: training is done, its tests are not)."""
+
+    epochs: int
+    tests: bool
+
+    def __bool__(self) -> bool:
+        return self.epochs > 0 or self.tests
+
+
+def work_left(session: Session, spec: GridRun) -> WorkLeft:
+    """`WorkLeft` of ``spec``: all its epochs without a checkpoint, nothing when it is filed in the
+    profile's ledger (`stsrn_lite.book.ledger`). Outside a ledger profile the grid only trains
+    (the chapters test), so a run trained to its last epoch has nothing left."""
     from stsrn_lite.book.experiments import final_test_config, ledger_folders, run_folder
     from stsrn_lite.book.grid import spec_config
     from stsrn_lite.book.ledger import is_filed
@@ -55,14 +70,18 @@ def remaining_epochs(session: Session, spec: GridRun) -> int:
         config = spec_config(session, spec)
         test = final_test_config(session, config)
         if any(is_filed(filed, folder.name, config, test, spec.protocols) for filed in ledger_folders(session)):
-            return 0
+            return WorkLeft(0, False)
     path = folder / CHECKPOINT
-    if not path.is_file():
-        return spec.epochs
     try:
-        return max(0, spec.epochs - int(load_checkpoint(path)["epoch"]))
+        epochs = max(0, spec.epochs - int(load_checkpoint(path)["epoch"])) if path.is_file() else spec.epochs
     except CheckpointError:
-        return spec.epochs  # a damaged checkpoint: the run will say so when it starts
+        epochs = spec.epochs  # a damaged checkpoint: the run will say so when it starts
+    return WorkLeft(epochs, tests=session.profile.ledger)
+
+
+def remaining_epochs(session: Session, spec: GridRun) -> int:
+    """Epochs ``spec`` still has to train (`work_left`)."""
+    return work_left(session, spec).epochs
 
 
 def training_step(preset: str, pairs: int, num_classes: int, device: str, precision_name: str = "float32"):

@@ -237,22 +237,26 @@ def plan(
     workers: int = 1,
     shortest_first: bool = False,
 ) -> tuple[list[tuple[GridRun, int, float]], str]:
-    """The runs of ``tables`` still to train here, each with its epochs left and estimated seconds
-    (`stsrn_lite.book.estimate`), and those lines as text, total included; what the command and
+    """The runs of ``tables`` still to train or test here (`stsrn_lite.book.estimate.work_left`),
+    each with its epochs left and estimated seconds (`stsrn_lite.book.estimate`), and those lines
+    as text, total included; what the command and
     the chapters print before long work starts. They come in table order, or ``shortest_first``
     (a session that may end before the grid does finishes, and files, the most runs)."""
     import torch
 
-    from stsrn_lite.book.estimate import estimate_seconds, remaining_epochs
+    from stsrn_lite.book.estimate import estimate_seconds, work_left
 
     threads = threads or torch.get_num_threads()
     specs = grid_runs(session, tables, datasets, folds)
-    todo = [(spec, left) for spec in specs if (left := remaining_epochs(session, spec)) > 0]
+    todo = [(spec, left.epochs) for spec in specs if (left := work_left(session, spec))]
     rows = [(spec, left, estimate_seconds(session, spec, left, threads)) for spec, left in todo]
     if shortest_first:
         rows.sort(key=lambda row: row[2])
-    lines = [f"{session.label}: {len(specs)} runs, {len(rows)} still to train; {threads} thread(s) per run"]
-    lines += [f"  {spec.name}: {left} of {spec.epochs} epochs, about {s / 60:.1f} min" for spec, left, s in rows]
+    lines = [f"{session.label}: {len(specs)} runs, {len(rows)} still to train or test; {threads} thread(s) per run"]
+    lines += [
+        f"  {spec.name}: {f'{left} of {spec.epochs} epochs' if left else 'trained, its tests'}, about {s / 60:.1f} min"
+        for spec, left, s in rows
+    ]
     total = sum(s for _, _, s in rows)
     lines.append(f"total: about {total / 60:.1f} min here ({total / 60 / workers:.1f} min with {workers} at a time)")
     return rows, "\n".join(lines)
