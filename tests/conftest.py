@@ -16,6 +16,17 @@ MARS_INFO = SHARED / "data" / "mars_info"
 PRID_SPLITS = SHARED / "data" / "prid2011" / "splits_prid2011.json"
 
 
+@pytest.fixture(autouse=True)
+def _no_committed_ledger(monkeypatch):
+    """Tests see only the homes they make: the ledger committed in this checkout (results/*/runs/,
+    read by `experiments.run` when the home is elsewhere) grows as bench runs are filed, and a test
+    whose home is a temporary folder must not find those runs. Tests of that lookup patch
+    ``experiments.checkout`` themselves."""
+    import stsrn_lite.book.experiments as experiments
+
+    monkeypatch.setattr(experiments, "checkout", lambda: None)
+
+
 def write_image(path: Path, seed: int, size_hw: tuple[int, int] = (16, 8)) -> None:
     """A small random colour image (PNG or JPEG by suffix)."""
     path.parent.mkdir(parents=True, exist_ok=True)
