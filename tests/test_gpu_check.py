@@ -37,7 +37,8 @@ def test_the_gpu_check_runs_on_the_cpu_and_writes_every_figure(tmp_path):
     env = {**os.environ, "OUT": str(tmp_path / "out"), "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
     env["GPU_CHECK_LIMIT"] = "900"  # the script caps itself for a lent GPU; here the test's own timeout does
     command = ["bash", "benchmarks/gpu_check.sh", "--device", "cpu", "--size", "smoke", "--epochs", "1"]
-    command += ["--threads", "1", "--presets", "CNN-RNN", "--stacked", "1", "2"]
+    command += ["--threads", "1", "--presets", "CNN-RNN", "--stacked", "1", "2", "--precision-pairs", "2"]
+    command += ["--centre-crop"]  # the 16-pass test took 3 of this test's 10 minutes, bf16 steps of 16 pairs 4
     done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
     figures = json.loads((tmp_path / "out" / "gpu_check.json").read_text())
@@ -47,4 +48,4 @@ def test_the_gpu_check_runs_on_the_cpu_and_writes_every_figure(tmp_path):
     assert all(value > 0 for value in figures["stacked_frames_per_second"].values())
     assert figures["precision"]["bf16"]["within_tolerance"] and figures["precision"]["tf32"]["v_g_difference"] == 0
     end = figures["end_to_end"]
-    assert end["epochs"] == 1 and end["identities"] == 40 and 0 <= end["rank1"] <= 100
+    assert end["epochs"] == 1 and end["identities"] == 40 and end["test_passes"] == 1 and 0 <= end["rank1"] <= 100
