@@ -50,6 +50,14 @@ PRECISION_PAIRS = 16  # pairs per step of the precision measurement (bf16 on a C
 TRAIN_BUDGET = 150.0  # seconds the end-to-end run may train, of the script's 8 minutes
 
 
+def positive(text: str) -> int:
+    """An argument that must be an integer >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
 def unit_tests() -> dict:
     """The tests that exercise CUDA (they skip, saying so, where there is none)."""
     started = time.perf_counter()
@@ -194,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--precision-pairs",
-        type=int,
+        type=positive,
         default=PRECISION_PAIRS,
         help="pairs per step when timing each precision (fewer for the CPU smoke test)",
     )

@@ -21,7 +21,8 @@ def _no_committed_ledger(monkeypatch):
     """Tests see only the homes they make: the ledger committed in this checkout (results/*/runs/,
     read by `experiments.run` when the home is elsewhere) grows as bench runs are filed, and a test
     whose home is a temporary folder must not find those runs. Tests of that lookup patch
-    ``experiments.checkout`` themselves."""
+    ``experiments.checkout`` themselves. Only this process is patched: a command a test runs as a
+    subprocess still reads the committed ledger (the smoke profile keeps none)."""
     import stsrn_lite.book.experiments as experiments
 
     monkeypatch.setattr(experiments, "checkout", lambda: None)
