@@ -22,17 +22,18 @@ EPOCHS ?=
 FOLDS ?=
 CHAPTERS ?=
 BOOK_ARGS = --profile $(PROFILE) $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(DEVICE),--device $(DEVICE)) \
-  $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(FOLDS),--folds $(FOLDS)) $(if $(CHAPTERS),--chapters $(CHAPTERS))
+  $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(FOLDS),--folds $(FOLDS)) $(if $(CHAPTERS),--chapters $(CHAPTERS)) \
+  --workers $(WORKERS)
 # The environment of every notebook kernel, for papermill and nbval alike (tools/run_notebooks.py KERNEL_ENV).
-NB_ENV := TQDM_DISABLE=1 OMP_NUM_THREADS=2 PYTHONHASHSEED=0 MPLBACKEND=module://matplotlib_inline.backend_inline
+NB_ENV = $$($(PY) tools/run_notebooks.py --kernel-env)
 OPENCV_SAMPLES := data/opencv-samples/vtest.avi
-# The unit tests run in parallel, one process per core (pytest-xdist), each on one thread: on 2 cores
-# the 614 tests took 10 min 18 s with two such processes (the bench training niced beside them).
-# TEST_WORKERS=0 runs them in one process.
-TEST_WORKERS ?= auto
+# Processes side by side, one per core by default, each on one thread: the unit tests (pytest-xdist;
+# on 2 cores the 614 tests took 10 min 18 s with two such processes), the notebooks of `make book`
+# and those nbval checks. WORKERS=0 runs everything one at a time.
+WORKERS ?= auto
 
 # Reproducible CPU numbers need a fixed thread count (book/toolchain notes); tqdm stays quiet.
-export OMP_NUM_THREADS ?= 2
+export OMP_NUM_THREADS ?= 1
 export PYTHONHASHSEED := 0
 
 .PHONY: help venv lint test book check-book synthetic clean-book
@@ -66,8 +67,8 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check --config notebooks/ruff.toml notebooks
 
 test: $(STAMP) $(OPENCV_SAMPLES) lint
-	OMP_NUM_THREADS=1 $(PY) -m pytest -n $(TEST_WORKERS) tests -q
-	$(NB_ENV) $(PY) -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \
+	OMP_NUM_THREADS=1 $(PY) -m pytest -n $(WORKERS) tests -q
+	env $(NB_ENV) $(PY) -m pytest -q -p no:cacheprovider -n $(WORKERS) --dist loadfile --nbval --nbval-current-env \
 	  --nbval-sanitize-with nbval_sanitize.cfg notebooks
 
 synthetic: $(STAMP)

@@ -58,10 +58,10 @@ def positive(text: str) -> int:
     return value
 
 
-def unit_tests() -> dict:
-    """The tests that exercise CUDA (they skip, saying so, where there is none)."""
+def unit_tests(paths: list[str]) -> dict:
+    """The tests ``paths`` (`CUDA_TESTS`: those that exercise CUDA; they skip, saying so, where there is none)."""
     started = time.perf_counter()
-    command = [sys.executable, "-m", "pytest", "-q", "-x", *CUDA_TESTS]
+    command = [sys.executable, "-m", "pytest", "-q", "-x", *paths]
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
     last = (done.stdout.strip().splitlines() or [""])[-1]
     return {"status": done.returncode, "summary": last, "seconds": round(time.perf_counter() - started, 1)}
@@ -211,6 +211,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="test the end-to-end run with one centre crop, not the paper's 16 passes (CPU smoke test)",
     )
+    parser.add_argument(
+        "--unit-tests",
+        nargs="+",
+        default=list(CUDA_TESTS),
+        metavar="PATH",
+        help="the test files of part 1 (the CPU smoke test: those of them that only CUDA runs)",
+    )
     parser.add_argument("--out", type=Path, default=Path(os.environ.get("OUT", "gpu_check_out")))
     args = parser.parse_args(argv)
     if args.device == "cuda" and not torch.cuda.is_available():
@@ -221,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     figures["torch"] = torch.__version__
     with tempfile.TemporaryDirectory() as scratch:
         for name, measure in (
-            ("unit_tests", unit_tests),
+            ("unit_tests", lambda: unit_tests(args.unit_tests)),
             ("throughput_frames_per_second", lambda: throughput(args.device, args.threads, args.presets)),
             ("stacked_frames_per_second", lambda: stacked(args.device, args.stacked)),
             ("precision", lambda: precisions(args.device, args.threads, pairs=args.precision_pairs)),

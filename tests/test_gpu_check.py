@@ -39,10 +39,12 @@ def test_the_gpu_check_runs_on_the_cpu_and_writes_every_figure(tmp_path):
     command = ["bash", "benchmarks/gpu_check.sh", "--device", "cpu", "--size", "smoke", "--epochs", "1"]
     command += ["--threads", "1", "--presets", "CNN-RNN", "--stacked", "1", "2", "--precision-pairs", "2"]
     command += ["--centre-crop"]  # the 16-pass test took 3 of this test's 10 minutes, bf16 steps of 16 pairs 4
+    command += ["--unit-tests", "tests/test_cuda.py"]  # the whole of tests/test_transforms.py runs beside it
     done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
     figures = json.loads((tmp_path / "out" / "gpu_check.json").read_text())
     assert figures["device"].startswith("cpu") and figures["unit_tests"]["status"] == 0
+    assert "skipped" in figures["unit_tests"]["summary"]  # tests/test_cuda.py ran, and skips without CUDA
     assert set(figures["throughput_frames_per_second"]) == {"CNN-RNN faithful", "CNN-RNN batched"}
     assert set(figures["stacked_frames_per_second"]) == {"STSRN faithful x1", "STSRN faithful x2"}
     assert all(value > 0 for value in figures["stacked_frames_per_second"].values())

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 from pathlib import Path
 
 import nbformat
+import pytest
 
 TOOL = Path(__file__).resolve().parents[1] / "tools" / "run_notebooks.py"
 spec = importlib.util.spec_from_file_location("run_notebooks", TOOL)
@@ -122,3 +124,49 @@ def test_another_profiles_book_is_built_from_its_own_copies(tmp_path):
     assert "notebooks/08_table2" not in files and "book/design_decisions" in files
     assert (source / "stsrn_lite" / "model" / "stsm.py").is_file()  # literalinclude targets
     assert "(full profile)" in (source / "_config.yml").read_text()
+
+
+def test_notebooks_run_side_by_side_and_the_summaries_only_after_all_the_others(monkeypatch, capsys):
+    """`--workers 2`: two chapters at once, and the introduction and the report start only when
+    every chapter whose results they read has ended."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    events, lock, running, most = [], threading.Lock(), [0], [0]
+
+    def fake_run_one(path, parameters, into=None):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+            events.append(("start", path.name[:2]))
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+            events.append(("end", path.name[:2]))
+        return path.name[:2] != "09", 0.05, "" if path.name[:2] != "09" else "boom"
+
+    monkeypatch.setattr(run_notebooks, "run_one", fake_run_one)
+    monkeypatch.setattr(run_notebooks, "ProcessPoolExecutor", lambda n, mp_context: ThreadPoolExecutor(n))
+    paths = run_notebooks.chapter_paths(None, [])
+    failures = run_notebooks.run_all(paths, {"profile": "smoke"}, None, 2)
+    assert failures == ["09_table3.ipynb"] and "FAILED 09_table3.ipynb (0 s): boom" in capsys.readouterr().out
+    assert most[0] == 2
+    first_summary = min(i for i, (kind, name) in enumerate(events) if kind == "start" and name in ("00", "16"))
+    chapters_ended = [i for i, (kind, name) in enumerate(events) if kind == "end" and name not in ("00", "16")]
+    assert len(chapters_ended) == len(paths) - 2 and max(chapters_ended) < first_summary
+
+
+def test_workers_are_a_count_or_auto_and_the_kernels_run_on_the_sessions_threads(capsys):
+    import os
+
+    from stsrn_lite.book.session import CPU_THREADS
+
+    assert run_notebooks.workers("auto") == len(os.sched_getaffinity(0))
+    assert run_notebooks.workers("0") == run_notebooks.workers("1") == 1 and run_notebooks.workers("3") == 3
+    for bad in ("-1", "two"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            run_notebooks.workers(bad)
+    assert run_notebooks.main(["--kernel-env"]) == 0
+    printed = dict(pair.split("=", 1) for pair in capsys.readouterr().out.split())
+    assert printed == run_notebooks.KERNEL_ENV and printed["OMP_NUM_THREADS"] == str(CPU_THREADS)

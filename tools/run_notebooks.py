@@ -1,7 +1,8 @@
 """Execute the book's notebooks with papermill, replacing each one only when it ran cleanly.
 
     python tools/run_notebooks.py [--profile smoke|full|paper] [--data-root DIR] [--device cpu|cuda]
-        [--epochs N] [--folds N] [--chapters 07,12] [--preflight | --where] [NOTEBOOK ...]
+        [--epochs N] [--folds N] [--chapters 07,12] [--workers N|auto]
+        [--preflight | --where | --kernel-env] [NOTEBOOK ...]
 
 Each notebook runs in a scratch copy under ``_build/papermill/`` with its ``parameters`` cell
 overridden by ``profile``, ``data_root`` and those of ``device``, ``epochs``, ``folds`` that are
@@ -19,15 +20,24 @@ chapters it has executed), which ``make book`` then builds into ``_build/<profil
 anything is deleted or executed, that the profile can run here (a GPU when its device is cuda, the
 data root of the real datasets), and exits 2 with one line saying what to do when it cannot.
 Progress bars are switched off through ``TQDM_DISABLE``; nbval runs with the same environment
-(`KERNEL_ENV`), so the outputs it compares were produced the same way.
+(`KERNEL_ENV`, which ``--kernel-env`` prints for the Makefile), so the outputs it compares were
+produced the same way.
+
+``--workers N`` executes N notebooks at a time (``auto``: one per core), each kernel on one CPU
+thread (`stsrn_lite.book.session.CPU_THREADS`), and the summaries (`SUMMARIES`) after all the others.
+Notebooks that need the same run or the same data take turns on its lock
+(`stsrn_lite.book.experiments.run`, `stsrn_lite.atomic.locked`), so the outputs do not depend on
+how many run at once.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import nbformat
@@ -36,6 +46,7 @@ import yaml
 
 from stsrn_lite.atomic import write_atomic
 from stsrn_lite.book.profiles import PROFILE_NAMES, get_profile
+from stsrn_lite.book.session import CPU_THREADS
 
 REPO = Path(__file__).resolve().parents[1]
 # Chapters that show the results the others store (the introduction's verdicts, the report): they
@@ -46,7 +57,7 @@ NOTEBOOKS = REPO / "notebooks"
 SCRATCH = REPO / "_build" / "papermill"
 KERNEL_ENV = {
     "TQDM_DISABLE": "1",
-    "OMP_NUM_THREADS": "2",
+    "OMP_NUM_THREADS": str(CPU_THREADS),
     "PYTHONHASHSEED": "0",
     "MPLBACKEND": "module://matplotlib_inline.backend_inline",
 }
@@ -221,6 +232,44 @@ def positive(text: str) -> int:
     return value
 
 
+def workers(text: str) -> int:
+    """``auto`` (one per core this process may use) or a count; 0 and 1 both mean one at a time."""
+    if text == "auto":
+        return len(os.sched_getaffinity(0))
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of notebooks or auto, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return max(value, 1)
+
+
+def run_all(paths: list[Path], parameters: dict, into: Path | None, at_once: int) -> list[str]:
+    """Execute ``paths`` ``at_once`` at a time, the summaries (`SUMMARIES`) after the rest; print
+    one line per notebook as it ends and return the names of those that failed."""
+    failures = []
+
+    def report(path: Path, ok: bool, seconds: float, message: str) -> None:
+        print(f"{'ok    ' if ok else 'FAILED'} {path.name} ({seconds:.0f} s){'' if ok else ': ' + message}", flush=True)
+        if not ok:
+            failures.append(path.name)
+
+    chapters = [p for p in paths if p.name[:2] not in SUMMARIES]
+    summaries = [p for p in paths if p.name[:2] in SUMMARIES]
+    if at_once <= 1:
+        for path in paths:
+            report(path, *run_one(path.resolve(), parameters, into))
+        return failures
+    # spawned, not forked: each worker starts clean and its kernels inherit KERNEL_ENV
+    with ProcessPoolExecutor(at_once, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for group in (chapters, summaries):
+            running = {pool.submit(run_one, path.resolve(), parameters, into): path for path in group}
+            for done in as_completed(running):
+                report(running[done], *done.result())
+    return failures
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebooks/NN_*.ipynb, in order")
@@ -232,10 +281,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=positive, default=None, help="default: the profile's")
     parser.add_argument("--folds", type=positive, default=None, help="default: the profile's")
     parser.add_argument("--chapters", default=None, help="chapter numbers to execute, e.g. 07,12 (default: all)")
+    parser.add_argument(
+        "--workers", type=workers, default=1, help="notebooks executed at a time, or auto: one per core (default: 1)"
+    )
     what = parser.add_mutually_exclusive_group()
     what.add_argument("--preflight", action="store_true", help="only check that the profile can run here")
     what.add_argument("--where", action="store_true", help="only print the folder of the book these options build")
+    what.add_argument("--kernel-env", action="store_true", help="only print the kernels' environment (for nbval)")
     args = parser.parse_args(argv)
+    if args.kernel_env:
+        print(" ".join(f"{key}={value}" for key, value in KERNEL_ENV.items()))
+        return 0
     parameters = parameters_of(args)
     source = book_source(parameters)
     if args.where:
@@ -254,12 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     into = None if source == REPO else source / "notebooks"
     os.environ.update(KERNEL_ENV)  # the kernels inherit it
-    failures = []
-    for path in paths:
-        ok, seconds, message = run_one(path.resolve(), parameters, into)
-        print(f"{'ok    ' if ok else 'FAILED'} {path.name} ({seconds:.0f} s){'' if ok else ': ' + message}", flush=True)
-        if not ok:
-            failures.append(path.name)
+    failures = run_all(paths, parameters, into, args.workers)
     if into is not None:
         write_book_source(source)
     if failures:

@@ -2,9 +2,12 @@
 
 Notebooks call ``session = setup(profile, data_root, device, seed, folds=folds, epochs=epochs)``
 right after their ``parameters`` cell; ``session.folds`` and ``session.epochs`` are the profile's
-unless the parameters override them. On the CPU the thread count is fixed (2, as on CI), because torch's CPU
-results are bit-stable only at a fixed thread count; outputs that nbval compares are printed at
-a precision that is stable there.
+unless the parameters override them. On the CPU the thread count is fixed (`CPU_THREADS`), because
+torch's CPU results are bit-stable only at a fixed thread count; outputs that nbval compares are
+printed at a precision that is stable there. One thread: the numbers are the same on a machine of
+any size, and ``make book`` and ``make test`` use the cores by executing notebooks side by side
+(two kernels of two threads each on our 2-core machines took 1.8 times as long as one kernel
+of two threads alone, and twice the CPU).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import torch
 
 from stsrn_lite.book.profiles import Profile, dataset_root, eval_interval, get_profile
 
-CPU_THREADS = 2
+CPU_THREADS = 1  # torch's threads in a book session on the CPU
 FIGURE_DPI = 150  # a 7-inch figure is about 1,000 px: sharp at the book's ~750 px column, small enough to store
 FIGURE_SIZE = (7.0, 3.5)  # inches: the book's column width
 
