@@ -140,6 +140,21 @@ def test_a_run_whose_folder_is_gone_is_read_from_the_ledger_or_recovered_from_it
     assert not folder.exists() and again.checkpoint is None  # nothing trained
     assert again.summary("two-camera") == trained.summary("two-camera")
     assert len(again.records) == len(trained.records) == 1
+    # a table added to the grid later (Table 4) asks this Table 1 run for a cross-dataset test too:
+    # recovering from the weights adds only that test, and keeps the records and the filed test
+    before = json.loads(filed.read_text())
+    assert list(before["protocols"]) == ["two-camera"]
+    assert ledger.recover(session, weights) == filed
+    after = json.loads(filed.read_text())
+    assert (
+        list(after["protocols"]) == ["two-camera", "cross-dataset"]
+        and after["source"] == "trained; cross-dataset test from w.pt"
+    )
+    assert (
+        after["records"] == before["records"] and after["protocols"]["two-camera"] == before["protocols"]["two-camera"]
+    )
+    stamp = filed.stat().st_mtime_ns
+    assert ledger.recover(session, weights) == filed and filed.stat().st_mtime_ns == stamp  # nothing missing now
     filed.unlink()
     assert remaining_epochs(session, spec) == 1
     assert ledger.recover(session, weights) == filed

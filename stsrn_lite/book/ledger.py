@@ -16,7 +16,9 @@ the filed configurations are the ones asked for. The model itself is not filed (
 
 ``recover`` files a run whose folder was lost from its exported weights: the final tests are
 taken again from the model (the same numbers the run's own tests gave); its training records
-are lost and the entry says so.
+are lost and the entry says so. For a run filed before a table that tests it otherwise was added
+to the grid (Table 4's cross-dataset test of a Table 1 run), it adds only the missing tests to
+the entry, whose records and other tests stay.
 """
 
 from __future__ import annotations
@@ -167,11 +169,26 @@ def entries(folder: Path) -> list[dict]:
     return [json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))]
 
 
+def _filed(folders, name: str, config: TrainConfig, test: TestConfig) -> tuple[Path, FiledRun] | None:
+    """(its JSON, the run) of run ``name`` as the first of ``folders`` files it with ``config`` and
+    ``test``, with every protocol it was tested on; None where none does."""
+    for folder in folders:
+        entry = _entry(folder, name, config, test, ())
+        if entry is not None:
+            return folder / f"{name}.json", read_run(folder, name, config, test, tuple(entry["protocols"]))
+    return None
+
+
 def recover(session, weights: Path) -> Path:
     """File the run of ``session``'s grid that weights file ``weights`` was exported from (its
     training configuration is the run's), testing its model as the run would have; the entry
-    says that it was recovered and that its records were lost."""
-    from stsrn_lite.book.experiments import final_tests, ledger_folder, run_folder
+    says that it was recovered and that its records were lost.
+
+    A run already filed without some test that the grid now asks of it (a table added later,
+    Table 4's cross-dataset test of a Table 1 run, for one) keeps its entry, records and tests,
+    and gains only the missing tests, taken from the weights; the entry's source says which.
+    A run filed with every test is left as it is."""
+    from stsrn_lite.book.experiments import final_test_config, final_tests, ledger_folder, ledger_folders, run_folder
     from stsrn_lite.book.grid import TABLES, grid_runs, spec_config
     from stsrn_lite.training.data import load_run_data
     from stsrn_lite.weights import load_weights, read_weights
@@ -184,6 +201,13 @@ def recover(session, weights: Path) -> Path:
             break
     else:
         raise LedgerError(f"{weights}: its training configuration is no run of the {session.profile.name} grid")
+    readings = dict(spec.readings) or None
+    out = run_folder(session, spec.dataset, spec.preset, spec.fold, spec.mars_protocol, readings, recipe=spec.recipe)
+    found = _filed(ledger_folders(session), out.name, config, final_test_config(session, config))
+    known = found[1] if found else None
+    missing = tuple(p for p in spec.protocols if known is None or p not in known.evaluations)
+    if not missing:
+        return found[0]
     model = load_weights(weights, spec.preset, session.device)
     data = load_run_data(
         spec.dataset,
@@ -194,19 +218,23 @@ def recover(session, weights: Path) -> Path:
         flow=config.flow,
         mars_protocol=config.mars_protocol,
     )
-    test, evaluations = final_tests(session, config, data, model, spec.protocols)
-    readings = dict(spec.readings) or None
-    out = run_folder(session, spec.dataset, spec.preset, spec.fold, spec.mars_protocol, readings, recipe=spec.recipe)
+    test, evaluations = final_tests(session, config, data, model, missing)
+    records, code_version = [], provenance["code_version"]
+    source = f"{weights.name}, exported from the run (its records were lost with the machine it ran on)"
+    if known is not None:
+        evaluations = {**known.evaluations, **evaluations}
+        records, code_version = known.records, known.provenance["code_version"]
+        source = f"{known.provenance['source']}; {', '.join(missing)} test from {weights.name}"
     return file_run(
         ledger_folder(session),
         out.name,
         config,
         test,
-        [],
+        records,
         evaluations,
-        code_version=provenance["code_version"],
+        code_version=code_version,
         device=session.device,
-        source=f"{weights.name}, exported from the run (its records were lost with the machine it ran on)",
+        source=source,
     )
 
 
@@ -219,7 +247,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="the runs filed for a profile, with their rank-1")
     listing.add_argument("--profile", choices=PROFILE_NAMES, default="bench")
-    recovering = commands.add_parser("recover", help="file a lost run from its exported weights")
+    recovering = commands.add_parser(
+        "recover", help="file a lost run, or the tests a filed run lacks, from its exported weights"
+    )
     recovering.add_argument("weights", type=Path)
     recovering.add_argument("--profile", choices=PROFILE_NAMES, default="bench")
     args = parser.parse_args(argv)
