@@ -13,7 +13,7 @@ import pytest
 
 from stsrn_lite.book import experiments
 from stsrn_lite.book.experiments import run_folder
-from stsrn_lite.book.grid import TABLES, grid_runs, parse_folds, plan, table_runs
+from stsrn_lite.book.grid import SENSITIVITY, TABLES, grid_runs, parse_folds, plan, table_runs
 from stsrn_lite.book.session import setup
 from stsrn_lite.training.config import RECIPES
 from stsrn_lite.training.records import read_records
@@ -150,3 +150,11 @@ def test_a_two_run_grid_gives_the_same_results_locally_and_on_ray_side_by_side_o
         assert ours == theirs and len(ours) == 1  # one epoch: trained, then tested
     again = grid(local, "--dry-run")
     assert "0 still to train or test" in again.stdout  # finished runs are not trained again
+
+
+def test_each_run_has_its_own_name_in_the_progress_lines():
+    session = setup("bench", device="cpu")
+    runs = grid_runs(session, ("table1", "readings"), folds=[0])
+    names = [spec.name for spec in runs]
+    assert len(set(names)) == len(names) == 4 + len(SENSITIVITY)  # Table 1's four, and each reading once more
+    assert "ilids-vid STSRN [flow=original] fold 0" in names and "prid2011 CNN-RNN fold 0" in names

@@ -91,8 +91,10 @@ class GridRun:
 
     @property
     def name(self) -> str:
+        """The run in a progress line: dataset (MARS: its protocol), preset, readings, fold."""
         reading = f" ({self.mars_protocol})" if self.dataset == "mars" else ""
-        return f"{self.dataset}{reading} {self.preset} fold {self.fold}"
+        readings = f" [{', '.join(f'{key}={value}' for key, value in self.readings)}]" if self.readings else ""
+        return f"{self.dataset}{reading} {self.preset}{readings} fold {self.fold}"
 
 
 @dataclass(frozen=True)
