@@ -28,6 +28,9 @@ def test_tables_share_their_runs_and_merge_their_tests():
     assert len(trainings) == len(set(trainings))
     stsrn = next(s for s in runs if (s.dataset, s.preset, s.fold) == ("ilids-vid", "STSRN", 0))
     assert stsrn.protocols == ("two-camera", "cross-dataset")  # Table 1's test and Table 4's
+    alone = grid_runs(session, ("table1",))  # Table 4 not asked for: its test is taken all the same
+    assert [s.protocols for s in alone if s.training == stsrn.training] == [("two-camera", "cross-dataset")]
+    assert {s.protocols for s in alone if s.dataset == "prid2011"} == {("two-camera",)}
     labels = {entry.label: entry.run.preset for entry in table_runs("table6", session)}
     assert labels["Double+TemRes+STSM"] == "STSRN" and labels["BaseModel"] == "CNN-RNN"
     official = [e for e in table_runs("table2", session) if e.extra["reading"] == "official"]

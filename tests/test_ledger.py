@@ -121,11 +121,26 @@ def test_a_run_whose_folder_is_gone_is_read_from_the_ledger_or_recovered_from_it
     session = setup("smoke", epochs=1)
     session = replace(session, profile=replace(session.profile, ledger=True))
     spec = next(s for s in grid_runs(session, ("table1",)) if s.preset == "CNN-RNN" and s.dataset == "ilids-vid")
-    trained = execute(session, spec)
+    assert spec.protocols == ("two-camera", "cross-dataset")  # Table 4 tests it too
+    alone = replace(spec, protocols=("two-camera",))  # as a grid that took only Table 1's test filed it
+    trained = execute(session, alone)
     folder = trained.checkpoint.parent
     filed = experiments.ledger_folder(session) / f"{folder.name}.json"
-    assert filed.is_file() and len(json.loads(filed.read_text())["records"]) == 1
+    before = json.loads(filed.read_text())
+    assert list(before["protocols"]) == ["two-camera"] and len(before["records"]) == 1
     weights = export_weights(folder, tmp_path / "w.pt")
+    # the missing test is work left; recovering from the weights adds only that test, keeping the
+    # entry's records and its test, and then there is nothing left to add
+    assert work_left(session, spec) == WorkLeft(0, tests=True) and not work_left(session, alone)
+    assert ledger.recover(session, weights) == filed
+    after = json.loads(filed.read_text())
+    assert list(after["protocols"]) == ["two-camera", "cross-dataset"]
+    assert (
+        after["records"] == before["records"] and after["protocols"]["two-camera"] == before["protocols"]["two-camera"]
+    )
+    assert after["source"] == "trained; cross-dataset test from w.pt" and not work_left(session, spec)
+    stamp = filed.stat().st_mtime_ns
+    assert ledger.recover(session, weights) == filed and filed.stat().st_mtime_ns == stamp
     # trained to its last epoch, then stopped (or parked) before its tests: the grid still tests it
     aside = tmp_path / "aside.json"
     filed.rename(aside)
@@ -140,21 +155,6 @@ def test_a_run_whose_folder_is_gone_is_read_from_the_ledger_or_recovered_from_it
     assert not folder.exists() and again.checkpoint is None  # nothing trained
     assert again.summary("two-camera") == trained.summary("two-camera")
     assert len(again.records) == len(trained.records) == 1
-    # a table added to the grid later (Table 4) asks this Table 1 run for a cross-dataset test too:
-    # recovering from the weights adds only that test, and keeps the records and the filed test
-    before = json.loads(filed.read_text())
-    assert list(before["protocols"]) == ["two-camera"]
-    assert ledger.recover(session, weights) == filed
-    after = json.loads(filed.read_text())
-    assert (
-        list(after["protocols"]) == ["two-camera", "cross-dataset"]
-        and after["source"] == "trained; cross-dataset test from w.pt"
-    )
-    assert (
-        after["records"] == before["records"] and after["protocols"]["two-camera"] == before["protocols"]["two-camera"]
-    )
-    stamp = filed.stat().st_mtime_ns
-    assert ledger.recover(session, weights) == filed and filed.stat().st_mtime_ns == stamp  # nothing missing now
     filed.unlink()
     assert remaining_epochs(session, spec) == 1
     assert ledger.recover(session, weights) == filed

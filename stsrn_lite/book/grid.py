@@ -177,17 +177,22 @@ def grid_runs(
     datasets: Sequence[str] | None = None,
     folds: Sequence[int] | None = None,
 ) -> list[GridRun]:
-    """Every run of ``tables`` once (the tests of all the tables that share it), in table order;
-    ``datasets`` and ``folds`` keep only those."""
+    """Every run of ``tables`` once, in table order, with the tests of every table of the grid that
+    shares it, chosen or not: a Table 1 run on iLIDS-VID is also tested on PRID2011 as Table 4
+    asks, so that a table added later never needs a finished run again (a run's folder can be gone
+    by then, and the ledger keeps no model). ``datasets`` and ``folds`` keep only those."""
+    tests: dict[tuple, tuple[str, ...]] = {}
+    for table in (*TABLES, *tables):
+        for entry in table_runs(table, session):
+            known = tests.get(entry.run.training, ())
+            tests[entry.run.training] = tuple(dict.fromkeys((*known, *entry.run.protocols)))
     merged: dict[tuple, GridRun] = {}
     for table in tables:
         for entry in table_runs(table, session):
             spec = entry.run
             if (datasets and spec.dataset not in datasets) or (folds is not None and spec.fold not in folds):
                 continue
-            known = merged.get(spec.training)
-            protocols = tuple(dict.fromkeys((*(known.protocols if known else ()), *spec.protocols)))
-            merged[spec.training] = replace(spec, protocols=protocols)
+            merged.setdefault(spec.training, replace(spec, protocols=tests[spec.training]))
     return list(merged.values())
 
 
