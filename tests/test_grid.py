@@ -28,8 +28,14 @@ def test_tables_share_their_runs_and_merge_their_tests():
     assert len(trainings) == len(set(trainings))
     stsrn = next(s for s in runs if (s.dataset, s.preset, s.fold) == ("ilids-vid", "STSRN", 0))
     assert stsrn.protocols == ("two-camera", "cross-dataset")  # Table 1's test and Table 4's
+    # the runs with and without the STSM on iLIDS-VID make the occlusion study, Table 1's STSRN included
+    studied = {(s.preset, s.dataset) for s in runs if s.studies == ("occlusion",)}
+    assert studied == {(p, "ilids-vid") for p in ("STSRN", "Double+TemRes", "Base+TemRes+STSM", "Base+TemRes")}
+    assert all(s.studies in ((), ("occlusion",)) for s in runs)
     alone = grid_runs(session, ("table1",))  # Table 4 not asked for: its test is taken all the same
-    assert [s.protocols for s in alone if s.training == stsrn.training] == [("two-camera", "cross-dataset")]
+    assert [(s.protocols, s.studies) for s in alone if s.training == stsrn.training] == [
+        (("two-camera", "cross-dataset"), ("occlusion",))
+    ]
     assert {s.protocols for s in alone if s.dataset == "prid2011"} == {("two-camera",)}
     labels = {entry.label: entry.run.preset for entry in table_runs("table6", session)}
     assert labels["Double+TemRes+STSM"] == "STSRN" and labels["BaseModel"] == "CNN-RNN"
@@ -161,3 +167,17 @@ def test_each_run_has_its_own_name_in_the_progress_lines():
     names = [spec.name for spec in runs]
     assert len(set(names)) == len(names) == 4 + len(SENSITIVITY)  # Table 1's four, and each reading once more
     assert "ilids-vid STSRN [flow=original] fold 0" in names and "prid2011 CNN-RNN fold 0" in names
+
+
+def test_a_runs_estimate_counts_its_studies(monkeypatch):
+    from stsrn_lite.book import estimate
+
+    monkeypatch.setattr(estimate, "_sizes", lambda session, spec, protocol: (150, 1000))  # 1,000 test frames
+    monkeypatch.setattr(estimate, "step_seconds", lambda *args: 0.0)
+    monkeypatch.setattr(estimate, "test_fps", lambda *args: 100.0)
+    session = setup("smoke")  # one test pass
+    spec = next(s for s in grid_runs(session, ("table6",)) if s.studies)
+    alone = estimate.estimate_seconds(session, replace(spec, studies=()), 0, 1)
+    assert alone == pytest.approx(10.0)  # the final test: 1,000 frames at 100 a second
+    # the occlusion study: a test on each of the 4 shares, the gate on the 3 with occluded frames
+    assert estimate.estimate_seconds(session, spec, 0, 1) == pytest.approx(10.0 + 70.0)

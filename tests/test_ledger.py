@@ -184,6 +184,51 @@ def test_a_run_whose_folder_is_gone_is_read_from_the_ledger_or_recovered_from_it
         ledger.recover(other, weights)
 
 
+def test_a_run_files_its_studies_and_recover_makes_those_it_lacks(tmp_path, monkeypatch):
+    """A run the grid asks for a study (Table 6's Base+TemRes on iLIDS-VID: the occlusion study,
+    here a stand-in that sums the model's weights) files its rows with its tests; filed before
+    the study existed, its exported weights make the study, and the entry keeps the rest."""
+    import torch
+
+    from stsrn_lite.book.estimate import WorkLeft, work_left
+    from stsrn_lite.book.grid import execute, grid_runs
+    from stsrn_lite.weights import export_weights
+
+    made = []
+
+    def stand_in(session, model, config):
+        made.append(config.fold)
+        return [{"fold": config.fold, "weights": round(float(sum(p.detach().sum() for p in model.parameters())), 3)}]
+
+    monkeypatch.setitem(experiments.STUDIES, "occlusion", stand_in)
+    monkeypatch.setenv("STSRN_HOME", str(tmp_path))
+    torch.set_num_threads(1)
+    session = setup("smoke", epochs=1)
+    session = replace(session, profile=replace(session.profile, ledger=True))
+    spec = next(s for s in grid_runs(session, ("table6",)) if (s.preset, s.dataset) == ("Base+TemRes", "ilids-vid"))
+    assert spec.studies == ("occlusion",)
+    before = execute(session, replace(spec, studies=()))  # as the grid filed it before the study existed
+    assert before.studies == {} and made == []
+    folder = before.checkpoint.parent
+    filed = experiments.ledger_folder(session) / f"{folder.name}.json"
+    assert "studies" not in json.loads(filed.read_text())
+    weights = export_weights(folder, tmp_path / "w.pt")
+    assert work_left(session, spec) == WorkLeft(0, tests=True)
+    assert ledger.recover(session, weights) == filed and made == [0]
+    entry = json.loads(filed.read_text())
+    assert entry["source"] == "trained; occlusion study from w.pt" and len(entry["records"]) == 1
+    (row,) = entry["studies"]["occlusion"]
+    assert row["fold"] == 0 and not work_left(session, spec)
+    trained = execute(session, spec)  # the folder is there: tested again, and the study made again
+    assert made == [0, 0] and trained.studies == entry["studies"]
+    shutil.rmtree(folder)
+    again = execute(session, spec)  # from the ledger: nothing made
+    assert again.checkpoint is None and again.studies == entry["studies"] and made == [0, 0]
+    with pytest.raises(ValueError, match="no study nonsense; expected one of occlusion"):
+        execute(session, replace(spec, studies=("nonsense",), epochs=2))  # refused before it trains
+    assert not folder.exists()
+
+
 def test_the_list_command_prints_each_filed_run(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("STSRN_HOME", str(tmp_path))
     file(tmp_path / "results" / "bench" / "runs", {"two-camera": evaluation(0)})

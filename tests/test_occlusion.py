@@ -13,11 +13,6 @@ from stsrn_lite.model.presets import preset
 from stsrn_lite.training.config import TrainConfig
 
 
-def state_for(dataset: str) -> dict:
-    """What `under_occlusion` reads of a checkpoint: the training's configuration."""
-    return {"config": TrainConfig(dataset=dataset).to_dict()}
-
-
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
     """The smoke profile in a home of its own, its occluded iLIDS-VID sets cut to 12 identities
@@ -34,8 +29,9 @@ def smoke(tmp_path_factory):
 def test_the_occluded_sets_cover_the_share_asked_and_test_like_the_plain_one(smoke):
     torch.manual_seed(0)
     model = STSRN(preset("STSRN", num_classes=20)).eval()
-    half, data, flags = occlusion.under_occlusion(smoke, model, state_for("ilids-vid"), "ilids-vid", 0.5)
-    none, _, none_flags = occlusion.under_occlusion(smoke, model, state_for("ilids-vid"), "ilids-vid", 0.0)
+    config = TrainConfig(dataset="ilids-vid")  # what a run trained on fold 0 says of itself
+    half, data, flags = occlusion.under_occlusion(smoke, model, config, 0.5)
+    none, _, none_flags = occlusion.under_occlusion(smoke, model, config, 0.0)
     assert 0.4 <= half["occluded_share"] <= 0.51 and none["occluded_share"] == 0.0
     assert not any(f.any() for f in none_flags)
     assert 0 <= half["rank1"] <= 100 and set(half) >= {"rank1", "mAP", "fraction"}
@@ -50,6 +46,12 @@ def test_the_occluded_sets_cover_the_share_asked_and_test_like_the_plain_one(smo
     assert moved["tracklets"] > 0 and moved["occluded_ratio"] != pytest.approx(1.0)
     with pytest.raises(ValueError, match="STSM"):
         occlusion.gate_effect(STSRN(preset("CNN-RNN", num_classes=20)), data, flags, "mclaughlin")
+    # the study: one row per share, the test's figures and, with an STSM, the gate's
+    (row,) = occlusion.study(smoke, model, config, fractions=(0.5,))
+    assert row["fold"] == 0 and row["occluded_share"] == half["occluded_share"]
+    assert {key: row[key] for key in moved} == moved  # the gate as it is now, ω = 0.5
+    (plain,) = occlusion.study(smoke, STSRN(preset("CNN-RNN", num_classes=20)).eval(), config, fractions=(0.0,))
+    assert set(plain) == {"fold", *none} and "occluded_ratio" not in plain
 
 
 def test_the_real_data_has_no_occluded_sets(tmp_path):

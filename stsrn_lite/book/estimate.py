@@ -3,7 +3,8 @@
 A run's time is its training steps times the measured time of one step (`step_seconds`: forward,
 Eq. (8) and identification losses, backward, clipping and the optimiser step of the preset, on
 random frames of the training shape), plus its tests: the test frames (min(L, n) of every probe
-and gallery sequence, times the test passes) over the measured test throughput (`test_fps`).
+and gallery sequence, times the test passes, and the passes of its studies: `STUDY_PASSES`) over
+the measured test throughput (`test_fps`).
 Measurements are made once per preset, batch, device and thread count in a process.
 """
 
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 import torch
 
 from stsrn_lite.book.grid import GridRun
+from stsrn_lite.book.occlusion import FRACTIONS
 from stsrn_lite.book.session import Session
 from stsrn_lite.data.mars_astpn import reduce_two_cameras
 from stsrn_lite.data.read import read_dataset
@@ -31,6 +33,9 @@ from stsrn_lite.training.loop import CHECKPOINT, build_optimiser, clip_gradients
 from stsrn_lite.training.loss import objective
 from stsrn_lite.training.precision import precision
 
+# One-crop passes over a run's test frames that each study makes (`experiments.STUDIES`); the
+# occlusion study: the test on each share of occluded frames, the gate on each share but none
+STUDY_PASSES = {"occlusion": 2 * len(FRACTIONS) - 1}
 SHAPE = (5, 56, 40)  # channels, height, width of the network's input (the shape legend of stsrn_lite.model)
 TEST_LENGTH = 128  # L of the book's tests
 
@@ -69,7 +74,7 @@ def work_left(session: Session, spec: GridRun) -> WorkLeft:
     if session.profile.ledger:
         config = spec_config(session, spec)
         test = final_test_config(session, config)
-        if any(is_filed(filed, folder.name, config, test, spec.protocols) for filed in ledger_folders(session)):
+        if any(is_filed(f, folder.name, config, test, spec.protocols, spec.studies) for f in ledger_folders(session)):
             return WorkLeft(0, False)
     path = folder / CHECKPOINT
     try:
@@ -190,4 +195,5 @@ def estimate_seconds(session: Session, spec: GridRun, epochs: int, threads: int)
     train = epochs * steps * step_seconds(spec.preset, pairs, identities, device, threads)
     during = (epochs // spec.eval_every if spec.eval_every else 0) * test_frames  # one centre crop
     final = len(spec.protocols) * test_frames * len(evaluation_passes(session.profile.eval_tta))
-    return train + (during + final) / test_fps(spec.preset, device, threads)
+    studies = sum(STUDY_PASSES[name] for name in spec.studies) * test_frames
+    return train + (during + final + studies) / test_fps(spec.preset, device, threads)

@@ -49,6 +49,7 @@ class RunOutcome:
     records: list[dict]  # one per epoch (stsrn_lite.training.records.COLUMNS)
     checkpoint: Path | None = None  # the run's last checkpoint (its model, ω included)
     evaluations: dict[str, Evaluation] = field(default_factory=dict)  # protocol -> final test
+    studies: dict[str, list[dict]] = field(default_factory=dict)  # study -> its rows (`STUDIES`)
 
     def summary(self, protocol: str) -> dict:
         return self.evaluations[protocol].summary
@@ -87,6 +88,7 @@ def run(
     seed: int = TrainConfig.seed,
     eval_every: int | None = None,
     protocols: tuple[str, ...] = ("two-camera",),
+    studies: tuple[str, ...] = (),
     cross_dataset: str = "prid2011",
     mars_protocol: str = TrainConfig.mars_protocol,
     progress: bool = False,
@@ -105,11 +107,13 @@ def run(
     finished run is read from there when it is filed with the same training and test settings
     (its outcome has no checkpoint, and no records where they were lost).
     ``eval_every`` adds test ranks to the records during training (Fig. 5); the final tests
-    (``protocols``) use the profile's test-time augmentation and L = 128. ``readings`` sets
+    (``protocols``) use the profile's test-time augmentation and L = 128; ``studies`` (names of
+    `STUDIES`) are made after them with the trained model, and filed with them. ``readings`` sets
     `TrainConfig` fields other than their defaults (``{"omega_form": "sigmoid"}``); such a run
     has a folder of its own. ``mars_protocol`` is
     MARS's reading (`TrainConfig.mars_protocol`; its default is the paper's, after ASTPN).
     """
+    check_studies(studies)
     recipe = recipe or session.profile.recipe
     config = train_config(
         session,
@@ -163,9 +167,9 @@ def run(
                 f"more than the {epochs} asked; ask for as many or remove the folder"
             )
         for folder in ledger_folders(session) if ledger is not None and trained < epochs else ():
-            filed = read_run(folder, out.name, config, final_test_config(session, config), protocols)
+            filed = read_run(folder, out.name, config, final_test_config(session, config), protocols, studies)
             if filed is not None:  # no finished run here: the filed one serves
-                return RunOutcome(preset, dataset, fold, filed.records, None, filed.evaluations)
+                return RunOutcome(preset, dataset, fold, filed.records, None, filed.evaluations, filed.studies)
         result: TrainResult = train(
             config,
             data,
@@ -180,6 +184,7 @@ def run(
         preset=preset, dataset=dataset, fold=fold, records=result.records, checkpoint=result.checkpoint
     )
     test, outcome.evaluations = final_tests(session, config, data, result.model, protocols, cross_dataset)
+    outcome.studies = run_studies(session, config, result.model, studies)
     if ledger is not None:
         file_run(
             ledger,
@@ -190,6 +195,7 @@ def run(
             outcome.evaluations,
             code_version=load_checkpoint(result.checkpoint)["code_version"],
             device=session.device,
+            studies=outcome.studies,
         )
     return outcome
 
@@ -260,6 +266,32 @@ def final_tests(
             protocol, model, target.cache, target.dataset, test, session.device, pids=pids, views=views
         )
     return test, evaluations
+
+
+def _occlusion(session: Session, model: torch.nn.Module, config: TrainConfig) -> list[dict]:
+    from stsrn_lite.book.occlusion import study
+
+    return study(session, model, config)
+
+
+# What a run can make with its model after its tests, by name: a function of (session, model, its
+# training configuration) giving rows
+STUDIES: dict[str, Callable[[Session, torch.nn.Module, TrainConfig], list[dict]]] = {"occlusion": _occlusion}
+
+
+def run_studies(
+    session: Session, config: TrainConfig, model: torch.nn.Module, studies: tuple[str, ...]
+) -> dict[str, list[dict]]:
+    """{study: its rows} of ``studies`` (names of `STUDIES`) for ``model``, trained with ``config``."""
+    check_studies(studies)
+    return {name: STUDIES[name](session, model, config) for name in studies}
+
+
+def check_studies(studies: tuple[str, ...]) -> None:
+    """Refuse a name that is not one of `STUDIES` (before a run trains, not after)."""
+    unknown = [name for name in studies if name not in STUDIES]
+    if unknown:
+        raise ValueError(f"no study {', '.join(unknown)}; expected one of {', '.join(STUDIES)}")
 
 
 RESULT_SOURCES = ("stsrn_lite", "notebooks/*.md")  # the code behind a result file: the package and the chapters

@@ -46,6 +46,10 @@ TABLE_5 = (
 TABLE_6_ROWS = tuple(TABLE_6)
 SAME_RUN = {"BaseModel": "CNN-RNN", "Double+TemRes+STSM": "STSRN"}  # identical networks: one run serves both rows
 CROSS = ("cross-dataset",)  # Table 4's test
+# Table 6's rows with and without the STSM, otherwise the same network: (with, without). Their runs
+# on iLIDS-VID also make the occlusion study (`stsrn_lite.book.occlusion`), filed with their tests.
+STSM_PAIRS = (("Double+TemRes+STSM", "Double+TemRes"), ("Base+TemRes+STSM", "Base+TemRes"))
+OCCLUSION = ("occlusion",)  # a study of `stsrn_lite.book.experiments.STUDIES`
 MARS_READINGS = {"astpn": "two-camera", "official": "mars-standard"}  # Table 2: reading -> its test
 # The sensitivity study (`stsrn_lite.book.readings`): STSRN with one open detail of the paper read
 # otherwise than by default (book: Design decisions, the part named), as (label, TrainConfig fields)
@@ -73,6 +77,7 @@ class GridRun:
     readings: tuple[tuple[str, object], ...] = ()
     recipe: str = "faithful"  # a name of TrainConfig's RECIPES (the profile's)
     seed: int = TrainConfig.seed  # the training's random draws
+    studies: tuple[str, ...] = ()  # made after the tests, with the model (`experiments.STUDIES`)
 
     @property
     def training(self) -> tuple:
@@ -155,8 +160,19 @@ def _table_entries(table: str, session: Session, datasets: Sequence[str] | None)
         ]
     if table in ("table5", "table6", "fig5"):
         rows = TABLE_5 if table == "table5" else TABLE_6_ROWS
+        studied = {name for pair in STSM_PAIRS for name in pair}
         return [
-            TableRun(name, GridRun(dataset, SAME_RUN.get(name, name), fold, epochs, curve))
+            TableRun(
+                name,
+                GridRun(
+                    dataset,
+                    SAME_RUN.get(name, name),
+                    fold,
+                    epochs,
+                    curve,
+                    studies=OCCLUSION if dataset == "ilids-vid" and name in studied else (),
+                ),
+            )
             for dataset in datasets
             for name in rows
             for fold in folds
@@ -177,22 +193,27 @@ def grid_runs(
     datasets: Sequence[str] | None = None,
     folds: Sequence[int] | None = None,
 ) -> list[GridRun]:
-    """Every run of ``tables`` once, in table order, with the tests of every table of the grid that
-    shares it, chosen or not: a Table 1 run on iLIDS-VID is also tested on PRID2011 as Table 4
-    asks, so that a table added later never needs a finished run again (a run's folder can be gone
-    by then, and the ledger keeps no model). ``datasets`` and ``folds`` keep only those."""
-    tests: dict[tuple, tuple[str, ...]] = {}
+    """Every run of ``tables`` once, in table order, with the tests and studies of every table of
+    the grid that shares it, chosen or not: a Table 1 run on iLIDS-VID is also tested on PRID2011
+    as Table 4 asks, and makes the occlusion study as Table 6's STSRN, so that a table added later
+    never needs a finished run again (a run's folder can be gone by then, and the ledger keeps no
+    model). ``datasets`` and ``folds`` keep only those."""
+    tests: dict[tuple, tuple[tuple[str, ...], tuple[str, ...]]] = {}  # training -> (protocols, studies)
     for table in (*TABLES, *tables):
         for entry in table_runs(table, session):
-            known = tests.get(entry.run.training, ())
-            tests[entry.run.training] = tuple(dict.fromkeys((*known, *entry.run.protocols)))
+            protocols, studies = tests.get(entry.run.training, ((), ()))
+            tests[entry.run.training] = (
+                tuple(dict.fromkeys((*protocols, *entry.run.protocols))),
+                tuple(dict.fromkeys((*studies, *entry.run.studies))),
+            )
     merged: dict[tuple, GridRun] = {}
     for table in tables:
         for entry in table_runs(table, session):
             spec = entry.run
             if (datasets and spec.dataset not in datasets) or (folds is not None and spec.fold not in folds):
                 continue
-            merged.setdefault(spec.training, replace(spec, protocols=tests[spec.training]))
+            protocols, studies = tests[spec.training]
+            merged.setdefault(spec.training, replace(spec, protocols=protocols, studies=studies))
     return list(merged.values())
 
 
@@ -208,6 +229,7 @@ def execute(session: Session, spec: GridRun, progress: bool = False):
         epochs=spec.epochs,
         eval_every=spec.eval_every,
         protocols=spec.protocols,
+        studies=spec.studies,
         mars_protocol=spec.mars_protocol,
         readings=dict(spec.readings) or None,
         recipe=spec.recipe,

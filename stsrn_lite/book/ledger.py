@@ -16,9 +16,9 @@ the filed configurations are the ones asked for. The model itself is not filed (
 
 ``recover`` files a run whose folder was lost from its exported weights: the final tests are
 taken again from the model (the same numbers the run's own tests gave); its training records
-are lost and the entry says so. For a run filed before a table that tests it otherwise was added
-to the grid (Table 4's cross-dataset test of a Table 1 run), it adds only the missing tests to
-the entry, whose records and other tests stay.
+are lost and the entry says so. For a run filed before a table that asks more of it was added to
+the grid (Table 4's cross-dataset test of a Table 1 run, Table 6's occlusion study), it adds only
+what is missing to the entry, whose records and other tests stay.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import datetime
 import io
 import json
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +55,7 @@ class FiledRun:
     records: list[dict]  # one per epoch, as the run kept them; empty when they were lost
     evaluations: dict[str, Evaluation]  # protocol -> its final test
     provenance: dict  # the entry's JSON, arrays aside
+    studies: dict[str, list[dict]] = field(default_factory=dict)  # study -> its rows (experiments.STUDIES)
 
 
 def _plain(value):
@@ -78,11 +79,13 @@ def file_run(
     code_version: str,
     device: str | torch.device,
     source: str = "trained",
+    studies: dict[str, list[dict]] | None = None,
 ) -> Path:
     """File run ``name`` in ``folder`` (``<name>.json`` and ``<name>.npz``); returns the JSON path.
 
     ``code_version`` is that of the code that trained it, ``source`` where the entry came from
-    ("trained", or the weights file it was recovered from). An entry that already says the same
+    ("trained", or the weights file it was recovered from), ``studies`` the rows of the studies
+    made with its model (`stsrn_lite.book.experiments.STUDIES`). An entry that already says the same
     (its date aside) is left as it is, so that rebuilding the book leaves the files byte-identical;
     a new one replaces it whole (the arrays first, the JSON, which readers check, last).
     """
@@ -97,6 +100,7 @@ def file_run(
         "device": device_name(torch.device(device)),
         "torch": torch.__version__,
         "protocols": {protocol: evaluation.record() for protocol, evaluation in evaluations.items()},
+        **({"studies": _plain(studies)} if studies else {}),
         "records": _plain(records),
     }
     folder.mkdir(parents=True, exist_ok=True)
@@ -119,9 +123,12 @@ def file_run(
     return meta
 
 
-def _entry(folder: Path, name: str, config: TrainConfig, test: TestConfig, protocols: tuple[str, ...]) -> dict | None:
+def _entry(
+    folder: Path, name: str, config: TrainConfig, test: TestConfig, protocols: tuple[str, ...], studies: tuple[str, ...]
+) -> dict | None:
     """The JSON of run ``name`` in ``folder`` when it is filed with training ``config``, test
-    ``test`` and every protocol of ``protocols``; else None (a run filed otherwise is another run)."""
+    ``test``, every protocol of ``protocols`` and every study of ``studies``; else None (a run
+    filed otherwise is another run)."""
     meta = folder / f"{name}.json"
     if not meta.is_file():
         return None
@@ -133,20 +140,34 @@ def _entry(folder: Path, name: str, config: TrainConfig, test: TestConfig, proto
         raise LedgerError(f"{meta}: not a ledger entry of format {FORMAT}")
     if entry["training"] != _plain(asdict(config)) or entry["test"] != _test_settings(test):
         return None
-    return entry if set(protocols) <= set(entry["protocols"]) else None
+    filed = set(protocols) <= set(entry["protocols"]) and set(studies) <= set(entry.get("studies", {}))
+    return entry if filed else None
 
 
-def is_filed(folder: Path, name: str, config: TrainConfig, test: TestConfig, protocols: tuple[str, ...]) -> bool:
+def is_filed(
+    folder: Path,
+    name: str,
+    config: TrainConfig,
+    test: TestConfig,
+    protocols: tuple[str, ...],
+    studies: tuple[str, ...] = (),
+) -> bool:
     """Whether `read_run` would give run ``name`` (without reading its arrays)."""
-    return _entry(folder, name, config, test, protocols) is not None
+    return _entry(folder, name, config, test, protocols, studies) is not None
 
 
 def read_run(
-    folder: Path, name: str, config: TrainConfig, test: TestConfig, protocols: tuple[str, ...]
+    folder: Path,
+    name: str,
+    config: TrainConfig,
+    test: TestConfig,
+    protocols: tuple[str, ...],
+    studies: tuple[str, ...] = (),
 ) -> FiledRun | None:
-    """Run ``name`` from ``folder`` when it is filed with training ``config``, test ``test`` and
-    every protocol of ``protocols``; else None (a run filed otherwise is another run)."""
-    entry = _entry(folder, name, config, test, protocols)
+    """Run ``name`` from ``folder`` when it is filed with training ``config``, test ``test``,
+    every protocol of ``protocols`` and every study of ``studies`` (it comes with all the studies
+    filed); else None (a run filed otherwise is another run)."""
+    entry = _entry(folder, name, config, test, protocols, studies)
     if entry is None:
         return None
     arrays = folder / f"{name}.npz"
@@ -161,7 +182,9 @@ def read_run(
                 test,
                 **{key: stored[f"{protocol}/{key}"] for key in Evaluation.ARRAYS},
             )
-    return FiledRun(records=entry["records"], evaluations=evaluations, provenance=entry)
+    return FiledRun(
+        records=entry["records"], evaluations=evaluations, provenance=entry, studies=entry.get("studies", {})
+    )
 
 
 def entries(folder: Path) -> list[dict]:
@@ -173,7 +196,7 @@ def _filed(folders, name: str, config: TrainConfig, test: TestConfig) -> tuple[P
     """(its JSON, the run) of run ``name`` as the first of ``folders`` files it with ``config`` and
     ``test``, with every protocol it was tested on; None where none does."""
     for folder in folders:
-        entry = _entry(folder, name, config, test, ())
+        entry = _entry(folder, name, config, test, (), ())
         if entry is not None:
             return folder / f"{name}.json", read_run(folder, name, config, test, tuple(entry["protocols"]))
     return None
@@ -184,11 +207,18 @@ def recover(session, weights: Path) -> Path:
     training configuration is the run's), testing its model as the run would have; the entry
     says that it was recovered and that its records were lost.
 
-    A run already filed without some test that the grid now asks of it (a table added later,
-    Table 4's cross-dataset test of a Table 1 run, for one) keeps its entry, records and tests,
-    and gains only the missing tests, taken from the weights; the entry's source says which.
-    A run filed with every test is left as it is."""
-    from stsrn_lite.book.experiments import final_test_config, final_tests, ledger_folder, ledger_folders, run_folder
+    A run already filed without some test or study that the grid now asks of it (a table added
+    later: Table 4's cross-dataset test of a Table 1 run, Table 6's occlusion study) keeps its
+    entry, records, tests and studies, and gains only what is missing, made with the weights; the
+    entry's source says which. A run filed with everything is left as it is."""
+    from stsrn_lite.book.experiments import (
+        final_test_config,
+        final_tests,
+        ledger_folder,
+        ledger_folders,
+        run_folder,
+        run_studies,
+    )
     from stsrn_lite.book.grid import TABLES, grid_runs, spec_config
     from stsrn_lite.training.data import load_run_data
     from stsrn_lite.weights import load_weights, read_weights
@@ -206,7 +236,8 @@ def recover(session, weights: Path) -> Path:
     found = _filed(ledger_folders(session), out.name, config, final_test_config(session, config))
     known = found[1] if found else None
     missing = tuple(p for p in spec.protocols if known is None or p not in known.evaluations)
-    if not missing:
+    unmade = tuple(s for s in spec.studies if known is None or s not in known.studies)
+    if found and not missing and not unmade:
         return found[0]
     model = load_weights(weights, spec.preset, session.device)
     data = load_run_data(
@@ -219,12 +250,15 @@ def recover(session, weights: Path) -> Path:
         mars_protocol=config.mars_protocol,
     )
     test, evaluations = final_tests(session, config, data, model, missing)
+    studies = run_studies(session, config, model, unmade)
     records, code_version = [], provenance["code_version"]
     source = f"{weights.name}, exported from the run (its records were lost with the machine it ran on)"
     if known is not None:
         evaluations = {**known.evaluations, **evaluations}
+        studies = {**known.studies, **studies}
         records, code_version = known.records, known.provenance["code_version"]
-        source = f"{known.provenance['source']}; {', '.join(missing)} test from {weights.name}"
+        added = [f"{', '.join(missing)} test"] * bool(missing) + [f"{', '.join(unmade)} study"] * bool(unmade)
+        source = f"{known.provenance['source']}; {' and '.join(added)} from {weights.name}"
     return file_run(
         ledger_folder(session),
         out.name,
@@ -235,6 +269,7 @@ def recover(session, weights: Path) -> Path:
         code_version=code_version,
         device=session.device,
         source=source,
+        studies=studies,
     )
 
 

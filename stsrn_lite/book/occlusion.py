@@ -7,15 +7,20 @@ person's occluder held over a share of every tracklet's frames (`FRACTIONS`;
 `SyntheticConfig.occluded_fraction`: same people, scenes, frames elsewhere and split), and a
 trained model is measured twice on each share:
 
-- `under_occlusion`: the paper's two-camera test (L = 128, the profile's passes): rank-1 and mAP;
+- `under_occlusion`: the paper's two-camera test (L = 128) with one centre crop, whatever the
+  profile's passes (the study compares models on the same sets; the 16 passes would cost it
+  sixteen times as much): rank-1 and mAP;
 - `gate_effect` (models with an STSM): how far the STSM moves the embeddings of occluded and of
   clean frames towards the tracklet's clean mean (the mean of f_s over its clean frames, a
   stand-in for what the person looks like to the network, as in chapter 04): the mean of
   ‖x̂^τ − f̄_clean‖ / ‖f_s^τ − f̄_clean‖ over the frames of each kind. Below 1: the STSM pulls
   those frames towards the person; 1: it leaves them where they were.
 
-`study_rows` runs both on the shares of `FRACTIONS` for one trained run; `stsm_effects` compares
-the models of Table 6 that differ only in the STSM (`STSM_PAIRS`), fold by fold.
+`study` runs both on the shares of `FRACTIONS` for one trained model. It is a study the grid asks
+of Table 6's runs with and without the STSM on iLIDS-VID (`stsrn_lite.book.grid.STSM_PAIRS`), so
+`stsrn_lite.book.experiments.run` makes it right after the run's final tests, while the model is
+there, and files its rows in the ledger with them; `stsm_effects` compares the models of each
+pair fold by fold.
 """
 
 from __future__ import annotations
@@ -27,8 +32,8 @@ import numpy as np
 import torch
 
 from stsrn_lite.book.claims import interval, verdict
+from stsrn_lite.book.grid import STSM_PAIRS
 from stsrn_lite.book.session import Session
-from stsrn_lite.evaluation.cli import model_from_checkpoint
 from stsrn_lite.evaluation.dispatch import evaluate_protocol
 from stsrn_lite.evaluation.features import TestConfig
 from stsrn_lite.home import home
@@ -36,12 +41,10 @@ from stsrn_lite.model.network import STSRN
 from stsrn_lite.preprocess.crop import crop_sequences, evaluation_passes
 from stsrn_lite.preprocess.transforms import PreprocessConfig, model_input
 from stsrn_lite.synthetic.generator import SIZES, SyntheticConfig, ensure, read_meta
-from stsrn_lite.training.checkpoint import load_checkpoint
+from stsrn_lite.training.config import TrainConfig
 from stsrn_lite.training.data import RunData, load_run_data
 
 FRACTIONS = (0.0, 0.1, 0.25, 0.5)  # share of every test tracklet's frames under its occluder
-# Table 6's rows with and without the STSM, otherwise the same network: (with, without)
-STSM_PAIRS = (("Double+TemRes+STSM", "Double+TemRes"), ("Base+TemRes+STSM", "Base+TemRes"))
 
 
 def occluded_root(session: Session, dataset: str, fraction: float) -> Path:
@@ -77,22 +80,22 @@ def test_tracklets(data: RunData) -> list[int]:
 
 
 def under_occlusion(
-    session: Session, model: STSRN, state: dict, dataset: str, fraction: float
+    session: Session, model: STSRN, config: TrainConfig, fraction: float
 ) -> tuple[dict, RunData, list[np.ndarray]]:
-    """The two-camera test of ``model`` (trained as the checkpoint ``state`` says: its fold, split
-    seed, flow and normalisation) on the ``fraction`` set: rank-1, ranks and mAP, and the share of
-    the test frames actually occluded (an occluder is flagged only where it covers the person)."""
-    trained = state["config"]
+    """The two-camera test of ``model`` (trained with ``config``: its dataset, fold, split seed,
+    flow and normalisation), one centre crop, on the ``fraction`` set: rank-1, ranks and mAP, and
+    the share of the test frames actually occluded (an occluder is flagged only where it covers
+    the person)."""
     data = load_run_data(
-        dataset,
-        occluded_root(session, dataset, fraction),
-        fold=trained["fold"],
-        folds=trained["folds"],
-        seed=trained["split_seed"],
-        flow=trained["flow"],
+        config.dataset,
+        occluded_root(session, config.dataset, fraction),
+        fold=config.fold,
+        folds=config.folds,
+        seed=config.split_seed,
+        flow=config.flow,
     )
-    preprocess = PreprocessConfig(normalisation=trained["normalisation"])
-    test = TestConfig(length=128, tta=session.profile.eval_tta, preprocess=preprocess)
+    preprocess = PreprocessConfig(normalisation=config.normalisation)
+    test = TestConfig(length=128, tta=False, preprocess=preprocess)
     summary = evaluate_protocol(
         "two-camera", model, data.cache, data.dataset, test, session.device, pids=data.test_pids
     ).summary
@@ -138,18 +141,14 @@ def gate_effect(model: STSRN, data: RunData, flags: list[np.ndarray], normalisat
     }
 
 
-def study_rows(session: Session, label: str, checkpoint: Path, fractions: Sequence[float] = FRACTIONS) -> list[dict]:
-    """One row per share of occluded frames for the trained run at ``checkpoint`` (labelled
-    ``label``): its dataset and fold, `under_occlusion`'s figures and, for a model with an STSM,
-    `gate_effect`'s."""
-    state = load_checkpoint(checkpoint)
-    model = model_from_checkpoint(state, session.device)
-    trained = state["config"]
+def study(session: Session, model: STSRN, config: TrainConfig, fractions: Sequence[float] = FRACTIONS) -> list[dict]:
+    """One row per share of occluded frames for ``model``, trained with ``config``: its fold,
+    `under_occlusion`'s figures and, for a model with an STSM, `gate_effect`'s."""
     rows = []
     for fraction in fractions:
-        summary, data, flags = under_occlusion(session, model, state, trained["dataset"], fraction)
-        gate = gate_effect(model, data, flags, trained["normalisation"]) if model.stsm is not None else {}
-        rows.append({"dataset": trained["dataset"], "preset": label, "fold": trained["fold"], **summary, **gate})
+        summary, data, flags = under_occlusion(session, model, config, fraction)
+        gate = gate_effect(model, data, flags, config.normalisation) if model.stsm is not None else {}
+        rows.append({"fold": config.fold, **summary, **gate})
     return rows
 
 
