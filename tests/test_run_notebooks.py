@@ -170,3 +170,45 @@ def test_workers_are_a_count_or_auto_and_the_kernels_run_on_the_sessions_threads
     assert run_notebooks.main(["--kernel-env"]) == 0
     printed = dict(pair.split("=", 1) for pair in capsys.readouterr().out.split())
     assert printed == run_notebooks.KERNEL_ENV and printed["OMP_NUM_THREADS"] == str(CPU_THREADS)
+
+
+CPUINFO = """processor\t: 0
+vendor_id\t: GenuineIntel
+cpu family\t: 6
+model\t\t: 167
+flags\t\t: fpu sse sse2 sse4_1 avx avx2 fma avx512f amx_tile
+
+processor\t: 1
+vendor_id\t: AuthenticAMD
+"""
+
+
+def test_the_cpu_signature_holds_what_decides_the_last_bits():
+    signature = run_notebooks.cpu_signature(CPUINFO)
+    assert {k: signature[k] for k in ("vendor", "family", "model")} == {
+        "vendor": "GenuineIntel",
+        "family": "6",
+        "model": "167",
+    }  # the first processor's
+    assert signature["isa"] == ["sse4_1", "avx", "avx2", "fma", "avx512f", "amx_tile"]  # in ISA_FLAGS' order
+    assert signature["torch_capability"] and run_notebooks.cpu_signature() == run_notebooks.cpu_signature()
+
+
+def test_nbval_compares_outputs_only_on_the_cpu_that_executed_the_notebooks(tmp_path, monkeypatch, capsys):
+    stamp = tmp_path / "cpu.json"
+    here = run_notebooks.cpu_signature(CPUINFO)
+    other = {**here, "isa": here["isa"][:3], "torch_capability": "AVX2"}
+    assert run_notebooks.nbval_mode(stamp, here)[0] == "--nbval-lax"  # no stamp: unknown
+    monkeypatch.setattr(run_notebooks, "cpu_signature", lambda: here)
+    run_notebooks.stamp_cpu(everything=True, stamp=stamp)
+    assert run_notebooks.nbval_mode(stamp, here) == ("--nbval", None)
+    option, why = run_notebooks.nbval_mode(stamp, other)
+    assert option == "--nbval-lax" and "another CPU" in why and "torch AVX512" in why and "torch AVX2" in why
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(run_notebooks, "cpu_signature", lambda: other)
+    run_notebooks.stamp_cpu(everything=False, stamp=stamp)  # some chapters executed on another CPU
+    assert "executed on another CPU" in capsys.readouterr().err
+    assert run_notebooks.nbval_mode(stamp, other) == ("--nbval", None)
+    monkeypatch.setattr(run_notebooks, "CPU_STAMP", stamp)
+    assert run_notebooks.main(["--nbval-mode"]) == 0
+    assert capsys.readouterr().out == "--nbval\n"

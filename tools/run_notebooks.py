@@ -2,7 +2,7 @@
 
     python tools/run_notebooks.py [--profile smoke|full|paper] [--data-root DIR] [--device cpu|cuda]
         [--epochs N] [--folds N] [--chapters 07,12] [--workers N|auto]
-        [--preflight | --where | --kernel-env] [NOTEBOOK ...]
+        [--preflight | --where | --kernel-env | --nbval-mode] [NOTEBOOK ...]
 
 Each notebook runs in a scratch copy under ``_build/papermill/`` with its ``parameters`` cell
 overridden by ``profile``, ``data_root`` and those of ``device``, ``epochs``, ``folds`` that are
@@ -23,6 +23,13 @@ Progress bars are switched off through ``TQDM_DISABLE``; nbval runs with the sam
 (`KERNEL_ENV`, which ``--kernel-env`` prints for the Makefile), so the outputs it compares were
 produced the same way.
 
+Training gives other numbers on a CPU with other instruction sets (torch's kernels, oneDNN and MKL
+take other code paths; from the first epoch on, at one thread), so a default run records the
+signature of the CPU that executed the committed notebooks in ``notebooks/cpu.json``
+(`cpu_signature`), and ``--nbval-mode`` tells ``make test`` how to check them: ``--nbval``, every
+output compared, on a CPU with that signature; ``--nbval-lax``, every notebook executed and any
+error a failure but no output compared, on another (with a line on stderr saying why).
+
 ``--workers N`` executes N notebooks at a time (``auto``: one per core), each kernel on one CPU
 thread (`stsrn_lite.book.session.CPU_THREADS`), and the summaries (`SUMMARIES`) after all the others.
 Notebooks that need the same run or the same data take turns on its lock
@@ -33,8 +40,10 @@ how many run at once.
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
+import platform
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -61,6 +70,104 @@ KERNEL_ENV = {
     "PYTHONHASHSEED": "0",
     "MPLBACKEND": "module://matplotlib_inline.backend_inline",
 }
+
+# The CPU that executed the committed notebooks (`cpu_signature`), which nbval checks in full only
+# on a CPU with the same signature (`nbval_mode`)
+CPU_STAMP = NOTEBOOKS / "cpu.json"
+
+ISA_FLAGS = (
+    "sse4_1",
+    "avx",
+    "avx2",
+    "fma",
+    "avx512f",
+    "avx512bw",
+    "avx512vl",
+    "avx512_vnni",
+    "avx512_bf16",
+    "avx512_fp16",
+    "avx_vnni",
+    "amx_tile",
+    "amx_bf16",
+)
+
+
+def cpu_signature(cpuinfo: str | None = None) -> dict:
+    """What of this CPU decides a CPU computation's last bits: vendor, family and model, the
+    instruction sets of `ISA_FLAGS` it has, and the capability torch dispatches to.
+
+    Training on two CPUs that differ in these gives different numbers from the first epoch on
+    (one thread, same torch and data), so the committed book records the signature of the CPU
+    that executed it (`CPU_STAMP`). ``cpuinfo``: the text of ``/proc/cpuinfo`` (Linux; read
+    when not given; elsewhere only the processor's name and torch's capability are known).
+    """
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            cpuinfo = ""
+    import torch
+
+    fields: dict[str, str] = {}
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        if not key.strip():
+            break  # the first processor's block is enough
+        fields.setdefault(key.strip(), value.strip())
+    flags = set(fields.get("flags", "").split())
+    return {
+        "vendor": fields.get("vendor_id", platform.processor() or platform.machine()),
+        "family": fields.get("cpu family", ""),
+        "model": fields.get("model", ""),
+        "isa": [flag for flag in ISA_FLAGS if flag in flags],
+        "torch_capability": torch.backends.cpu.get_cpu_capability(),
+    }
+
+
+def nbval_mode(stamp: Path | None = None, signature: dict | None = None) -> tuple[str, str | None]:
+    """(the nbval option, why it is not the full check): ``--nbval`` on a CPU with the signature
+    the committed notebooks were executed on; elsewhere ``--nbval-lax``, which executes every
+    notebook and fails on any error but compares no output, since a training chapter's numbers
+    differ between CPUs from the first epoch on."""
+    stamp, signature = stamp or CPU_STAMP, signature or cpu_signature()
+    try:
+        built = json.loads(stamp.read_text())
+    except (OSError, json.JSONDecodeError):
+        return (
+            "--nbval-lax",
+            f"{stamp} is missing or not JSON: the CPU that executed the notebooks is unknown",
+        )
+    if built == signature:
+        return "--nbval", None
+    return "--nbval-lax", (
+        f"the notebooks were executed on another CPU ({describe(built)}; this one: {describe(signature)}), "
+        "where training gives other numbers, so nbval executes every notebook and compares no outputs"
+    )
+
+
+def stamp_cpu(everything: bool, stamp: Path | None = None) -> None:
+    """Record this CPU's signature as the one the committed notebooks were executed on; when only
+    some were executed here and the others on another CPU, say that the book now mixes the two."""
+    stamp, signature = stamp or CPU_STAMP, cpu_signature()
+    try:
+        before = json.loads(stamp.read_text())
+    except (OSError, json.JSONDecodeError):
+        before = None
+    if not everything and before is not None and before != signature:
+        print(
+            f"warning: the other notebooks were executed on another CPU ({describe(before)}); "
+            "nbval on either CPU will find outputs of the other: run make book to execute them all here",
+            file=sys.stderr,
+        )
+    write_atomic(stamp, json.dumps(signature, indent=1) + "\n")
+
+
+def describe(signature: dict) -> str:
+    """A CPU signature in a few words: vendor, family/model, torch's capability."""
+    return (
+        f"{signature.get('vendor', '?')} family {signature.get('family', '?')} model {signature.get('model', '?')}, "
+        f"torch {signature.get('torch_capability', '?')}"
+    )
 
 
 def coalesce_streams(outputs: list) -> list:
@@ -288,9 +395,18 @@ def main(argv: list[str] | None = None) -> int:
     what.add_argument("--preflight", action="store_true", help="only check that the profile can run here")
     what.add_argument("--where", action="store_true", help="only print the folder of the book these options build")
     what.add_argument("--kernel-env", action="store_true", help="only print the kernels' environment (for nbval)")
+    what.add_argument(
+        "--nbval-mode", action="store_true", help="only print nbval's option on this CPU (--nbval or --nbval-lax)"
+    )
     args = parser.parse_args(argv)
     if args.kernel_env:
         print(" ".join(f"{key}={value}" for key, value in KERNEL_ENV.items()))
+        return 0
+    if args.nbval_mode:
+        option, why = nbval_mode()
+        if why:
+            print(f"nbval: {why}", file=sys.stderr)
+        print(option)
         return 0
     parameters = parameters_of(args)
     source = book_source(parameters)
@@ -311,6 +427,8 @@ def main(argv: list[str] | None = None) -> int:
     into = None if source == REPO else source / "notebooks"
     os.environ.update(KERNEL_ENV)  # the kernels inherit it
     failures = run_all(paths, parameters, into, args.workers)
+    if into is None and len(failures) < len(paths):
+        stamp_cpu(everything={p.resolve() for p in paths} >= {p.resolve() for p in chapter_paths(None, [])})
     if into is not None:
         write_book_source(source)
     if failures:
