@@ -221,6 +221,8 @@ def test_a_run_files_its_studies_and_recover_makes_those_it_lacks(tmp_path, monk
     assert row["fold"] == 0 and not work_left(session, spec)
     trained = execute(session, spec)  # the folder is there: tested again, and the study made again
     assert made == [0, 0] and trained.studies == entry["studies"]
+    execute(session, replace(spec, studies=()))  # a chapter that asks less keeps what is filed
+    assert made == [0, 0] and json.loads(filed.read_text())["studies"] == entry["studies"]
     shutil.rmtree(folder)
     again = execute(session, spec)  # from the ledger: nothing made
     assert again.checkpoint is None and again.studies == entry["studies"] and made == [0, 0]

@@ -24,7 +24,7 @@ import torch
 
 from stsrn_lite.atomic import locked, write_atomic
 from stsrn_lite.book.ledger import FOLDER as LEDGER
-from stsrn_lite.book.ledger import file_run, read_run
+from stsrn_lite.book.ledger import file_run, is_filed, read_run
 from stsrn_lite.book.session import Session
 from stsrn_lite.evaluation.dispatch import check_mars_reading, default_protocol, evaluate_protocol
 from stsrn_lite.evaluation.features import TestConfig
@@ -185,17 +185,19 @@ def run(
     )
     test, outcome.evaluations = final_tests(session, config, data, result.model, protocols, cross_dataset)
     outcome.studies = run_studies(session, config, result.model, studies)
-    if ledger is not None:
+    if ledger is not None:  # what the entry already holds and this call did not make stays filed
+        known = read_run(ledger, out.name, config, test, ()) if is_filed(ledger, out.name, config, test, ()) else None
+        kept = read_run(ledger, out.name, config, test, tuple(known.provenance["protocols"])) if known else None
         file_run(
             ledger,
             out.name,
             config,
             test,
             result.records,
-            outcome.evaluations,
+            {**(kept.evaluations if kept else {}), **outcome.evaluations},
             code_version=load_checkpoint(result.checkpoint)["code_version"],
             device=session.device,
-            studies=outcome.studies,
+            studies={**(kept.studies if kept else {}), **outcome.studies},
         )
     return outcome
 
