@@ -87,6 +87,19 @@ def test_the_bench_profile_trains_the_fast_recipe_on_three_folds_with_ten_tests_
     }
 
 
+def test_each_tables_runs_come_fold_by_fold():
+    session = setup("bench")
+    table1 = grid_runs(session, ("table1",))
+    runs = grid_runs(session, ("table1", "table6"))
+    assert runs[: len(table1)] == table1  # tables in the order asked
+    table6 = runs[len(table1) :]  # the ablation runs that Table 1 has not already
+    for block in (table1, table6):
+        folds = [s.fold for s in block]
+        assert folds == sorted(folds) and set(folds) == {0, 1, 2}
+    assert {s.preset for s in table1 if s.fold == 0} == {"CNN-RNN", "STSRN"}
+    assert len(table6) == 4 * 3  # 6 rows, 2 of them Table 1's networks
+
+
 def test_datasets_and_folds_select_runs():
     session = setup("full", device="cpu")
     runs = grid_runs(session, ("table1",), datasets=["prid2011"], folds=parse_folds("0-2,7"))
@@ -110,10 +123,10 @@ def test_the_plan_can_put_the_shortest_runs_first(monkeypatch):
     table_order, _ = plan(session, ("table1",), ["ilids-vid"], [0, 1], threads=1)
     assert [(s.preset, s.fold) for s, _, _ in table_order] == [
         ("STSRN", 0),
-        ("STSRN", 1),
         ("CNN-RNN", 0),
+        ("STSRN", 1),
         ("CNN-RNN", 1),
-    ]
+    ]  # fold by fold
     rows, text = plan(session, ("table1",), ["ilids-vid"], [0, 1], threads=1, shortest_first=True)
     assert [(s.preset, s.fold, seconds) for s, _, seconds in rows] == [
         ("CNN-RNN", 0, 100),

@@ -197,7 +197,9 @@ def grid_runs(
     the grid that shares it, chosen or not: a Table 1 run on iLIDS-VID is also tested on PRID2011
     as Table 4 asks, and makes the occlusion study as Table 6's STSRN, so that a table added later
     never needs a finished run again (a run's folder can be gone by then, and the ledger keeps no
-    model). ``datasets`` and ``folds`` keep only those."""
+    model). ``datasets`` and ``folds`` keep only those. Within a table the runs come fold by fold
+    (every run of fold 0, then of fold 1, ...): a grid stopped early leaves whole folds, and a
+    table's paired differences need both runs of a fold."""
     tests: dict[tuple, tuple[tuple[str, ...], tuple[str, ...]]] = {}  # training -> (protocols, studies)
     for table in (*TABLES, *tables):
         for entry in table_runs(table, session):
@@ -208,7 +210,7 @@ def grid_runs(
             )
     merged: dict[tuple, GridRun] = {}
     for table in tables:
-        for entry in table_runs(table, session):
+        for entry in sorted(table_runs(table, session), key=lambda entry: entry.run.fold):  # stable
             spec = entry.run
             if (datasets and spec.dataset not in datasets) or (folds is not None and spec.fold not in folds):
                 continue
