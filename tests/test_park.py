@@ -9,6 +9,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -92,15 +93,48 @@ def test_unpark_never_replaces_a_run_that_is_further_along(homes):
     assert load_checkpoint(here)["epoch"] == 55
 
 
+def file_entry(ledger: Path, studies: dict | None) -> None:
+    """File RUN in ``ledger`` as the bench grid declares it, with both of its tests (Table 1's and
+    Table 4's) and ``studies``; the distances are random, 4 queries against 4 tracklets."""
+    from stsrn_lite.book.ledger import file_run
+    from stsrn_lite.evaluation.protocols import Evaluation
+
+    config, test, protocols, _ = park_runs.asked("bench")[RUN]
+    rng, pids = np.random.default_rng(0), np.arange(4)
+    tests = {
+        protocol: Evaluation.ranked(
+            protocol,
+            "torchreid",
+            test,
+            rng.random((4, 4)),
+            q_indices=pids,
+            g_indices=pids + 4,
+            q_pids=pids,
+            g_pids=pids,
+            q_camids=np.zeros(4, dtype=np.int64),
+            g_camids=np.ones(4, dtype=np.int64),
+        )
+        for protocol in protocols
+    }
+    file_run(ledger, RUN, config, test, [], tests, code_version="abc", device="cpu", studies=studies)
+
+
 def test_filed_runs_are_not_parked_and_their_parked_copies_are_removed(homes):
     home, repository = homes
     checkpoint(home / "runs" / "bench" / RUN / CHECKPOINT, 100, epochs=100)
     checkpoint(repository / "results" / "bench" / "parked" / RUN / CHECKPOINT, 60)
     ledger = repository / "results" / "bench" / "runs"
-    ledger.mkdir(parents=True)
-    (ledger / f"{RUN}.json").write_text("{}")
+    # filed with its tests but not the occlusion study the grid asks of it (Table 6's STSRN): the
+    # checkpoint is still needed to make the study, so the run is parked and its copy kept
+    file_entry(ledger, studies=None)
+    assert park_runs.asked("bench")[RUN][3] == ("occlusion",)
+    assert park_runs.park("bench", repository) == [f"parked {RUN}: epoch 100 of 100"]
+    file_entry(ledger, studies={"occlusion": [{"fraction": 0.0, "rank1": 50.0}]})
     assert park_runs.park("bench", repository) == [f"removed {RUN}: filed in the ledger"]
     assert not (repository / "results" / "bench" / "parked" / RUN).exists()
+    (ledger / f"{RUN}.json").write_text("{}")  # not an entry: an error naming the file, not a guess
+    with pytest.raises(park_runs.LedgerError, match=f"{RUN}.json"):
+        park_runs.park("bench", repository)
 
 
 def test_a_damaged_parked_checkpoint_is_an_error_naming_it_and_nothing_is_copied(homes, capsys, monkeypatch):

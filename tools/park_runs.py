@@ -4,7 +4,8 @@ another machine: runs longer than a working session.
 A bench run of STSRN on iLIDS-VID needs more CPU time (about 3 h 15 min on one thread of our
 2-core machines, `python -m stsrn_lite.grid --dry-run`) than a working session has, and a replaced
 machine loses the home (``$STSRN_HOME``) where its checkpoint lives. ``park`` copies the checkpoint
-of each run that the ledger has not filed (`stsrn_lite.book.ledger`: a tested run is filed there)
+of each run that the ledger has not filed with every test and study the grid asks of it
+(`stsrn_lite.book.ledger`: a tested run is filed there)
 and its ``run.json`` from ``<home>/runs/<profile>/<run>/`` to ``results/<profile>/parked/<run>/`` in
 the checkout; the checkpoint continues the run exactly (model, optimiser, position, random states,
 records: `stsrn_lite.training.checkpoint`). ``unpark`` copies them back into the home, where the
@@ -31,6 +32,7 @@ from pathlib import Path
 
 from stsrn_lite.atomic import write_atomic
 from stsrn_lite.book.ledger import FOLDER as LEDGER
+from stsrn_lite.book.ledger import LedgerError, is_filed
 from stsrn_lite.book.profiles import PROFILES
 from stsrn_lite.home import Home, checkout, home
 from stsrn_lite.training.checkpoint import CheckpointError, load_checkpoint
@@ -74,13 +76,36 @@ def parked_folder(profile: str, repository: Path | None = None) -> Path:
     return repository / "results" / profile / PARKED
 
 
-def filed(profile: str, run: str, repository: Path | None = None) -> bool:
-    """Whether ``run`` is filed in the home's ledger or the checkout's."""
+def asked(profile: str) -> dict[str, tuple]:
+    """{run name: (training configuration, test configuration, protocols, studies)} of every run
+    the grid declares for ``profile``, every table's tests and studies merged
+    (`stsrn_lite.book.grid.grid_runs`): what the run's ledger entry must hold to be complete."""
+    from stsrn_lite.book.experiments import final_test_config
+    from stsrn_lite.book.grid import TABLES, grid_runs, spec_config, spec_folder
+    from stsrn_lite.book.session import setup
+
+    session = setup(profile)
+    runs = {}
+    for spec in grid_runs(session, TABLES):
+        config = spec_config(session, spec)
+        test = final_test_config(session, config)
+        runs[spec_folder(session, spec).name] = (config, test, spec.protocols, spec.studies)
+    return runs
+
+
+def filed(profile: str, run: str, repository: Path | None = None, grid: dict[str, tuple] | None = None) -> bool:
+    """Whether ``run`` is filed in the home's ledger or the checkout's with everything the grid asks
+    of it (``grid``: `asked`, computed when not given): a run filed before another table shared it
+    lacks that table's test or study, and still needs its checkpoint to make them. A run the grid
+    does not declare is filed when it has an entry."""
     repository = repository or checkout()
     ledgers = [home().results / profile / LEDGER]
     if repository is not None:
         ledgers.append(repository / "results" / profile / LEDGER)
-    return any((ledger / f"{run}.json").is_file() for ledger in ledgers)
+    wanted = (asked(profile) if grid is None else grid).get(run)
+    if wanted is None:
+        return any((ledger / f"{run}.json").is_file() for ledger in ledgers)
+    return any(is_filed(ledger, run, *wanted) for ledger in ledgers)
 
 
 def _copy(source: Path, destination: Path) -> None:
@@ -95,10 +120,10 @@ def park(profile: str, repository: Path | None = None) -> list[str]:
     """Park every unfiled run of ``profile`` in the home that has moved on since it was last parked;
     remove the parked copies of filed runs. Returns one line per run touched."""
     target = parked_folder(profile, repository)
-    done = []
+    done, grid = [], asked(profile)
     runs = runs_folder(profile)
     for folder in sorted(runs.iterdir()) if runs.is_dir() else ():
-        if not (folder / CHECKPOINT).is_file() or filed(profile, folder.name, repository):
+        if not (folder / CHECKPOINT).is_file() or filed(profile, folder.name, repository, grid):
             continue
         position = Position.of(folder / CHECKPOINT)
         parked = target / folder.name / CHECKPOINT
@@ -109,7 +134,7 @@ def park(profile: str, repository: Path | None = None) -> list[str]:
         _copy(folder, target / folder.name)
         done.append(f"parked {folder.name}: {position}")
     for folder in sorted(target.iterdir()) if target.is_dir() else ():
-        if filed(profile, folder.name, repository):
+        if filed(profile, folder.name, repository, grid):
             shutil.rmtree(folder)
             done.append(f"removed {folder.name}: filed in the ledger")
     return done
@@ -119,9 +144,9 @@ def unpark(profile: str, repository: Path | None = None) -> list[str]:
     """Bring every parked run of ``profile`` back into the home unless the home's copy is as far
     along; filed runs are left where they are. Returns one line per run brought back."""
     source = parked_folder(profile, repository)
-    done = []
+    done, grid = [], asked(profile)
     for folder in sorted(source.iterdir()) if source.is_dir() else ():
-        if filed(profile, folder.name, repository):
+        if filed(profile, folder.name, repository, grid):
             continue
         position = Position.of(folder / CHECKPOINT)
         destination = runs_folder(profile) / folder.name
@@ -153,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     command = {"park": park, "unpark": unpark, "list": listing}[args.command]
     try:
         lines = command(args.profile)
-    except (CheckpointError, ParkError, OSError) as error:
+    except (CheckpointError, LedgerError, ParkError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print("\n".join(lines) if lines else f"{args.command}: nothing to do for {args.profile}")

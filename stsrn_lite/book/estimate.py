@@ -57,20 +57,11 @@ def work_left(session: Session, spec: GridRun) -> WorkLeft:
     """`WorkLeft` of ``spec``: all its epochs without a checkpoint, nothing when it is filed in the
     profile's ledger (`stsrn_lite.book.ledger`). Outside a ledger profile the grid only trains
     (the chapters test), so a run trained to its last epoch has nothing left."""
-    from stsrn_lite.book.experiments import final_test_config, ledger_folders, run_folder
-    from stsrn_lite.book.grid import spec_config
+    from stsrn_lite.book.experiments import final_test_config, ledger_folders
+    from stsrn_lite.book.grid import spec_config, spec_folder
     from stsrn_lite.book.ledger import is_filed
 
-    folder = run_folder(
-        session,
-        spec.dataset,
-        spec.preset,
-        spec.fold,
-        spec.mars_protocol,
-        dict(spec.readings),
-        recipe=spec.recipe,
-        seed=spec.seed,
-    )
+    folder = spec_folder(session, spec)
     if session.profile.ledger:
         config = spec_config(session, spec)
         test = final_test_config(session, config)

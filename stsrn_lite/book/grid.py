@@ -26,6 +26,7 @@ import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from stsrn_lite.book.paper import TABLE_6
 from stsrn_lite.book.profiles import PROFILE_NAMES
@@ -237,6 +238,23 @@ def execute(session: Session, spec: GridRun, progress: bool = False):
         recipe=spec.recipe,
         seed=spec.seed,
         progress=progress,
+    )
+
+
+def spec_folder(session: Session, spec: GridRun) -> Path:
+    """The folder `execute` keeps the run ``spec`` in (`experiments.run_folder`); its name is the
+    run's name in the ledger."""
+    from stsrn_lite.book.experiments import run_folder
+
+    return run_folder(
+        session,
+        spec.dataset,
+        spec.preset,
+        spec.fold,
+        spec.mars_protocol,
+        dict(spec.readings),
+        recipe=spec.recipe,
+        seed=spec.seed,
     )
 
 
