@@ -100,7 +100,8 @@ class GridRun:
         """The run in a progress line: dataset (MARS: its protocol), preset, readings, fold."""
         reading = f" ({self.mars_protocol})" if self.dataset == "mars" else ""
         readings = f" [{', '.join(f'{key}={value}' for key, value in self.readings)}]" if self.readings else ""
-        return f"{self.dataset}{reading} {self.preset}{readings} fold {self.fold}"
+        seed = f" seed {self.seed}" if self.seed != TrainConfig.seed else ""
+        return f"{self.dataset}{reading} {self.preset}{readings} fold {self.fold}{seed}"
 
 
 @dataclass(frozen=True)
@@ -221,7 +222,22 @@ def grid_runs(
 
 
 def execute(session: Session, spec: GridRun, progress: bool = False):
-    """Train (or reuse) and test one run: `experiments.run` with the spec's arguments."""
+    """Train (or reuse) and test one run: `experiments.run` with the spec's arguments. A run that
+    diverged is trained again with the next seed, at most `divergence.RETRIES` times
+    (`stsrn_lite.book.divergence`); the outcome is the first attempt that did not diverge (or the
+    last one), and its ``diverged_seeds`` are the seeds of the attempts before it."""
+    from stsrn_lite.book.divergence import RETRIES, diverged
+
+    seeds = []
+    while True:
+        outcome = _execute_once(session, spec, progress)
+        if not diverged(outcome.records) or len(seeds) == RETRIES:
+            return replace(outcome, diverged_seeds=tuple(seeds))
+        seeds.append(spec.seed)
+        spec = replace(spec, seed=spec.seed + 1)
+
+
+def _execute_once(session: Session, spec: GridRun, progress: bool):
     from stsrn_lite.book.experiments import run
 
     return run(
@@ -239,6 +255,33 @@ def execute(session: Session, spec: GridRun, progress: bool = False):
         seed=spec.seed,
         progress=progress,
     )
+
+
+def current_attempt(session: Session, spec: GridRun) -> GridRun:
+    """The attempt at ``spec`` that is still to do or that the tables use: ``spec`` itself unless
+    it is filed (`stsrn_lite.book.ledger`) and diverged, then the next seed's, by the same rule as
+    `execute`. What the grid estimates (it executes ``spec``, whose `execute` comes to the same
+    attempt), so that a diverged run is not counted as done."""
+    from stsrn_lite.book.divergence import RETRIES, diverged
+    from stsrn_lite.book.experiments import final_test_config, ledger_folders
+    from stsrn_lite.book.ledger import read_run
+
+    for _ in range(RETRIES):
+        config = spec_config(session, spec)
+        test = final_test_config(session, config)
+        name = spec_folder(session, spec).name
+        filed = next(
+            (
+                found
+                for folder in ledger_folders(session)
+                if (found := read_run(folder, name, config, test, spec.protocols, spec.studies)) is not None
+            ),
+            None,
+        )
+        if filed is None or not diverged(filed.records):
+            return spec
+        spec = replace(spec, seed=spec.seed + 1)
+    return spec
 
 
 def spec_folder(session: Session, spec: GridRun) -> Path:
@@ -297,13 +340,15 @@ def plan(
 
     threads = threads or torch.get_num_threads()
     specs = grid_runs(session, tables, datasets, folds)
-    todo = [(spec, left.epochs) for spec in specs if (left := work_left(session, spec))]
-    rows = [(spec, left, estimate_seconds(session, spec, left, threads)) for spec, left in todo]
+    attempts = {spec: current_attempt(session, spec) for spec in specs}  # a diverged run: its next seed
+    todo = [(spec, left.epochs) for spec in specs if (left := work_left(session, attempts[spec]))]
+    rows = [(spec, left, estimate_seconds(session, attempts[spec], left, threads)) for spec, left in todo]
     if shortest_first:
         rows.sort(key=lambda row: row[2])
     lines = [f"{session.label}: {len(specs)} runs, {len(rows)} still to train or test; {threads} thread(s) per run"]
     lines += [
-        f"  {spec.name}: {f'{left} of {spec.epochs} epochs' if left else 'trained, its tests'}, about {s / 60:.1f} min"
+        f"  {attempts[spec].name}: {f'{left} of {spec.epochs} epochs' if left else 'trained, its tests'}, "
+        f"about {s / 60:.1f} min"
         for spec, left, s in rows
     ]
     total = sum(s for _, _, s in rows)
@@ -311,7 +356,7 @@ def plan(
     return rows, "\n".join(lines)
 
 
-def _work(parameters: dict, spec: GridRun, threads: int) -> tuple[GridRun, float, dict]:
+def _work(parameters: dict, spec: GridRun, threads: int) -> tuple[GridRun, float, dict, tuple[int, ...]]:
     """One run in a worker (a process of the pool, or a Ray task): its own session, ``threads`` threads."""
     import torch
 
@@ -321,7 +366,8 @@ def _work(parameters: dict, spec: GridRun, threads: int) -> tuple[GridRun, float
     torch.set_num_threads(threads)
     started = time.perf_counter()
     outcome = execute(session, spec)
-    return spec, time.perf_counter() - started, {p: e.summary for p, e in outcome.evaluations.items()}
+    summaries = {p: e.summary for p, e in outcome.evaluations.items()}
+    return spec, time.perf_counter() - started, summaries, outcome.diverged_seeds
 
 
 def parse_folds(text: str | None) -> list[int] | None:
@@ -398,11 +444,14 @@ def main(argv: list[str] | None = None) -> int:
 def _report(spec: GridRun, future) -> int:
     """One progress line for a finished run; 1 when it failed."""
     try:
-        _, seconds, summaries = future.result() if hasattr(future, "result") else future
+        _, seconds, summaries, diverged_seeds = future.result() if hasattr(future, "result") else future
     except Exception as error:  # a run's failure is reported, the others go on
         print(f"FAILED {spec.name}: {' '.join(str(error).splitlines())}", flush=True)
         return 1
     ranks = ", ".join(f"{p} rank-1 {s['rank1']:.1f}" for p, s in summaries.items())
+    if diverged_seeds:  # which attempt the ranks are of
+        seeds = ", ".join(map(str, diverged_seeds))
+        ranks += f" (seed {seeds} diverged; these ranks are seed {diverged_seeds[-1] + 1}'s)"
     print(f"done   {spec.name} ({seconds / 60:.1f} min): {ranks}", flush=True)
     return 0
 

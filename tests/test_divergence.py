@@ -1,0 +1,102 @@
+"""Diverged runs: the rule, the bench's filed runs judged by it, and the retry with the next seed."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from stsrn_lite.book import grid, ledger
+from stsrn_lite.book.divergence import BLOW_UP, RETRIES, diverged
+from stsrn_lite.book.experiments import RunOutcome
+from stsrn_lite.book.session import setup
+
+LEDGER = Path(__file__).resolve().parents[1] / "results" / "bench" / "runs"
+
+
+def records(*losses: float) -> list[dict]:
+    return [{"epoch": epoch, "loss": loss} for epoch, loss in enumerate(losses, 1)]
+
+
+def test_a_blow_up_counts_only_when_the_run_does_not_recover():
+    assert diverged(records(11.0, 10.9, 142.9, 60.0, 29.2))  # the bench's iLIDS-VID STSRN, fold 2, in short
+    assert not diverged(records(11.0, 142.9, 9.0, 1.3))  # recovered: below its first epoch at the end
+    assert not diverged(records(11.0, 12.0, 11.5))  # no blow-up: never above BLOW_UP × the first
+    assert not diverged(records(11.0, BLOW_UP * 11.0, 20.0))  # at the bound, not above it
+    assert not diverged(records(11.0)) and not diverged([])  # nothing to judge
+    assert not diverged([{"epoch": 1, "loss": ""}, {"epoch": 2, "loss": 50.0}])  # a recovered run's gap
+
+
+def test_the_bench_runs_filed_so_far_are_judged_as_they_ran():
+    entries = {path.stem: json.loads(path.read_text()) for path in LEDGER.glob("*.json")}
+    if not entries:
+        pytest.skip(f"{LEDGER}: no filed bench run in this checkout")
+    judged = {name: diverged(entry["records"]) for name, entry in entries.items()}
+    if "ilids-vid-STSRN-fast-fold2" in judged:  # seed 1's run: loss 11.0 to 142.9 at epoch 4
+        assert judged.pop("ilids-vid-STSRN-fast-fold2")
+    assert not any(judged.values()), [name for name, bad in judged.items() if bad]
+
+
+def outcome(spec: grid.GridRun, losses: tuple[float, ...]) -> RunOutcome:
+    return RunOutcome(spec.preset, spec.dataset, spec.fold, records(*losses))
+
+
+BLOWN, HEALTHY = (11.0, 140.0, 30.0), (11.0, 5.0, 1.3)
+
+
+def test_execute_trains_a_diverged_run_again_with_the_next_seed(monkeypatch):
+    session = setup("smoke")
+    spec = next(s for s in grid.grid_runs(session, ("table1",)) if s.preset == "STSRN")
+    tried = []
+
+    def once(_, attempt, __):
+        tried.append(attempt.seed)
+        return outcome(attempt, BLOWN if attempt.seed == spec.seed else HEALTHY)
+
+    monkeypatch.setattr(grid, "_execute_once", once)
+    result = grid.execute(session, spec)
+    assert tried == [spec.seed, spec.seed + 1] and result.diverged_seeds == (spec.seed,)
+    assert result.records == records(*HEALTHY)
+
+    tried.clear()
+    monkeypatch.setattr(
+        grid, "_execute_once", lambda _, attempt, __: tried.append(attempt.seed) or outcome(attempt, BLOWN)
+    )
+    result = grid.execute(session, spec)  # every seed diverges: RETRIES more, then the last one stands
+    assert tried == [spec.seed + k for k in range(RETRIES + 1)]
+    assert result.diverged_seeds == tuple(tried[:-1])
+
+
+def test_the_grid_counts_a_filed_diverged_run_as_its_next_seed_to_do(monkeypatch, tmp_path):
+    monkeypatch.setenv("STSRN_HOME", str(tmp_path))
+    session = setup("bench")
+    spec = next(s for s in grid.grid_runs(session, ("table1",)) if s.preset == "STSRN" and s.fold == 2)
+    filed = {}  # run name -> losses, standing in for the ledger
+
+    def read_run(folder, name, *_):
+        return SimpleNamespace(records=records(*filed[name])) if name in filed else None
+
+    monkeypatch.setattr(ledger, "read_run", read_run)
+    first = grid.spec_folder(session, spec).name
+    assert grid.current_attempt(session, spec) == spec  # not filed: itself
+    filed[first] = HEALTHY
+    assert grid.current_attempt(session, spec) == spec  # filed and fine: the tables use it
+    filed[first] = BLOWN
+    second = replace(spec, seed=spec.seed + 1)
+    assert grid.current_attempt(session, spec) == second and "seed 2" in second.name
+    assert (
+        grid.spec_folder(session, second).name == first.replace("-fold2", "").replace("fast", "fast-seed=2") + "-fold2"
+    )
+
+
+def test_the_progress_line_says_which_seed_the_ranks_are_of(capsys):
+    spec = grid.GridRun("ilids-vid", "STSRN", 2, 100, 10)
+    assert grid._report(spec, (spec, 90.0, {"two-camera": {"rank1": 80.0}}, (1,))) == 0
+    line = capsys.readouterr().out.strip()
+    assert (
+        line
+        == "done   ilids-vid STSRN fold 2 (1.5 min): two-camera rank-1 80.0 (seed 1 diverged; these ranks are seed 2's)"
+    )
