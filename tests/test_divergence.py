@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from stsrn_lite.book import grid, ledger
-from stsrn_lite.book.divergence import BLOW_UP, RETRIES, diverged
+from stsrn_lite.book.divergence import BLOW_UP, RETRIES, diverged, filed_diverged, next_seed_name
 from stsrn_lite.book.experiments import RunOutcome
 from stsrn_lite.book.session import setup
 
@@ -100,3 +100,36 @@ def test_the_progress_line_says_which_seed_the_ranks_are_of(capsys):
         line
         == "done   ilids-vid STSRN fold 2 (1.5 min): two-camera rank-1 80.0 (seed 1 diverged; these ranks are seed 2's)"
     )
+
+
+@pytest.mark.parametrize("readings", [None, {"flow": "original"}, {"res_kernel": 7, "normalisation": "standard"}])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_next_seeds_name_is_the_one_the_run_folder_gets(readings, seed, tmp_path, monkeypatch):
+    from stsrn_lite.book.experiments import run_folder
+
+    monkeypatch.setenv("STSRN_HOME", str(tmp_path))
+    session = setup("bench")
+    name = run_folder(session, "ilids-vid", "DoubleResBlocks*", 2, readings=readings, recipe="fast", seed=seed).name
+    after = run_folder(session, "ilids-vid", "DoubleResBlocks*", 2, readings=readings, recipe="fast", seed=seed + 1)
+    assert next_seed_name(name, seed) == after.name
+
+
+def test_the_diverged_runs_of_a_ledger_are_listed_with_the_next_seeds_rank1():
+    def entry(run, seed, losses, rank1):
+        return {
+            "run": run,
+            "training": {"seed": seed},
+            "records": records(*losses),
+            "protocols": {"two-camera": {"rank1": rank1}},
+        }
+
+    filed = [
+        entry("ilids-vid-STSRN-fast-fold2", 1, BLOWN, 0.7),
+        entry("ilids-vid-CNN-RNN-fast-fold2", 1, HEALTHY, 86.0),
+    ]
+    (row,) = filed_diverged(filed)
+    assert row["run"] == "ilids-vid-STSRN-fast-fold2" and row["blow-up at epoch"] == 2
+    assert row["next seed's rank-1"] == "not filed yet" and row["rank-1 (two-camera)"] == 0.7
+    filed.append(entry("ilids-vid-STSRN-fast-seed=2-fold2", 2, HEALTHY, 80.0))
+    assert filed_diverged(filed)[0]["next seed's rank-1"] == 80.0
+    assert filed_diverged(filed)[0]["loss: first → peak → last"] == "11.0 → 140.0 → 30.0"
