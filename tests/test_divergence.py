@@ -1,4 +1,4 @@
-"""Diverged runs: the rule, the bench's filed runs judged by it, and the retry with the next seed."""
+"""Diverged runs: the rule, the bench's filed runs judged by it, and the retry with the fallback recipe."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from stsrn_lite.book import grid, ledger
-from stsrn_lite.book.divergence import BLOW_UP, RETRIES, diverged, filed_diverged, next_seed_name
+from stsrn_lite.book.divergence import BLOW_UP, FALLBACK, diverged, fallback_name, filed_diverged, recipe_note
 from stsrn_lite.book.experiments import RunOutcome
 from stsrn_lite.book.session import setup
 
@@ -47,30 +47,50 @@ def outcome(spec: grid.GridRun, losses: tuple[float, ...]) -> RunOutcome:
 BLOWN, HEALTHY = (11.0, 140.0, 30.0), (11.0, 5.0, 1.3)
 
 
-def test_execute_trains_a_diverged_run_again_with_the_next_seed(monkeypatch):
-    session = setup("smoke")
+def test_execute_trains_a_diverged_run_again_with_its_recipes_fallback(monkeypatch):
+    session = setup("bench")
     spec = next(s for s in grid.grid_runs(session, ("table1",)) if s.preset == "STSRN")
+    assert spec.recipe == "fast"
     tried = []
 
     def once(_, attempt, __):
-        tried.append(attempt.seed)
-        return outcome(attempt, BLOWN if attempt.seed == spec.seed else HEALTHY)
+        tried.append((attempt.recipe, attempt.seed))
+        return outcome(attempt, BLOWN if attempt.recipe == "fast" else HEALTHY)
 
     monkeypatch.setattr(grid, "_execute_once", once)
     result = grid.execute(session, spec)
-    assert tried == [spec.seed, spec.seed + 1] and result.diverged_seeds == (spec.seed,)
+    assert tried == [("fast", spec.seed), ("fast-stable", spec.seed)] and result.diverged_recipes == ("fast",)
     assert result.records == records(*HEALTHY)
 
     tried.clear()
     monkeypatch.setattr(
-        grid, "_execute_once", lambda _, attempt, __: tried.append(attempt.seed) or outcome(attempt, BLOWN)
+        grid, "_execute_once", lambda _, attempt, __: tried.append(attempt.recipe) or outcome(attempt, BLOWN)
     )
-    result = grid.execute(session, spec)  # every seed diverges: RETRIES more, then the last one stands
-    assert tried == [spec.seed + k for k in range(RETRIES + 1)]
-    assert result.diverged_seeds == tuple(tried[:-1])
+    result = grid.execute(session, spec)  # the fallback diverges too: it has none, so it stands
+    assert tried == ["fast", "fast-stable"] and "fast-stable" not in FALLBACK
+    assert result.diverged_recipes == ("fast",)
 
 
-def test_the_grid_counts_a_filed_diverged_run_as_its_next_seed_to_do(monkeypatch, tmp_path):
+def test_a_recipe_without_fallback_is_not_trained_again(monkeypatch):
+    session = setup("smoke")  # the faithful recipe: the paper's, never changed
+    spec = next(s for s in grid.grid_runs(session, ("table1",)) if s.preset == "STSRN")
+    tried = []
+    monkeypatch.setattr(
+        grid, "_execute_once", lambda _, attempt, __: tried.append(attempt.recipe) or outcome(attempt, BLOWN)
+    )
+    assert grid.execute(session, spec).diverged_recipes == () and tried == ["faithful"]
+
+
+def test_the_fallback_recipe_halves_the_peak_learning_rate_and_nothing_else():
+    from stsrn_lite.training.config import RECIPES, TrainConfig
+
+    fast, stable = (TrainConfig.for_recipe(name, dataset="ilids-vid") for name in ("fast", "fast-stable"))
+    assert stable.learning_rate == fast.learning_rate / 2
+    assert replace(stable, learning_rate=fast.learning_rate) == fast
+    assert fast.recipe == "fast" and stable.recipe == "fast-stable" and set(FALLBACK.values()) <= set(RECIPES)
+
+
+def test_the_grid_counts_a_filed_diverged_run_as_its_fallback_to_do(monkeypatch, tmp_path):
     monkeypatch.setenv("STSRN_HOME", str(tmp_path))
     session = setup("bench")
     spec = next(s for s in grid.grid_runs(session, ("table1",)) if s.preset == "STSRN" and s.fold == 2)
@@ -85,51 +105,69 @@ def test_the_grid_counts_a_filed_diverged_run_as_its_next_seed_to_do(monkeypatch
     filed[first] = HEALTHY
     assert grid.current_attempt(session, spec) == spec  # filed and fine: the tables use it
     filed[first] = BLOWN
-    second = replace(spec, seed=spec.seed + 1)
-    assert grid.current_attempt(session, spec) == second and "seed 2" in second.name
-    assert (
-        grid.spec_folder(session, second).name == first.replace("-fold2", "").replace("fast", "fast-seed=2") + "-fold2"
-    )
+    second = replace(spec, recipe="fast-stable")
+    assert grid.current_attempt(session, spec) == second and second.name.endswith("fold 2 (fast-stable)")
+    assert grid.spec_folder(session, second).name == first.replace("-fast-", "-fast-stable-")
+    filed[grid.spec_folder(session, second).name] = BLOWN
+    assert grid.current_attempt(session, spec) == second  # no fallback after it: it stands
 
 
-def test_the_progress_line_says_which_seed_the_ranks_are_of(capsys):
-    spec = grid.GridRun("ilids-vid", "STSRN", 2, 100, 10)
-    assert grid._report(spec, (spec, 90.0, {"two-camera": {"rank1": 80.0}}, (1,))) == 0
+def test_the_progress_line_says_which_recipe_the_ranks_are_of(capsys):
+    spec = grid.GridRun("ilids-vid", "STSRN", 2, 100, 10, recipe="fast")
+    assert grid._report(spec, (spec, 90.0, {"two-camera": {"rank1": 80.0}}, ("fast",))) == 0
     line = capsys.readouterr().out.strip()
-    assert (
-        line
-        == "done   ilids-vid STSRN fold 2 (1.5 min): two-camera rank-1 80.0 (seed 1 diverged; these ranks are seed 2's)"
+    assert line == (
+        "done   ilids-vid STSRN fold 2 (1.5 min): two-camera rank-1 80.0 (fast diverged; these ranks are fast-stable's)"
     )
 
 
 @pytest.mark.parametrize("readings", [None, {"flow": "original"}, {"res_kernel": 7, "normalisation": "standard"}])
 @pytest.mark.parametrize("seed", [1, 2])
-def test_the_next_seeds_name_is_the_one_the_run_folder_gets(readings, seed, tmp_path, monkeypatch):
+@pytest.mark.parametrize("preset", ["DoubleResBlocks*", "CNN-RNN", "Base+TemRes+STSM"])
+def test_the_fallbacks_name_is_the_one_the_run_folder_gets(preset, readings, seed, tmp_path, monkeypatch):
     from stsrn_lite.book.experiments import run_folder
 
     monkeypatch.setenv("STSRN_HOME", str(tmp_path))
     session = setup("bench")
-    name = run_folder(session, "ilids-vid", "DoubleResBlocks*", 2, readings=readings, recipe="fast", seed=seed).name
-    after = run_folder(session, "ilids-vid", "DoubleResBlocks*", 2, readings=readings, recipe="fast", seed=seed + 1)
-    assert next_seed_name(name, seed) == after.name
+    name = run_folder(session, "ilids-vid", preset, 2, readings=readings, recipe="fast", seed=seed).name
+    after = run_folder(session, "ilids-vid", preset, 2, readings=readings, recipe="fast-stable", seed=seed)
+    assert fallback_name(name, "fast") == after.name
+    assert fallback_name(name, "faithful") is None
 
 
-def test_the_diverged_runs_of_a_ledger_are_listed_with_the_next_seeds_rank1():
-    def entry(run, seed, losses, rank1):
+def training(recipe: str, seed: int = 1) -> dict:
+    from stsrn_lite.training.config import TrainConfig
+
+    return TrainConfig.for_recipe(recipe, dataset="ilids-vid", fold=2, seed=seed).to_dict()
+
+
+def test_the_diverged_runs_of_a_ledger_are_listed_with_the_fallbacks_rank1():
+    def entry(run, recipe, losses, rank1):
         return {
             "run": run,
-            "training": {"seed": seed},
+            "training": training(recipe),
             "records": records(*losses),
             "protocols": {"two-camera": {"rank1": rank1}},
         }
 
     filed = [
-        entry("ilids-vid-STSRN-fast-fold2", 1, BLOWN, 0.7),
-        entry("ilids-vid-CNN-RNN-fast-fold2", 1, HEALTHY, 86.0),
+        entry("ilids-vid-STSRN-fast-fold2", "fast", BLOWN, 0.7),
+        entry("ilids-vid-CNN-RNN-fast-fold2", "fast", HEALTHY, 86.0),
     ]
     (row,) = filed_diverged(filed)
     assert row["run"] == "ilids-vid-STSRN-fast-fold2" and row["blow-up at epoch"] == 2
-    assert row["next seed's rank-1"] == "not filed yet" and row["rank-1 (two-camera)"] == 0.7
-    filed.append(entry("ilids-vid-STSRN-fast-seed=2-fold2", 2, HEALTHY, 80.0))
-    assert filed_diverged(filed)[0]["next seed's rank-1"] == 80.0
+    assert row["trained again with"] == "fast-stable"
+    assert row["its rank-1"] == "not filed yet" and row["rank-1 (two-camera)"] == 0.7
+    filed.append(entry("ilids-vid-STSRN-fast-stable-fold2", "fast-stable", HEALTHY, 80.0))
+    assert filed_diverged(filed)[0]["its rank-1"] == 80.0
     assert filed_diverged(filed)[0]["loss: first → peak → last"] == "11.0 → 140.0 → 30.0"
+    filed.append(entry("ilids-vid-STSRN-faithful-fold1", "faithful", BLOWN, 1.0))
+    faithful = filed_diverged(filed)[-1]
+    assert faithful["trained again with"] == "(no fallback)" and faithful["its rank-1"] == "—"
+
+
+def test_the_note_under_a_table_names_each_retried_row():
+    assert recipe_note({"STSRN fold 0": ()}) == ""
+    note = recipe_note({"STSRN fold 0": (), "iLIDS-VID STSRN fold 2": ("fast",)})
+    assert note.splitlines()[0] == "**Runs trained again.**" and len(note.splitlines()) == 2
+    assert "iLIDS-VID STSRN fold 2: the fast recipe's run diverged" in note and "fast-stable" in note

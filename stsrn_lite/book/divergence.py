@@ -1,17 +1,20 @@
-"""Diverged runs, and the rule that trains one again with the next seed.
+"""Diverged runs, and the rule that trains one again with a gentler recipe.
 
 A training run can blow up: on the bench, the fast recipe's iLIDS-VID STSRN of fold 2 (seed 1)
 went from a loss of 11.0 to 142.9 at its fourth epoch, at the top of its warm-up, and never came
 back (its last epoch: 29.2; every other filed run ended near 1.3), so its test measured an
 untrained network (rank-1 0.7 %). Such a run says something about the recipe, not about the
-architecture a table compares. The book therefore follows one rule, written before the runs it
-applies to and reported wherever it acted:
+architecture a table compares. The book follows one rule, reported wherever it acted:
 
 - a run has *diverged* when its training loss rose above `BLOW_UP` times its first epoch's and
   its last epoch's is still above its first epoch's: a blow-up it did not recover from;
-- a diverged run is trained again with the next seed (``seed + 1``: other draws of pairs,
-  crops and initial weights; everything else the same), at most `RETRIES` times; the tables use
-  the first attempt that did not diverge, and the diverged ones stay filed and are listed.
+- a diverged run is trained again, same seed, with its recipe's `FALLBACK` ("fast-stable": the
+  fast recipe at half its peak learning rate); the tables use the first attempt that did not
+  diverge (or the last), say which recipe it had, and the diverged attempts stay filed and listed.
+
+The rule was written after that run, and changed once: its first form tried the next seed, but
+seed 2 blew up on the same fold as well (epoch 6), so the cause was the peak learning rate, not
+the draw. A recipe without a fallback (the paper's "faithful") is not trained again.
 
 A run without records (recovered from its weights, `stsrn_lite.book.ledger.recover`) cannot be
 judged and counts as not diverged.
@@ -22,8 +25,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from stsrn_lite.training.config import TrainConfig
+
 BLOW_UP = 3.0  # a training loss above this many times the first epoch's is a blow-up
-RETRIES = 2  # seeds tried after a diverged run, one after the other
+# the recipe a diverged run of a recipe is trained again with (`stsrn_lite.training.config.RECIPES`)
+FALLBACK: dict[str, str] = {"fast": "fast-stable"}
 
 
 def losses(records: Sequence[Mapping]) -> list[float]:
@@ -40,21 +46,32 @@ def diverged(records: Sequence[Mapping]) -> bool:
     return max(found) > BLOW_UP * first and found[-1] > first
 
 
-def next_seed_name(name: str, seed: int) -> str:
-    """The ledger name of the attempt after run ``name`` (trained with ``seed``): the same name
-    with ``-seed=<seed + 1>`` where `stsrn_lite.book.experiments.run_folder` puts a seed, after
-    the recipe and before any reading (``-key=value``)."""
-    stem, fold = name.rsplit("-fold", 1)
-    stem = re.sub(r"-seed=\d+", "", stem, count=1)
-    cut = re.search(r"-[a-z_]+=", stem)
-    at = cut.start() if cut else len(stem)
-    return f"{stem[:at]}-seed={seed + 1}{stem[at:]}-fold{fold}"
+def fallback_name(name: str, recipe: str) -> str | None:
+    """The ledger name of the attempt after run ``name`` (trained with ``recipe``): the same name
+    with the recipe's `FALLBACK` where `stsrn_lite.book.experiments.run_folder` puts the recipe,
+    after the preset; None when the recipe has none."""
+    if recipe not in FALLBACK:
+        return None
+    return re.sub(rf"-{re.escape(recipe)}(?=-)", f"-{FALLBACK[recipe]}", name, count=1)
+
+
+def recipe_note(attempts: Mapping[str, Sequence[str]]) -> str:
+    """One Markdown sentence per retried row, ``attempts`` mapping a row's label to the recipes of
+    its diverged attempts (`stsrn_lite.book.experiments.RunOutcome.diverged_recipes`); "" when none
+    was retried."""
+    lines = [
+        f"- {label}: the {', '.join(recipes)} recipe's run diverged (`stsrn_lite.book.divergence`); "
+        f"the row is the {FALLBACK[recipes[-1]]} recipe's run (half the peak learning rate)."
+        for label, recipes in attempts.items()
+        if recipes
+    ]
+    return "\n".join(["**Runs trained again.**", *lines]) if lines else ""
 
 
 def filed_diverged(entries: Sequence[Mapping]) -> list[dict]:
     """One row per diverged run among ledger ``entries`` (`stsrn_lite.book.ledger.entries`): its
     name and seed, the first epoch whose loss passed `BLOW_UP` times the first epoch's, the
-    losses, its rank-1, and the rank-1 of the next seed's attempt where that is filed too."""
+    losses, its rank-1, and the rank-1 of its fallback recipe's attempt where that is filed too."""
     by_name = {str(entry["run"]): entry for entry in entries}
     rows = []
     for entry in entries:
@@ -63,7 +80,9 @@ def filed_diverged(entries: Sequence[Mapping]) -> list[dict]:
             continue
         peak = max(found)
         blow_up = next(epoch for epoch, loss in enumerate(found, 1) if loss > BLOW_UP * found[0])
-        retry = by_name.get(next_seed_name(str(entry["run"]), int(entry["training"]["seed"])))
+        recipe = TrainConfig(**entry["training"]).recipe
+        after = fallback_name(str(entry["run"]), recipe)
+        retry = by_name.get(after) if after else None
         rows.append(
             {
                 "run": entry["run"],
@@ -71,7 +90,10 @@ def filed_diverged(entries: Sequence[Mapping]) -> list[dict]:
                 "blow-up at epoch": blow_up,
                 "loss: first → peak → last": f"{found[0]:.1f} → {peak:.1f} → {found[-1]:.1f}",
                 "rank-1 (two-camera)": entry["protocols"].get("two-camera", {}).get("rank1"),
-                "next seed's rank-1": retry["protocols"]["two-camera"]["rank1"] if retry else "not filed yet",
+                "trained again with": FALLBACK.get(recipe, "(no fallback)"),
+                "its rank-1": (
+                    retry["protocols"]["two-camera"]["rank1"] if retry else "not filed yet" if after else "—"
+                ),
             }
         )
     return rows

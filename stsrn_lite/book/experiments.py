@@ -50,7 +50,7 @@ class RunOutcome:
     checkpoint: Path | None = None  # the run's last checkpoint (its model, ω included)
     evaluations: dict[str, Evaluation] = field(default_factory=dict)  # protocol -> final test
     studies: dict[str, list[dict]] = field(default_factory=dict)  # study -> its rows (`STUDIES`)
-    diverged_seeds: tuple[int, ...] = ()  # earlier attempts that diverged (`stsrn_lite.book.divergence`)
+    diverged_recipes: tuple[str, ...] = ()  # recipes of earlier attempts that diverged (`stsrn_lite.book.divergence`)
 
     def summary(self, protocol: str) -> dict:
         return self.evaluations[protocol].summary

@@ -28,6 +28,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from stsrn_lite.book.divergence import FALLBACK
 from stsrn_lite.book.paper import TABLE_6
 from stsrn_lite.book.profiles import PROFILE_NAMES
 from stsrn_lite.book.session import Session
@@ -97,11 +98,13 @@ class GridRun:
 
     @property
     def name(self) -> str:
-        """The run in a progress line: dataset (MARS: its protocol), preset, readings, fold."""
+        """The run in a progress line: dataset (MARS: its protocol), preset, readings, fold, and the
+        seed and recipe where they are not the usual ones."""
         reading = f" ({self.mars_protocol})" if self.dataset == "mars" else ""
         readings = f" [{', '.join(f'{key}={value}' for key, value in self.readings)}]" if self.readings else ""
         seed = f" seed {self.seed}" if self.seed != TrainConfig.seed else ""
-        return f"{self.dataset}{reading} {self.preset}{readings} fold {self.fold}{seed}"
+        recipe = f" ({self.recipe})" if self.recipe in FALLBACK.values() else ""  # a diverged run's retry
+        return f"{self.dataset}{reading} {self.preset}{readings} fold {self.fold}{seed}{recipe}"
 
 
 @dataclass(frozen=True)
@@ -223,18 +226,18 @@ def grid_runs(
 
 def execute(session: Session, spec: GridRun, progress: bool = False):
     """Train (or reuse) and test one run: `experiments.run` with the spec's arguments. A run that
-    diverged is trained again with the next seed, at most `divergence.RETRIES` times
+    diverged is trained again with its recipe's fallback, while there is one
     (`stsrn_lite.book.divergence`); the outcome is the first attempt that did not diverge (or the
-    last one), and its ``diverged_seeds`` are the seeds of the attempts before it."""
-    from stsrn_lite.book.divergence import RETRIES, diverged
+    last one), and its ``diverged_recipes`` are the recipes of the attempts before it."""
+    from stsrn_lite.book.divergence import diverged
 
-    seeds = []
+    recipes = []
     while True:
         outcome = _execute_once(session, spec, progress)
-        if not diverged(outcome.records) or len(seeds) == RETRIES:
-            return replace(outcome, diverged_seeds=tuple(seeds))
-        seeds.append(spec.seed)
-        spec = replace(spec, seed=spec.seed + 1)
+        if not diverged(outcome.records) or spec.recipe not in FALLBACK:
+            return replace(outcome, diverged_recipes=tuple(recipes))
+        recipes.append(spec.recipe)
+        spec = replace(spec, recipe=FALLBACK[spec.recipe])
 
 
 def _execute_once(session: Session, spec: GridRun, progress: bool):
@@ -259,14 +262,14 @@ def _execute_once(session: Session, spec: GridRun, progress: bool):
 
 def current_attempt(session: Session, spec: GridRun) -> GridRun:
     """The attempt at ``spec`` that is still to do or that the tables use: ``spec`` itself unless
-    it is filed (`stsrn_lite.book.ledger`) and diverged, then the next seed's, by the same rule as
-    `execute`. What the grid estimates (it executes ``spec``, whose `execute` comes to the same
-    attempt), so that a diverged run is not counted as done."""
-    from stsrn_lite.book.divergence import RETRIES, diverged
+    it is filed (`stsrn_lite.book.ledger`) and diverged, then its fallback recipe's, by the same
+    rule as `execute`. What the grid estimates (it executes ``spec``, whose `execute` comes to the
+    same attempt), so that a diverged run is not counted as done."""
+    from stsrn_lite.book.divergence import diverged
     from stsrn_lite.book.experiments import final_test_config, ledger_folders
     from stsrn_lite.book.ledger import read_run
 
-    for _ in range(RETRIES):
+    while spec.recipe in FALLBACK:
         config = spec_config(session, spec)
         test = final_test_config(session, config)
         name = spec_folder(session, spec).name
@@ -280,7 +283,7 @@ def current_attempt(session: Session, spec: GridRun) -> GridRun:
         )
         if filed is None or not diverged(filed.records):
             return spec
-        spec = replace(spec, seed=spec.seed + 1)
+        spec = replace(spec, recipe=FALLBACK[spec.recipe])
     return spec
 
 
@@ -340,7 +343,7 @@ def plan(
 
     threads = threads or torch.get_num_threads()
     specs = grid_runs(session, tables, datasets, folds)
-    attempts = {spec: current_attempt(session, spec) for spec in specs}  # a diverged run: its next seed
+    attempts = {spec: current_attempt(session, spec) for spec in specs}  # a diverged run: its fallback
     todo = [(spec, left.epochs) for spec in specs if (left := work_left(session, attempts[spec]))]
     rows = [(spec, left, estimate_seconds(session, attempts[spec], left, threads)) for spec, left in todo]
     if shortest_first:
@@ -356,7 +359,7 @@ def plan(
     return rows, "\n".join(lines)
 
 
-def _work(parameters: dict, spec: GridRun, threads: int) -> tuple[GridRun, float, dict, tuple[int, ...]]:
+def _work(parameters: dict, spec: GridRun, threads: int) -> tuple[GridRun, float, dict, tuple[str, ...]]:
     """One run in a worker (a process of the pool, or a Ray task): its own session, ``threads`` threads."""
     import torch
 
@@ -367,7 +370,7 @@ def _work(parameters: dict, spec: GridRun, threads: int) -> tuple[GridRun, float
     started = time.perf_counter()
     outcome = execute(session, spec)
     summaries = {p: e.summary for p, e in outcome.evaluations.items()}
-    return spec, time.perf_counter() - started, summaries, outcome.diverged_seeds
+    return spec, time.perf_counter() - started, summaries, outcome.diverged_recipes
 
 
 def parse_folds(text: str | None) -> list[int] | None:
@@ -444,14 +447,13 @@ def main(argv: list[str] | None = None) -> int:
 def _report(spec: GridRun, future) -> int:
     """One progress line for a finished run; 1 when it failed."""
     try:
-        _, seconds, summaries, diverged_seeds = future.result() if hasattr(future, "result") else future
+        _, seconds, summaries, diverged_recipes = future.result() if hasattr(future, "result") else future
     except Exception as error:  # a run's failure is reported, the others go on
         print(f"FAILED {spec.name}: {' '.join(str(error).splitlines())}", flush=True)
         return 1
     ranks = ", ".join(f"{p} rank-1 {s['rank1']:.1f}" for p, s in summaries.items())
-    if diverged_seeds:  # which attempt the ranks are of
-        seeds = ", ".join(map(str, diverged_seeds))
-        ranks += f" (seed {seeds} diverged; these ranks are seed {diverged_seeds[-1] + 1}'s)"
+    if diverged_recipes:  # which attempt the ranks are of
+        ranks += f" ({', '.join(diverged_recipes)} diverged; these ranks are {FALLBACK[diverged_recipes[-1]]}'s)"
     print(f"done   {spec.name} ({seconds / 60:.1f} min): {ranks}", flush=True)
     return 0
 
