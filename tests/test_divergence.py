@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from stsrn_lite.book import grid, ledger
-from stsrn_lite.book.divergence import BLOW_UP, FALLBACK, diverged, fallback_name, filed_diverged, recipe_note
+from stsrn_lite.book.divergence import BLOW_UP, FALLBACK, diverged, fallback_name, filed_diverged
 from stsrn_lite.book.experiments import RunOutcome
 from stsrn_lite.book.session import setup
 
@@ -166,8 +166,17 @@ def test_the_diverged_runs_of_a_ledger_are_listed_with_the_fallbacks_rank1():
     assert faithful["trained again with"] == "(no fallback)" and faithful["its rank-1"] == "—"
 
 
-def test_the_note_under_a_table_names_each_retried_row():
-    assert recipe_note({"STSRN fold 0": ()}) == ""
-    note = recipe_note({"STSRN fold 0": (), "iLIDS-VID STSRN fold 2": ("fast",)})
-    assert note.splitlines()[0] == "**Runs trained again.**" and len(note.splitlines()) == 2
-    assert "iLIDS-VID STSRN fold 2: the fast recipe's run diverged" in note and "fast-stable" in note
+def test_a_tables_note_names_the_rows_trained_again():
+    from stsrn_lite.book.tables import ours_sources, retry_text
+
+    rows = [
+        {"dataset": "ilids-vid", "preset": "STSRN", "fold": "0", "recipe": "fast", "rank1": "80.0"},
+        {"dataset": "ilids-vid", "preset": "STSRN", "fold": "2", "recipe": "fast-stable", "rank1": "81.0"},
+        {"dataset": "ilids-vid", "preset": "chance", "fold": "2", "rank1": "0.7"},  # a floor: no recipe
+    ]
+    text = retry_text(rows)
+    assert text.startswith("iLIDS-VID STSRN fold 2 diverged and was trained again with fast-stable (")
+    assert retry_text(rows[:1] + rows[2:]) == ""
+    _, notes = ours_sources("smoke", "this session", [], {"bench": (rows, {})})
+    _, bench = notes.values()  # this session (smoke), then the stored bench
+    assert bench.endswith(f"; {text}")

@@ -55,19 +55,6 @@ def fallback_name(name: str, recipe: str) -> str | None:
     return re.sub(rf"-{re.escape(recipe)}(?=-)", f"-{FALLBACK[recipe]}", name, count=1)
 
 
-def recipe_note(attempts: Mapping[str, Sequence[str]]) -> str:
-    """One Markdown sentence per retried row, ``attempts`` mapping a row's label to the recipes of
-    its diverged attempts (`stsrn_lite.book.experiments.RunOutcome.diverged_recipes`); "" when none
-    was retried."""
-    lines = [
-        f"- {label}: the {', '.join(recipes)} recipe's run diverged (`stsrn_lite.book.divergence`); "
-        f"the row is the {FALLBACK[recipes[-1]]} recipe's run (half the peak learning rate)."
-        for label, recipes in attempts.items()
-        if recipes
-    ]
-    return "\n".join(["**Runs trained again.**", *lines]) if lines else ""
-
-
 def filed_diverged(entries: Sequence[Mapping]) -> list[dict]:
     """One row per diverged run among ledger ``entries`` (`stsrn_lite.book.ledger.entries`): its
     name and seed, the first epoch whose loss passed `BLOW_UP` times the first epoch's, the

@@ -50,6 +50,7 @@ class RunOutcome:
     checkpoint: Path | None = None  # the run's last checkpoint (its model, ω included)
     evaluations: dict[str, Evaluation] = field(default_factory=dict)  # protocol -> final test
     studies: dict[str, list[dict]] = field(default_factory=dict)  # study -> its rows (`STUDIES`)
+    recipe: str | None = None  # the training recipe it had (a name of `RECIPES`)
     diverged_recipes: tuple[str, ...] = ()  # recipes of earlier attempts that diverged (`stsrn_lite.book.divergence`)
 
     def summary(self, protocol: str) -> dict:
@@ -170,7 +171,7 @@ def run(
         for folder in ledger_folders(session) if ledger is not None and trained < epochs else ():
             filed = read_run(folder, out.name, config, final_test_config(session, config), protocols, studies)
             if filed is not None:  # no finished run here: the filed one serves
-                return RunOutcome(preset, dataset, fold, filed.records, None, filed.evaluations, filed.studies)
+                return RunOutcome(preset, dataset, fold, filed.records, None, filed.evaluations, filed.studies, recipe)
         result: TrainResult = train(
             config,
             data,
@@ -182,7 +183,12 @@ def run(
             data_label=session.profile.data,
         )
     outcome = RunOutcome(
-        preset=preset, dataset=dataset, fold=fold, records=result.records, checkpoint=result.checkpoint
+        preset=preset,
+        dataset=dataset,
+        fold=fold,
+        records=result.records,
+        checkpoint=result.checkpoint,
+        recipe=recipe,
     )
     test, outcome.evaluations = final_tests(session, config, data, result.model, protocols, cross_dataset)
     outcome.studies = run_studies(session, config, result.model, studies)

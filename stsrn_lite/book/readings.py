@@ -44,7 +44,8 @@ def collect(session: Session) -> tuple[list[dict], list[str]]:
         if remaining_epochs(session, spec) > 0:
             missing.append(f"{spec.name}: {entry.label}")
             continue
-        evaluation = execute(session, spec).evaluations["two-camera"]
+        outcome = execute(session, spec)
+        evaluation = outcome.evaluations["two-camera"]
         rows.append(
             result_row(
                 spec.dataset,
@@ -55,6 +56,7 @@ def collect(session: Session) -> tuple[list[dict], list[str]]:
                 reading=entry.label,
                 fields=json.dumps(dict(spec.readings), sort_keys=True),
                 gallery=len(evaluation.g_indices),
+                recipe=outcome.recipe,
             )
         )
     return rows, missing

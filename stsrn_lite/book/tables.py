@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from stsrn_lite.book.divergence import FALLBACK
 from stsrn_lite.book.profiles import PROFILE_NAMES as PROFILE_ORDER  # smoke, bench, full, paper
 
 CMC_RANKS = tuple(f"rank{k}" for k in range(1, 21))  # the CMC columns of a result row
@@ -100,7 +101,7 @@ def ours_sources(
     {header: note}), ordered smoke, full, paper; a profile without results has no column.
 
     Headers are `short_label`s; a note says data, device and folds (``description`` is this
-    session's, `Session.description`).
+    session's, `Session.description`), and which rows were trained again (`retry_text`).
     """
     columns, notes = {}, {}
     for name in PROFILE_ORDER:
@@ -111,8 +112,26 @@ def ours_sources(
         else:
             continue
         columns[short_label(name)] = stored
-        notes[short_label(name)] = f"{where}; {folds_text(stored)}"
+        notes[short_label(name)] = "; ".join(filter(None, [where, folds_text(stored), retry_text(stored)]))
     return columns, notes
+
+
+def retry_text(rows: Sequence[Mapping]) -> str:
+    """Which of a table's result ``rows`` come from a run trained again after its recipe's run
+    diverged (a ``recipe`` column naming a fallback, `stsrn_lite.book.divergence`); "" when none."""
+    fallbacks = set(FALLBACK.values())
+    found = [
+        f"{DATASET_NAMES.get(row['dataset'], row['dataset'])} {row['preset']} fold {row['fold']}"
+        for row in rows
+        if row.get("recipe") in fallbacks
+    ]
+    if not found:
+        return ""
+    recipes = ", ".join(
+        f"{fallback} (the {name} recipe at half its peak learning rate)" for name, fallback in FALLBACK.items()
+    )
+    verb = "was" if len(found) == 1 else "were"
+    return f"{', '.join(found)} diverged and {verb} trained again with {recipes}"
 
 
 def sources_note(notes: Mapping[str, str], *, paper: str | None = None, cells: str | None = None) -> str:
