@@ -129,6 +129,12 @@ def test_a_run_whose_folder_is_gone_is_read_from_the_ledger_or_recovered_from_it
     before = json.loads(filed.read_text())
     assert list(before["protocols"]) == ["two-camera"] and len(before["records"]) == 1
     weights = export_weights(folder, tmp_path / "w.pt")
+    # filed and finished here: read from the ledger with the folder's weights, not tested again
+    tests = experiments.final_tests
+    monkeypatch.setattr(experiments, "final_tests", lambda *_: pytest.fail("a filed run was tested again"))
+    reused = execute(session, alone)
+    assert reused.checkpoint == trained.checkpoint and reused.summary("two-camera") == trained.summary("two-camera")
+    monkeypatch.setattr(experiments, "final_tests", tests)
     # the missing test is work left; recovering from the weights adds only that test, keeping the
     # entry's records and its test, and then there is nothing left to add
     assert work_left(session, spec) == WorkLeft(0, tests=True) and not work_left(session, alone)
@@ -219,13 +225,13 @@ def test_a_run_files_its_studies_and_recover_makes_those_it_lacks(tmp_path, monk
     assert entry["source"] == "trained; occlusion study from w.pt" and len(entry["records"]) == 1
     (row,) = entry["studies"]["occlusion"]
     assert row["fold"] == 0 and not work_left(session, spec)
-    trained = execute(session, spec)  # the folder is there: tested again, and the study made again
-    assert made == [0, 0] and trained.studies == entry["studies"]
+    trained = execute(session, spec)  # filed with its study: read from the ledger, nothing made again
+    assert made == [0] and trained.studies == entry["studies"] and trained.checkpoint == before.checkpoint
     execute(session, replace(spec, studies=()))  # a chapter that asks less keeps what is filed
-    assert made == [0, 0] and json.loads(filed.read_text())["studies"] == entry["studies"]
+    assert made == [0] and json.loads(filed.read_text())["studies"] == entry["studies"]
     shutil.rmtree(folder)
-    again = execute(session, spec)  # from the ledger: nothing made
-    assert again.checkpoint is None and again.studies == entry["studies"] and made == [0, 0]
+    again = execute(session, spec)  # from the ledger, without its folder: nothing made, no weights
+    assert again.checkpoint is None and again.studies == entry["studies"] and made == [0]
     with pytest.raises(ValueError, match="no study nonsense; expected one of occlusion"):
         execute(session, replace(spec, studies=("nonsense",), epochs=2))  # refused before it trains
     assert not folder.exists()

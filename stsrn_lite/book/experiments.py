@@ -105,9 +105,10 @@ def run(
     same settings is reused (resumed with nothing left to do), an interrupted one continues, and one
     that trained more epochs than asked is refused. A lock makes concurrent callers take turns.
     In a profile that keeps a ledger (`Profile.ledger`), the tested run is filed in
-    ``results/<profile>/runs/`` (`stsrn_lite.book.ledger`), and a run whose folder holds no
-    finished run is read from there when it is filed with the same training and test settings
-    (its outcome has no checkpoint, and no records where they were lost).
+    ``results/<profile>/runs/`` (`stsrn_lite.book.ledger`), and a run filed there with the same
+    training and test settings, every test and study asked included, is read from there, not
+    tested again (its outcome's checkpoint is the folder's finished one, None where there is none
+    here; it has no records where they were lost).
     ``eval_every`` adds test ranks to the records during training (Fig. 5); the final tests
     (``protocols``) use the profile's test-time augmentation and L = 128; ``studies`` (names of
     `STUDIES`) are made after them with the trained model, and filed with them. ``readings`` sets
@@ -168,10 +169,13 @@ def run(
                 f"{out}: this run already trained {trained} epochs, "
                 f"more than the {epochs} asked; ask for as many or remove the folder"
             )
-        for folder in ledger_folders(session) if ledger is not None and trained < epochs else ():
+        for folder in ledger_folders(session) if ledger is not None else ():
             filed = read_run(folder, out.name, config, final_test_config(session, config), protocols, studies)
-            if filed is not None:  # no finished run here: the filed one serves
-                return RunOutcome(preset, dataset, fold, filed.records, None, filed.evaluations, filed.studies, recipe)
+            if filed is not None:  # filed with every test and study asked: it serves, not tested again
+                weights = checkpoint if trained == epochs else None  # its model, where it is here
+                return RunOutcome(
+                    preset, dataset, fold, filed.records, weights, filed.evaluations, filed.studies, recipe
+                )
         result: TrainResult = train(
             config,
             data,
