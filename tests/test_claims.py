@@ -97,3 +97,17 @@ def test_the_report_sets_the_papers_effect_beside_each_profiles_verdict():
     cross = [index for index in table.index if index[0].startswith("STSRN generalises")]
     assert cross == [(cross[0][0], "PRID2011")]  # Table 4 tests on PRID2011 only
     assert len(table) == 2 * len(CLAIMS) - 1
+
+
+def test_a_fold_whose_row_was_trained_again_is_named_beside_the_verdict():
+    stsrn = rows("STSRN", [60, 70, 80], recipe="fast")
+    stsrn[2]["recipe"] = "fast-stable"  # fold 2 diverged with the fast recipe and was trained again
+    sources = {"ours · bench": stsrn + rows("CNN-RNN", [50, 61, 69], recipe="fast")}
+    assert one({"table1": sources["ours · bench"]}, "stsrn")["retried"] == [(2, "STSRN", "fast-stable")]
+    table = verdict_table("table1", sources)
+    assert table.iloc[0]["trained again"] == "fold 2: STSRN fast-stable"
+    assert "trained again" not in verdict_table("table1", {"ours": rows("STSRN", [1, 2]) + rows("CNN-RNN", [0, 1])})
+    line = report({"bench": {"table1": sources["ours · bench"]}}).loc[
+        ("STSRN beats the CNN-RNN (Table 1)", "iLIDS-VID")
+    ]
+    assert line["bench: effect"].endswith(", 3 folds (fold 2: STSRN fast-stable after a divergence)")

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import pandas as pd
 from scipy import stats
 
+from stsrn_lite.book.divergence import FALLBACK
 from stsrn_lite.book.tables import DATASET_NAMES
 
 CONFIDENCE = 0.95  # of the intervals
@@ -76,14 +77,19 @@ def verdict(low: float, high: float) -> str:
     return "inconclusive"
 
 
-def _by_fold(rows: Sequence[Mapping], dataset: str, preset: str, metric: str, trained_on: str | None) -> dict:
+def _by_fold(rows: Sequence[Mapping], dataset: str, preset: str, trained_on: str | None) -> dict[int, Mapping]:
     return {
-        int(row["fold"]): float(row[metric])
+        int(row["fold"]): row
         for row in rows
         if row["dataset"] == dataset
         and row["preset"] == preset
         and (trained_on is None or row.get("trained_on") == trained_on)
     }
+
+
+def retried_text(retried: Sequence[tuple[int, str, str]]) -> str:
+    """ "fold 2: STSRN fast-stable" for each (fold, row, recipe) of `assess`'s ``retried``; "" for none."""
+    return "; ".join(f"fold {fold}: {name} {recipe}" for fold, name, recipe in retried)
 
 
 def assess(
@@ -99,11 +105,19 @@ def assess(
     for claim in claims:
         rows = tables.get(claim.table, ())
         for dataset in dict.fromkeys(row["dataset"] for row in rows):
-            better = _by_fold(rows, dataset, claim.better, metric, claim.trained_on)
-            worse = _by_fold(rows, dataset, claim.worse, metric, claim.trained_on)
-            folds = sorted(set(better) & set(worse))
+            better_rows = _by_fold(rows, dataset, claim.better, claim.trained_on)
+            worse_rows = _by_fold(rows, dataset, claim.worse, claim.trained_on)
+            folds = sorted(set(better_rows) & set(worse_rows))
             if not folds:
                 continue
+            better = {k: float(better_rows[k][metric]) for k in folds}
+            worse = {k: float(worse_rows[k][metric]) for k in folds}
+            retried = [
+                (k, name, found[k]["recipe"])
+                for k in folds
+                for name, found in ((claim.better, better_rows), (claim.worse, worse_rows))
+                if found[k].get("recipe") in FALLBACK.values()
+            ]
             mean, low, high = interval([better[k] - worse[k] for k in folds], confidence)
             out.append(
                 {
@@ -119,6 +133,9 @@ def assess(
                     "low": low,
                     "high": high,
                     "verdict": verdict(low, high) if len(folds) > 1 else "inconclusive",
+                    # (fold, row, recipe) of the rows trained again after their recipe's run
+                    # diverged (`stsrn_lite.book.divergence`): that fold's pair had two recipes
+                    "retried": retried,
                 }
             )
     return out
@@ -130,13 +147,15 @@ def verdict_table(
     """The claims resting on ``table``, judged on each source's rows ({column label: result rows},
     as the chapters hold them): one row per (claim, dataset, source) with the folds, the effect
     (mean paired difference in points, with its interval where there are several folds) and the
-    verdict. Empty when no source holds both rows of a claim."""
+    verdict, and, where a row was trained again after diverging, which (a column only then).
+    Empty when no source holds both rows of a claim."""
     rows = []
     for label, found in sources.items():
         for result in assess({table: found}, [c for c in claims if c.table == table], metric):
             effect = f"{result['effect']:+.1f}"
             if result["folds"] > 1:
                 effect += f" [{result['low']:+.1f}, {result['high']:+.1f}]"
+            retried = retried_text(result["retried"])
             rows.append(
                 {
                     "claim": f"{result['statement']} ({result['source']})",
@@ -145,11 +164,13 @@ def verdict_table(
                     "folds": result["folds"],
                     f"effect on {metric} (points, {CONFIDENCE:.0%} interval)": effect,
                     "verdict": result["verdict"],
+                    "trained again": retried or "–",
                 }
             )
     if not rows:
         return pd.DataFrame()
-    return pd.DataFrame(rows).set_index(["claim", "dataset", "source"])
+    frame = pd.DataFrame(rows).set_index(["claim", "dataset", "source"])
+    return frame if (frame["trained again"] != "–").any() else frame.drop(columns="trained again")
 
 
 def paper_rank1(claim: Claim, dataset: str, name: str) -> float | None:
@@ -190,7 +211,10 @@ def report(stored: Mapping[str, Mapping[str, Sequence[Mapping]]], claims: Sequen
                 effect = f"{result['effect']:+.1f}"
                 if result["folds"] > 1:
                     effect += f" [{result['low']:+.1f}, {result['high']:+.1f}]"
-                line[f"{profile}: effect"] = f"{effect}, {result['folds']} fold{'s' if result['folds'] > 1 else ''}"
+                retried = retried_text(result["retried"])
+                line[f"{profile}: effect"] = f"{effect}, {result['folds']} fold{'s' if result['folds'] > 1 else ''}" + (
+                    f" ({retried} after a divergence)" if retried else ""
+                )
                 line[f"{profile}: verdict"] = result["verdict"]
             if not judged:
                 line["status"] = "not run"
