@@ -10,7 +10,15 @@ from types import SimpleNamespace
 import pytest
 
 from stsrn_lite.book import grid, ledger
-from stsrn_lite.book.divergence import BLOW_UP, FALLBACK, diverged, fallback_name, filed_diverged
+from stsrn_lite.book.divergence import (
+    BLOW_UP,
+    FALLBACK,
+    diverged,
+    fallback_name,
+    filed_diverged,
+    recipe_pairs,
+    recipe_summary,
+)
 from stsrn_lite.book.experiments import RunOutcome
 from stsrn_lite.book.session import setup
 
@@ -56,7 +64,8 @@ BLOWN, HEALTHY = (11.0, 140.0, 30.0), (11.0, 5.0, 1.3)
 def test_execute_trains_a_diverged_run_again_with_its_recipes_fallback(monkeypatch):
     session = setup("bench")
     spec = next(s for s in grid.grid_runs(session, ("table1",)) if s.preset == "STSRN")
-    assert spec.recipe == "fast"
+    assert spec.recipe == "fast-stable"  # the bench's recipe since the blow-ups; "fast" still has its fallback
+    spec = replace(spec, recipe="fast")
     tried = []
 
     def once(_, attempt, __):
@@ -100,6 +109,7 @@ def test_the_grid_counts_a_filed_diverged_run_as_its_fallback_to_do(monkeypatch,
     monkeypatch.setenv("STSRN_HOME", str(tmp_path))
     session = setup("bench")
     spec = next(s for s in grid.grid_runs(session, ("table1",)) if s.preset == "STSRN" and s.fold == 2)
+    spec = replace(spec, recipe="fast")
     filed = {}  # run name -> losses, standing in for the ledger
 
     def read_run(folder, name, *_):
@@ -111,7 +121,7 @@ def test_the_grid_counts_a_filed_diverged_run_as_its_fallback_to_do(monkeypatch,
     filed[first] = HEALTHY
     assert grid.current_attempt(session, spec) == spec  # filed and fine: the tables use it
     filed[first] = BLOWN
-    second = replace(spec, recipe="fast-stable")
+    second = replace(spec, recipe="fast-stable", retry=True)
     assert grid.current_attempt(session, spec) == second and second.name.endswith("fold 2 (fast-stable)")
     assert grid.spec_folder(session, second).name == first.replace("-fast-", "-fast-stable-")
     filed[grid.spec_folder(session, second).name] = BLOWN
@@ -120,6 +130,8 @@ def test_the_grid_counts_a_filed_diverged_run_as_its_fallback_to_do(monkeypatch,
 
 def test_the_progress_line_says_which_recipe_the_ranks_are_of(capsys):
     spec = grid.GridRun("ilids-vid", "STSRN", 2, 100, 10, recipe="fast")
+    assert spec.name == "ilids-vid STSRN fold 2"  # a run's own recipe: not in its name
+    assert replace(spec, recipe="fast-stable").name == "ilids-vid STSRN fold 2"
     assert grid._report(spec, (spec, 90.0, {"two-camera": {"rank1": 80.0}}, ("fast",))) == 0
     line = capsys.readouterr().out.strip()
     assert line == (
@@ -147,15 +159,16 @@ def training(recipe: str, seed: int = 1) -> dict:
     return TrainConfig.for_recipe(recipe, dataset="ilids-vid", fold=2, seed=seed).to_dict()
 
 
-def test_the_diverged_runs_of_a_ledger_are_listed_with_the_fallbacks_rank1():
-    def entry(run, recipe, losses, rank1):
-        return {
-            "run": run,
-            "training": training(recipe),
-            "records": records(*losses),
-            "protocols": {"two-camera": {"rank1": rank1}},
-        }
+def entry(run, recipe, losses, rank1):
+    return {
+        "run": run,
+        "training": training(recipe),
+        "records": records(*losses),
+        "protocols": {"two-camera": {"rank1": rank1}},
+    }
 
+
+def test_the_diverged_runs_of_a_ledger_are_listed_with_the_fallbacks_rank1():
     filed = [
         entry("ilids-vid-STSRN-fast-fold2", "fast", BLOWN, 0.7),
         entry("ilids-vid-CNN-RNN-fast-fold2", "fast", HEALTHY, 86.0),
@@ -186,3 +199,32 @@ def test_a_tables_note_names_the_rows_trained_again():
     _, notes = ours_sources("smoke", "this session", [], {"bench": (rows, {})})
     _, bench = notes.values()  # this session (smoke), then the stored bench
     assert bench.endswith(f"; {text}")
+
+
+def test_a_run_filed_with_both_recipes_is_set_beside_its_retrain():
+    filed = [
+        entry("ilids-vid-CNN-RNN-fast-fold2", "fast", HEALTHY, 86.0),
+        entry("ilids-vid-STSRN-fast-fold2", "fast", BLOWN, 0.7),
+        entry("ilids-vid-STSRN-fast-stable-fold2", "fast-stable", HEALTHY, 80.0),
+        entry("prid2011-STSRN-fast-fold0", "fast", HEALTHY, 84.0),  # its retrain not filed yet
+        entry("ilids-vid-CNN-RNN-fast-stable-fold2", "fast-stable", HEALTHY, 84.5),
+    ]
+    rows = recipe_pairs(filed)
+    assert [row["run"] for row in rows] == ["ilids-vid-CNN-RNN-fast-fold2", "ilids-vid-STSRN-fast-fold2"]
+    cnn, stsrn = rows
+    assert (cnn["fast: rank-1"], cnn["fast-stable: rank-1"], cnn["difference"]) == (86.0, 84.5, -1.5)
+    assert not cnn["fast diverged"] and stsrn["fast diverged"] and stsrn["difference"] == pytest.approx(79.3)
+    assert recipe_pairs(filed, before="faithful") == []  # no fallback, nothing to pair
+
+
+def test_the_recipe_change_is_summed_up_without_the_diverged_runs():
+    rows = [
+        {"run": "a", "difference": -1.5, "fast diverged": False},
+        {"run": "b", "difference": 79.3, "fast diverged": True},
+        {"run": "c", "difference": 2.5, "fast diverged": False},
+    ]
+    text = recipe_summary(rows)
+    assert text.startswith("3 run(s) filed with both `fast` and `fast-stable`; on the 2 where")
+    assert "is +0.5 points on average (95 % interval -24.9 to +25.9)." in text
+    assert recipe_summary(rows[1:2]).endswith("none where `fast` did not diverge.")
+    assert "interval" not in recipe_summary(rows[:1]) and "-1.5 points" in recipe_summary(rows[:1])

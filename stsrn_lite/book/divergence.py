@@ -16,6 +16,12 @@ The rule was written after that run, and changed once: its first form tried the 
 seed 2 blew up on the same fold as well (epoch 6), so the cause was the peak learning rate, not
 the draw. A recipe without a fallback (the paper's "faithful") is not trained again.
 
+Then two more fast runs blew up, both with the doubled residual blocks: 3 of the bench's 8 fast
+runs with them, none of its 7 without. With a blow-up that likely in every ablation fold, the
+bench's recipe became "fast-stable" itself (`stsrn_lite.book.profiles`), and its runs filed
+under "fast" were trained again with it: `recipe_pairs` sets each beside its retrain, which
+measures what halving the peak learning rate changed where "fast" did not blow up.
+
 A run without records (recovered from its weights, `stsrn_lite.book.ledger.recover`) cannot be
 judged and counts as not diverged.
 """
@@ -84,3 +90,46 @@ def filed_diverged(entries: Sequence[Mapping]) -> list[dict]:
             }
         )
     return rows
+
+
+def recipe_pairs(entries: Sequence[Mapping], before: str = "fast") -> list[dict]:
+    """One row per run among ledger ``entries`` filed with recipe ``before`` whose attempt with
+    its `FALLBACK` is filed too (same data, preset, fold and seed): both two-camera rank-1s, the
+    difference (fallback − before) and whether the ``before`` run diverged; in ledger order."""
+    by_name = {str(entry["run"]): entry for entry in entries}
+    rows = []
+    for entry in entries:
+        name = str(entry["run"])
+        after = fallback_name(name, before)
+        if TrainConfig(**entry["training"]).recipe != before or after not in by_name:
+            continue
+        first, second = (by_name[n]["protocols"]["two-camera"]["rank1"] for n in (name, after))
+        rows.append(
+            {
+                "run": name,
+                f"{before}: rank-1": first,
+                f"{FALLBACK[before]}: rank-1": second,
+                "difference": second - first,
+                f"{before} diverged": diverged(entry.get("records") or []),
+            }
+        )
+    return rows
+
+
+def recipe_summary(rows: Sequence[Mapping], before: str = "fast") -> str:
+    """One sentence on `recipe_pairs` ``rows``: how many runs have both recipes, and the mean
+    rank-1 difference (fallback − ``before``) with its 95 % interval over those whose ``before``
+    run did not diverge (a diverged run's rank-1 measures no training)."""
+    from stsrn_lite.book.claims import interval  # claims reads FALLBACK from here
+
+    after = FALLBACK[before]
+    kept = [float(row["difference"]) for row in rows if not row[f"{before} diverged"]]
+    head = f"{len(rows)} run(s) filed with both `{before}` and `{after}`"
+    if not kept:
+        return f"{head}; none where `{before}` did not diverge."
+    mean, low, high = interval(kept)
+    spread = "" if len(kept) == 1 else f" (95 % interval {low:+.1f} to {high:+.1f})"
+    return (
+        f"{head}; on the {len(kept)} where `{before}` did not diverge, `{after}`'s two-camera "
+        f"rank-1 minus `{before}`'s is {mean:+.1f} points on average{spread}."
+    )

@@ -80,6 +80,7 @@ class GridRun:
     recipe: str = "faithful"  # a name of TrainConfig's RECIPES (the profile's)
     seed: int = TrainConfig.seed  # the training's random draws
     studies: tuple[str, ...] = ()  # made after the tests, with the model (`experiments.STUDIES`)
+    retry: bool = False  # a diverged run trained again with its recipe's fallback (`execute`)
 
     @property
     def training(self) -> tuple:
@@ -103,7 +104,7 @@ class GridRun:
         reading = f" ({self.mars_protocol})" if self.dataset == "mars" else ""
         readings = f" [{', '.join(f'{key}={value}' for key, value in self.readings)}]" if self.readings else ""
         seed = f" seed {self.seed}" if self.seed != TrainConfig.seed else ""
-        recipe = f" ({self.recipe})" if self.recipe in FALLBACK.values() else ""  # a diverged run's retry
+        recipe = f" ({self.recipe})" if self.retry else ""
         return f"{self.dataset}{reading} {self.preset}{readings} fold {self.fold}{seed}{recipe}"
 
 
@@ -237,7 +238,7 @@ def execute(session: Session, spec: GridRun, progress: bool = False):
         if not diverged(outcome.records) or spec.recipe not in FALLBACK:
             return replace(outcome, diverged_recipes=tuple(recipes))
         recipes.append(spec.recipe)
-        spec = replace(spec, recipe=FALLBACK[spec.recipe])
+        spec = replace(spec, recipe=FALLBACK[spec.recipe], retry=True)
 
 
 def _execute_once(session: Session, spec: GridRun, progress: bool):
@@ -283,7 +284,7 @@ def current_attempt(session: Session, spec: GridRun) -> GridRun:
         )
         if filed is None or not diverged(filed.records):
             return spec
-        spec = replace(spec, recipe=FALLBACK[spec.recipe])
+        spec = replace(spec, recipe=FALLBACK[spec.recipe], retry=True)
     return spec
 
 
