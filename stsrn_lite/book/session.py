@@ -96,13 +96,13 @@ class Session:
         from stsrn_lite.model.config import ModelConfig
         from stsrn_lite.training.config import TrainConfig
 
-        train = TrainConfig(dataset="ilids-vid")  # the defaults every book run uses
+        train = TrainConfig.for_recipe(self.profile.recipe, dataset="ilids-vid")  # what every run here uses
         model = {f.name: f.default for f in dataclasses.fields(ModelConfig)}
         return (
             f"readings: normalisation {train.normalisation}, flow {self.profile.flow}, "
             f"TemRes {model['temres_reading']}, ω {model['omega_form']}, short pairs "
             f"{'skipped' if train.skip_short else 'padded'}, MARS {train.mars_protocol}, "
-            f"margin {train.margin:g}, learning rate {train.learning_rate:g} (constant)"
+            f"margin {train.margin:g}, learning rate {train.learning_rate:g} ({train.schedule})"
         )
 
     @property
