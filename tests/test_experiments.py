@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from stsrn_lite.book import experiments
 from stsrn_lite.book.report import result_matrix
 from stsrn_lite.book.session import setup
@@ -25,6 +27,9 @@ def test_results_round_trip_with_provenance(tmp_path, monkeypatch):
     assert list(found) == ["smoke"]  # no full results: no column for them
     loaded, meta = found["smoke"]
     assert [row["rank1"] for row in loaded] == ["40.0", "35.0"] and meta["data"].startswith("synthetic")
+    bench = setup("bench")  # a table of one dataset whose data the profile reduces says so
+    experiments.save_results(bench, "table2", [{"dataset": "mars", "rank1": 1.0}], notebook="08_table2", dataset="mars")
+    assert experiments.load_results("table2", profiles=("bench",))["bench"][1]["data"].endswith("of 1,259 identities")
 
 
 def test_unchanged_results_keep_their_provenance_and_bytes(tmp_path, monkeypatch):
@@ -135,3 +140,31 @@ def test_a_complete_session_records_what_ran(tmp_path, monkeypatch):
     provenance = json.loads((tmp_path / "results" / "smoke" / "table1.json").read_text())
     assert (provenance["complete"], provenance["epochs"], provenance["folds"]) == (True, 4, 1)
     assert provenance["test"] == "L = 128, 1 pass(es) per sequence pair"
+
+
+def test_the_bench_reduces_its_mars_and_every_label_of_mars_numbers_says_so(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from stsrn_lite.book import profiles
+    from stsrn_lite.synthetic.generator import SIZES
+
+    bench = setup("bench")
+    assert bench.profile.identities("mars") == profiles.MARS_BENCH < SIZES["full"]["mars"]["identities"]
+    assert bench.profile.identities("ilids-vid") == SIZES["full"]["ilids-vid"]["identities"]
+    assert bench.label_for("mars") == (
+        "ours (bench: synthetic benchmark, real datasets' sizes; MARS at 300 of 1,259 identities; CPU)"
+    )
+    assert bench.label_for("ilids-vid") == bench.label == "ours (bench: synthetic benchmark, real datasets' sizes; CPU)"
+    assert (
+        setup("full", device="cpu").label_for("mars") == "ours (full: synthetic benchmark, real datasets' sizes; CPU)"
+    )
+    with pytest.raises(ValueError, match="mars reduced to 1300 identities; expected"):
+        replace(bench.profile, reduced=(("mars", 1300),))
+    with pytest.raises(ValueError, match="expected a synthetic size"):
+        replace(setup("paper", device="cpu").profile, reduced=(("mars", 100),))
+
+    made = []  # the folder the reduced data goes to, apart from the full size's, and its size
+    monkeypatch.setattr(profiles, "ensure", lambda config, root, **_: made.append((config.identities, root)))
+    assert profiles.dataset_root(bench.profile, "mars", tmp_path) == tmp_path / "mars-300"
+    assert profiles.dataset_root(setup("full", device="cpu").profile, "mars", tmp_path) == tmp_path / "mars"
+    assert made == [(300, tmp_path / "mars-300"), (1259, tmp_path / "mars")]

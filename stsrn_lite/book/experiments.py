@@ -184,7 +184,7 @@ def run(
             resume=True,
             progress=progress,
             evaluate=during if eval_every else None,
-            data_label=session.profile.data,
+            data_label=session.profile.data_for(dataset),
         )
     outcome = RunOutcome(
         preset=preset,
@@ -358,6 +358,7 @@ def save_results(
     training: str | None = None,
     epochs: int | None = None,
     folds: int | None = None,
+    dataset: str | None = None,
 ) -> Path:
     """Write ``results/<profile>/<name>.csv`` and its provenance ``<name>.json``; returns the CSV path.
 
@@ -365,7 +366,8 @@ def save_results(
     (``training``, default `recipe`'s; a table that trains nothing passes "none"), the test
     (L = 128 and its passes), the readings and the device; ``epochs`` is for a study that trains
     its own schedule (`stsrn_lite.book.omega_drift`), not the session's, and ``folds`` for one
-    whose rows cover fewer folds than the profile's (`stsrn_lite.book.readings`). A partial
+    whose rows cover fewer folds than the profile's (`stsrn_lite.book.readings`); ``dataset`` names
+    the one dataset of a table whose data the profile reduces (`Profile.data_for`). A partial
     session (`Session.departures`) writes under ``results/partial/<profile>/`` with
     ``complete: false`` and its departures. The code version is that of `RESULT_SOURCES`. When
     the rows and every provenance field but the date are what the files already hold, nothing is
@@ -383,7 +385,7 @@ def save_results(
     provenance = {
         "table": name,
         "profile": session.profile.name,
-        "data": session.profile.data,
+        "data": session.profile.data_for(dataset),
         "complete": session.complete,
         "departures": list(session.departures),
         "epochs": epochs or session.epochs,

@@ -7,7 +7,8 @@
 - ``bench``: the synthetic benchmark at the real datasets' sizes (the ``full`` data), the paper's
   splits and test, three folds and the fast-stable recipe (chapter 06), for a CPU: its results are
   computed by the run grid in the background and committed (``results/bench/``); ten tests
-  during each run instead of fifty, to keep the curves' cost small beside the training.
+  during each run instead of fifty, to keep the curves' cost small beside the training; MARS
+  reduced to 300 identities (`MARS_BENCH`), which its labels say (`Profile.data_for`).
 - ``paper``: the real datasets under ``data_root``, the paper's protocol, for a GPU, with the flow
   computed as the original code did (flow mode ``"original"``); the synthetic profiles keep our
   flow on the 64×48 frames (``"resized"``), with which their stored results were made (book:
@@ -27,6 +28,10 @@ from stsrn_lite.preprocess.flow import DEFAULT_FLOW
 from stsrn_lite.synthetic.generator import SIZES, SyntheticConfig, ensure
 from stsrn_lite.training.config import RECIPES
 
+# the bench's synthetic MARS: iLIDS-VID's 300 identities, so that one MARS run under the paper's
+# (ASTPN) reading costs about what one iLIDS-VID run does; the real size, 1,259, does not fit a CPU
+MARS_BENCH = 300
+DATASET_NAMES = {"ilids-vid": "iLIDS-VID", "prid2011": "PRID2011", "mars": "MARS"}
 CURVE_POINTS = 50  # test evaluations recorded over a long run (Fig. 5-style curves)
 
 
@@ -63,10 +68,33 @@ class Profile:
     # (`stsrn_lite.book.ledger`): the long profiles, whose runs are computed elsewhere and committed;
     # the smoke profile trains its runs wherever it runs, as the proof that the code does
     ledger: bool = True
+    # synthetic datasets generated with fewer identities than the size gives them, as (dataset,
+    # identities) pairs: the bench's MARS, whose real size does not fit a CPU (`data_for` says so)
+    reduced: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self) -> None:
         if self.recipe not in RECIPES:
             raise ValueError(f"profile {self.name!r}: unknown recipe {self.recipe!r}; expected one of {tuple(RECIPES)}")
+        for dataset, identities in self.reduced:
+            if self.synthetic is None or not 2 <= identities < SIZES[self.synthetic][dataset]["identities"]:
+                raise ValueError(
+                    f"profile {self.name!r}: {dataset} reduced to {identities} identities; expected a synthetic "
+                    f"size and fewer identities than its {dataset}'s"
+                )
+
+    def identities(self, dataset: str) -> int | None:
+        """How many identities the profile's synthetic ``dataset`` has (None: real data)."""
+        if self.synthetic is None:
+            return None
+        return dict(self.reduced).get(dataset, SIZES[self.synthetic][dataset]["identities"])
+
+    def data_for(self, dataset: str | None = None) -> str:
+        """What the data of ``dataset`` is, as tables label it: `data`, and the reduced size where
+        the profile reduces it ("…; MARS at 300 of 1,259 identities")."""
+        if dataset not in dict(self.reduced):
+            return self.data
+        full = SIZES[self.synthetic][dataset]["identities"]
+        return f"{self.data}; {DATASET_NAMES[dataset]} at {self.identities(dataset):,} of {full:,} identities"
 
 
 PROFILES: dict[str, Profile] = {
@@ -93,6 +121,7 @@ PROFILES: dict[str, Profile] = {
         curve_points=10,
         table_folds=(("table5", 1), ("readings", 1)),
         ablation_datasets=("ilids-vid",),
+        reduced=(("mars", MARS_BENCH),),
     ),
     "full": Profile(
         "full",
@@ -134,7 +163,8 @@ def dataset_root(
                 f"{root}: no {dataset} here; download it (data_scripts/download.py) or point data_root elsewhere"
             )
         return root
-    root = Path(data_root or home().synthetic(profile.synthetic)) / dataset
-    sizes = SIZES[profile.synthetic][dataset]
+    sizes = {**SIZES[profile.synthetic][dataset], "identities": profile.identities(dataset)}
+    reduced = f"-{sizes['identities']}" if dataset in dict(profile.reduced) else ""  # apart from the full one
+    root = Path(data_root or home().synthetic(profile.synthetic)) / f"{dataset}{reduced}"
     ensure(SyntheticConfig(layout=dataset, seed=0, **sizes), root, workers=2, progress=progress)
     return root

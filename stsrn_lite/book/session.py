@@ -86,9 +86,14 @@ class Session:
     def description(self) -> str:
         """Where our numbers come from: data and device ("synthetic benchmark, smoke size; CPU"), and
         "partial: ..." when the session departs from its profile's protocol."""
+        return self.description_for()
+
+    def description_for(self, dataset: str | None = None) -> str:
+        """`description`, for numbers of ``dataset`` alone: with its reduced size where the profile
+        reduces it (`Profile.data_for`)."""
         where = "CPU" if self.device == "cpu" else torch.cuda.get_device_name(0)
         partial = f"; partial: {', '.join(self.departures)}" if self.departures else ""
-        return f"{self.profile.data}; {where}{partial}"
+        return f"{self.profile.data_for(dataset)}; {where}{partial}"
 
     @property
     def readings(self) -> str:
@@ -108,7 +113,11 @@ class Session:
     @property
     def label(self) -> str:
         """Our numbers' full label: profile, data and device (figure titles, notes under tables)."""
-        return f"ours ({self.profile.name}: {self.description})"
+        return self.label_for()
+
+    def label_for(self, dataset: str | None = None) -> str:
+        """`label`, for numbers of ``dataset`` alone (`description_for`)."""
+        return f"ours ({self.profile.name}: {self.description_for(dataset)})"
 
 
 def setup(

@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 
 from stsrn_lite.book.divergence import FALLBACK
+from stsrn_lite.book.profiles import DATASET_NAMES  # noqa: F401 (the datasets' names, used from here too)
 from stsrn_lite.book.profiles import PROFILE_NAMES as PROFILE_ORDER  # smoke, bench, full, paper
 
 CMC_RANKS = tuple(f"rank{k}" for k in range(1, 21))  # the CMC columns of a result row
-DATASET_NAMES = {"ilids-vid": "iLIDS-VID", "prid2011": "PRID2011", "mars": "MARS"}
 MISSING = "–"  # a cell without a value (the paper's "-", or a source without that row)
 BEYOND_GALLERY = "·"  # a rank at or above the gallery size: 100 % by construction, not shown
 
