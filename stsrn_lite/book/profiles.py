@@ -28,8 +28,8 @@ from stsrn_lite.preprocess.flow import DEFAULT_FLOW
 from stsrn_lite.synthetic.generator import SIZES, SyntheticConfig, ensure
 from stsrn_lite.training.config import RECIPES
 
-# the bench's synthetic MARS: iLIDS-VID's 300 identities, so that one MARS run under the paper's
-# (ASTPN) reading costs about what one iLIDS-VID run does; the real size, 1,259, does not fit a CPU
+# the bench's synthetic MARS: iLIDS-VID's 300 identities, so that the paper's (ASTPN) reading of
+# it trains and tests on about as many people as iLIDS-VID; the real size, 1,259, does not fit a CPU
 MARS_BENCH = 300
 DATASET_NAMES = {"ilids-vid": "iLIDS-VID", "prid2011": "PRID2011", "mars": "MARS"}
 CURVE_POINTS = 50  # test evaluations recorded over a long run (Fig. 5-style curves)
