@@ -162,6 +162,8 @@ def test_the_bench_reduces_its_mars_and_every_label_of_mars_numbers_says_so(tmp_
         replace(bench.profile, reduced=(("mars", 1300),))
     with pytest.raises(ValueError, match="expected a synthetic size"):
         replace(setup("paper", device="cpu").profile, reduced=(("mars", 100),))
+    with pytest.raises(ValueError, match="viper reduced to 10 identities"):
+        replace(bench.profile, reduced=(("viper", 10),))
 
     made = []  # the folder the reduced data goes to, apart from the full size's, and its size
     monkeypatch.setattr(profiles, "ensure", lambda config, root, **_: made.append((config.identities, root)))

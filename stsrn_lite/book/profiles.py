@@ -76,7 +76,8 @@ class Profile:
         if self.recipe not in RECIPES:
             raise ValueError(f"profile {self.name!r}: unknown recipe {self.recipe!r}; expected one of {tuple(RECIPES)}")
         for dataset, identities in self.reduced:
-            if self.synthetic is None or not 2 <= identities < SIZES[self.synthetic][dataset]["identities"]:
+            sizes = SIZES.get(self.synthetic, {})
+            if dataset not in sizes or not 2 <= identities < sizes[dataset]["identities"]:
                 raise ValueError(
                     f"profile {self.name!r}: {dataset} reduced to {identities} identities; expected a synthetic "
                     f"size and fewer identities than its {dataset}'s"
