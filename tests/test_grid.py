@@ -138,6 +138,36 @@ def test_the_plan_can_put_the_shortest_runs_first(monkeypatch):
     assert text.splitlines()[1].startswith("  ilids-vid CNN-RNN fold 0: 100 of 100 epochs")
 
 
+def test_a_dry_run_prices_what_it_has_data_for_and_generates_nothing(monkeypatch, tmp_path):
+    from stsrn_lite.book import estimate
+
+    monkeypatch.setenv("STSRN_HOME", str(tmp_path))
+    session = setup("bench")
+    monkeypatch.setattr(estimate, "estimate_seconds", lambda _, spec, epochs, __: 60.0 * epochs)
+    ready = {"ilids-vid"}  # PRID2011, which Table 4's cross-dataset test reads too, is not here
+    monkeypatch.setattr(type(session), "ready", lambda _, dataset: dataset in ready)
+    rows, text = plan(session, ("table1", "table2", "table4"), folds=[0], generate=False, shortest_first=True)
+    priced = {(s.dataset, s.preset, s.protocols): seconds for s, _, seconds in rows}
+    assert priced[("ilids-vid", "STSRN", ("two-camera", "cross-dataset"))] is None  # cross-dataset: needs PRID2011
+    assert priced[("mars", "STSRN", ("two-camera",))] is None and priced[("prid2011", "STSRN", ("two-camera",))] is None
+    assert [seconds for *_, seconds in rows][-1] is None  # unpriced runs last when the shortest come first
+    assert "  mars (astpn) STSRN fold 0: 100 of 100 epochs, not priced: no mars data here yet" in text
+    assert "  ilids-vid STSRN fold 0: 100 of 100 epochs, not priced: no prid2011 data here yet" in text
+    assert text.endswith("(their data is generated on the first run)")
+    assert not (tmp_path / "data").exists()  # nothing generated
+
+    ready |= {"prid2011", "mars"}
+    rows, text = plan(session, ("table1",), folds=[0], generate=False)
+    assert {seconds for *_, seconds in rows} == {6000.0} and "not priced" not in text
+    from stsrn_lite.book.profiles import data_ready
+
+    assert not data_ready(session.profile, "mars")  # the real check (not patched): nothing at tmp_path
+    paper = setup("paper", device="cpu").profile  # real data: its folder under the data root
+    (tmp_path / "reid" / "ilids-vid").mkdir(parents=True)
+    assert data_ready(paper, "ilids-vid", tmp_path / "reid") and not data_ready(paper, "mars", tmp_path / "reid")
+    assert not data_ready(paper, "ilids-vid")
+
+
 def grid(home: Path, *extra: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "STSRN_HOME": str(home), "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
     command = [sys.executable, "-m", "stsrn_lite.grid", "--profile", "smoke", "--epochs", "1", "--tables", "1"]

@@ -9,7 +9,8 @@ The table chapters iterate over `table_runs` and the grid command executes the s
     python -m stsrn_lite.grid --profile full --ray auto --gpus-per-run 0.25   # tasks on a Ray cluster
 
 ``--dry-run`` lists the runs still to do with an estimate of each on this device (from a measured
-training and test throughput, `stsrn_lite.book.estimate`) and the total. Without it the runs are
+training and test throughput, `stsrn_lite.book.estimate`) and the total; it generates no data, so
+a run whose synthetic data is not there yet is listed unpriced. Without it the runs are
 executed, at most ``--workers`` at a time (each with ``--threads`` torch threads), one progress
 line per run as it ends. With ``--ray ADDRESS`` (``auto``: a running cluster; ``local``: start one
 here) each run is a Ray task with the resources asked (fractional GPUs allowed); the runs land in
@@ -19,6 +20,7 @@ the same home (`STSRN_HOME`, which must be one shared folder for every node).
 from __future__ import annotations
 
 import argparse
+import math
 import multiprocessing
 import os
 import sys
@@ -288,6 +290,11 @@ def current_attempt(session: Session, spec: GridRun) -> GridRun:
     return spec
 
 
+def _data_of(spec: GridRun) -> tuple[str, ...]:
+    """The datasets pricing ``spec`` reads: its own, and PRID2011 for a cross-dataset test."""
+    return (spec.dataset, *(("prid2011",) if "cross-dataset" in spec.protocols and spec.dataset != "prid2011" else ()))
+
+
 def spec_folder(session: Session, spec: GridRun) -> Path:
     """The folder `execute` keeps the run ``spec`` in (`experiments.run_folder`); its name is the
     run's name in the ledger."""
@@ -332,12 +339,15 @@ def plan(
     threads: int | None = None,
     workers: int = 1,
     shortest_first: bool = False,
-) -> tuple[list[tuple[GridRun, int, float]], str]:
+    generate: bool = True,
+) -> tuple[list[tuple[GridRun, int, float | None]], str]:
     """The runs of ``tables`` still to train or test here (`stsrn_lite.book.estimate.work_left`),
     each with its epochs left and estimated seconds (`stsrn_lite.book.estimate`), and those lines
     as text, total included; what the command and
     the chapters print before long work starts. They come in table order, or ``shortest_first``
-    (a session that may end before the grid does finishes, and files, the most runs)."""
+    (a session that may end before the grid does finishes, and files, the most runs). Pricing a run
+    reads its data; without ``generate`` (a dry run) a run whose synthetic data is not generated
+    yet is listed unpriced (None) instead of generating it, which can take long."""
     import torch
 
     from stsrn_lite.book.estimate import estimate_seconds, work_left
@@ -346,17 +356,25 @@ def plan(
     specs = grid_runs(session, tables, datasets, folds)
     attempts = {spec: current_attempt(session, spec) for spec in specs}  # a diverged run: its fallback
     todo = [(spec, left.epochs) for spec in specs if (left := work_left(session, attempts[spec]))]
-    rows = [(spec, left, estimate_seconds(session, attempts[spec], left, threads)) for spec, left in todo]
+    missing = {spec: [d for d in _data_of(spec) if not generate and not session.ready(d)] for spec, _ in todo}
+    rows = [
+        (spec, left, None if missing[spec] else estimate_seconds(session, attempts[spec], left, threads))
+        for spec, left in todo
+    ]
     if shortest_first:
-        rows.sort(key=lambda row: row[2])
+        rows.sort(key=lambda row: math.inf if row[2] is None else row[2])
     lines = [f"{session.label}: {len(specs)} runs, {len(rows)} still to train or test; {threads} thread(s) per run"]
     lines += [
         f"  {attempts[spec].name}: {f'{left} of {spec.epochs} epochs' if left else 'trained, its tests'}, "
-        f"about {s / 60:.1f} min"
+        + (f"about {s / 60:.1f} min" if s is not None else f"not priced: no {', '.join(missing[spec])} data here yet")
         for spec, left, s in rows
     ]
-    total = sum(s for _, _, s in rows)
-    lines.append(f"total: about {total / 60:.1f} min here ({total / 60 / workers:.1f} min with {workers} at a time)")
+    total = sum(s for _, _, s in rows if s is not None)
+    unpriced = sum(s is None for _, _, s in rows)
+    lines.append(
+        f"total: about {total / 60:.1f} min here ({total / 60 / workers:.1f} min with {workers} at a time)"
+        + (f", and {unpriced} run(s) not priced (their data is generated on the first run)" if unpriced else "")
+    )
     return rows, "\n".join(lines)
 
 
@@ -427,7 +445,14 @@ def main(argv: list[str] | None = None) -> int:
     datasets = [d.strip() for d in args.datasets.split(",")] if args.datasets else None
     threads = args.threads or max(1, (os.cpu_count() or 1) // args.workers)
     rows, text = plan(
-        session, tables, datasets, folds, threads=threads, workers=args.workers, shortest_first=args.shortest_first
+        session,
+        tables,
+        datasets,
+        folds,
+        threads=threads,
+        workers=args.workers,
+        shortest_first=args.shortest_first,
+        generate=not args.dry_run,  # a dry run leaves the data as it is
     )
     print(text, flush=True)
     if args.dry_run or not rows:

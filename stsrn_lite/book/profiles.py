@@ -25,7 +25,7 @@ from pathlib import Path
 
 from stsrn_lite.home import home
 from stsrn_lite.preprocess.flow import DEFAULT_FLOW
-from stsrn_lite.synthetic.generator import SIZES, SyntheticConfig, ensure
+from stsrn_lite.synthetic.generator import SIZES, SyntheticConfig, ensure, generated
 from stsrn_lite.training.config import RECIPES
 
 # the bench's synthetic MARS: iLIDS-VID's 300 identities, so that the paper's (ASTPN) reading of
@@ -164,8 +164,21 @@ def dataset_root(
                 f"{root}: no {dataset} here; download it (data_scripts/download.py) or point data_root elsewhere"
             )
         return root
+    config, root = _synthetic(profile, dataset, data_root)
+    ensure(config, root, workers=2, progress=progress)
+    return root
+
+
+def _synthetic(profile: Profile, dataset: str, data_root: str | Path | None) -> tuple[SyntheticConfig, Path]:
+    """The configuration of ``profile``'s synthetic ``dataset`` and the folder it goes to."""
     sizes = {**SIZES[profile.synthetic][dataset], "identities": profile.identities(dataset)}
     reduced = f"-{sizes['identities']}" if dataset in dict(profile.reduced) else ""  # apart from the full one
     root = Path(data_root or home().synthetic(profile.synthetic)) / f"{dataset}{reduced}"
-    ensure(SyntheticConfig(layout=dataset, seed=0, **sizes), root, workers=2, progress=progress)
-    return root
+    return SyntheticConfig(layout=dataset, seed=0, **sizes), root
+
+
+def data_ready(profile: Profile, dataset: str, data_root: str | Path | None = None) -> bool:
+    """Whether `dataset_root` would find ``dataset`` without generating it (real data: its folder)."""
+    if profile.synthetic is None:
+        return data_root is not None and (Path(data_root) / dataset).is_dir()
+    return generated(*_synthetic(profile, dataset, data_root))

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from stsrn_lite.book.profiles import Profile, dataset_root, eval_interval, get_profile
+from stsrn_lite.book.profiles import Profile, data_ready, dataset_root, eval_interval, get_profile
 
 CPU_THREADS = 1  # torch's threads in a book session on the CPU
 FIGURE_DPI = 150  # a 7-inch figure is about 1,000 px: sharp at the book's ~750 px column, small enough to store
@@ -39,6 +39,10 @@ class Session:
     def root(self, dataset: str) -> Path:
         """The dataset's folder for this profile (synthetic data is generated on first use)."""
         return dataset_root(self.profile, dataset, self.data_root)
+
+    def ready(self, dataset: str) -> bool:
+        """Whether `root` would find ``dataset`` without generating it."""
+        return data_ready(self.profile, dataset, self.data_root)
 
     @property
     def eval_every(self) -> int:

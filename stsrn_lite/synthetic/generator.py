@@ -431,16 +431,21 @@ def read_meta(root: str | Path) -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def generated(config: SyntheticConfig, root: str | Path) -> bool:
+    """Whether ``root`` holds this exact configuration, made by this generator version."""
+    meta = read_meta(root)
+    return (
+        meta is not None
+        and meta.get("generator_version") == GENERATOR_VERSION
+        and meta.get("config") == config.record()
+    )
+
+
 def ensure(config: SyntheticConfig, root: str | Path, **options) -> tuple[Path, bool]:
     """Generate unless ``root`` already holds this exact configuration; returns (root, generated)."""
     root = Path(root)
     with locked(root):
-        meta = read_meta(root)
-        if (
-            meta is not None
-            and meta.get("generator_version") == GENERATOR_VERSION
-            and meta.get("config") == config.record()
-        ):
+        if generated(config, root):
             return root, False
         options.setdefault("workers", 1)
         options.setdefault("info_dir", None)
