@@ -16,6 +16,8 @@ from stsrn_lite.book.divergence import (
     diverged,
     fallback_name,
     filed_diverged,
+    gap_summary,
+    recipe_gaps,
     recipe_pairs,
     recipe_summary,
 )
@@ -228,3 +230,37 @@ def test_the_recipe_change_is_summed_up_without_the_diverged_runs():
     assert "is +0.5 points on average (95 % interval -24.9 to +25.9)." in text
     assert recipe_summary(rows[1:2]).endswith("none where `fast` did not diverge.")
     assert "interval" not in recipe_summary(rows[:1]) and "-1.5 points" in recipe_summary(rows[:1])
+
+
+def gap_entry(dataset, preset, recipe, fold, rank1, losses=HEALTHY):
+    from stsrn_lite.training.config import TrainConfig
+
+    config = TrainConfig.for_recipe(recipe, dataset=dataset, preset=preset, fold=fold, seed=1).to_dict()
+    name = f"{dataset}-{preset}-{recipe}-fold{fold}"
+    return {"run": name, "training": config, "records": records(*losses), "protocols": {"two-camera": {"rank1": rank1}}}
+
+
+def test_the_gap_between_two_models_is_set_beside_itself_under_both_recipes():
+    filed = [
+        gap_entry("ilids-vid", "STSRN", "fast", 0, 76.0),
+        gap_entry("ilids-vid", "CNN-RNN", "fast", 0, 82.0),
+        gap_entry("ilids-vid", "STSRN", "fast-stable", 0, 81.0),
+        gap_entry("ilids-vid", "CNN-RNN", "fast-stable", 0, 79.0),
+        gap_entry("ilids-vid", "STSRN", "fast", 2, 0.7, BLOWN),
+        gap_entry("ilids-vid", "CNN-RNN", "fast", 2, 86.0),
+        gap_entry("ilids-vid", "STSRN", "fast-stable", 2, 85.0),
+        gap_entry("ilids-vid", "CNN-RNN", "fast-stable", 2, 83.0),
+        gap_entry("prid2011", "STSRN", "fast", 0, 84.0),  # its partner's retrain not filed yet
+        gap_entry("prid2011", "STSRN", "fast-stable", 0, 85.0),
+        gap_entry("prid2011", "CNN-RNN", "fast", 0, 82.0),
+    ]
+    rows = recipe_gaps(filed)
+    assert [(row["dataset"], row["fold"]) for row in rows] == [("ilids-vid", 0), ("ilids-vid", 2)]
+    fold0, fold2 = rows
+    assert fold0["fast: STSRN − CNN-RNN"] == -6.0 and fold0["fast-stable: STSRN − CNN-RNN"] == 2.0
+    assert fold0["change"] == 8.0 and not fold0["fast diverged"] and fold2["fast diverged"]
+    text = gap_summary(rows)
+    assert text.startswith("2 fold(s) with STSRN and CNN-RNN filed under both `fast` and `fast-stable`; on the 1 ")
+    assert text.endswith("lead over CNN-RNN by +8.0 points on average.")
+    assert gap_summary(rows[1:]).endswith("none where no `fast` run diverged.")
+    assert recipe_gaps(filed, presets=("STSRN", "DoubleResBlocks")) == []

@@ -20,7 +20,8 @@ Then two more fast runs blew up, both with the doubled residual blocks: 3 of the
 runs with them, none of its 7 without. With a blow-up that likely in every ablation fold, the
 bench's recipe became "fast-stable" itself (`stsrn_lite.book.profiles`), and its runs filed
 under "fast" were trained again with it: `recipe_pairs` sets each beside its retrain, which
-measures what halving the peak learning rate changed where "fast" did not blow up.
+measures what halving the peak learning rate changed where "fast" did not blow up, and
+`recipe_gaps` whether it changed two models alike (Table 1's STSRN − CNN-RNN, fold by fold).
 
 A run without records (recovered from its weights, `stsrn_lite.book.ledger.recover`) cannot be
 judged and counts as not diverged.
@@ -116,20 +117,75 @@ def recipe_pairs(entries: Sequence[Mapping], before: str = "fast") -> list[dict]
     return rows
 
 
+def _mean_text(kept: Sequence[float]) -> str:
+    """The mean of ``kept`` in points, with its 95 % interval where there are several."""
+    from stsrn_lite.book.claims import interval  # claims reads FALLBACK from here
+
+    mean, low, high = interval(kept)
+    spread = "" if len(kept) == 1 else f" (95 % interval {low:+.1f} to {high:+.1f})"
+    return f"{mean:+.1f} points on average{spread}"
+
+
 def recipe_summary(rows: Sequence[Mapping], before: str = "fast") -> str:
     """One sentence on `recipe_pairs` ``rows``: how many runs have both recipes, and the mean
     rank-1 difference (fallback − ``before``) with its 95 % interval over those whose ``before``
     run did not diverge (a diverged run's rank-1 measures no training)."""
-    from stsrn_lite.book.claims import interval  # claims reads FALLBACK from here
-
     after = FALLBACK[before]
     kept = [float(row["difference"]) for row in rows if not row[f"{before} diverged"]]
     head = f"{len(rows)} run(s) filed with both `{before}` and `{after}`"
     if not kept:
         return f"{head}; none where `{before}` did not diverge."
-    mean, low, high = interval(kept)
-    spread = "" if len(kept) == 1 else f" (95 % interval {low:+.1f} to {high:+.1f})"
     return (
         f"{head}; on the {len(kept)} where `{before}` did not diverge, `{after}`'s two-camera "
-        f"rank-1 minus `{before}`'s is {mean:+.1f} points on average{spread}."
+        f"rank-1 minus `{before}`'s is {_mean_text(kept)}."
+    )
+
+
+def recipe_gaps(
+    entries: Sequence[Mapping], presets: tuple[str, str] = ("STSRN", "CNN-RNN"), before: str = "fast"
+) -> list[dict]:
+    """Whether the recipe change moved a comparison of two presets: one row per dataset, fold and
+    seed where both ``presets`` are filed under ``before`` and its `FALLBACK` (`recipe_pairs`), with
+    the two-camera rank-1 gap (first preset − second) under each recipe and its change (the
+    fallback's gap − ``before``'s, which is the first preset's recipe difference minus the second's),
+    and whether a ``before`` run of the fold diverged; sorted by dataset, fold and seed."""
+    after = FALLBACK[before]
+    training = {str(entry["run"]): entry["training"] for entry in entries}
+    found: dict[tuple, dict[str, Mapping]] = {}
+    for row in recipe_pairs(entries, before):
+        config = training[row["run"]]
+        key = (str(config["dataset"]), int(config["fold"]), int(config["seed"]))
+        found.setdefault(key, {})[str(config["preset"])] = row
+    first, second = presets
+    rows = []
+    for (dataset, fold, seed), pair in sorted(found.items()):
+        if first not in pair or second not in pair:
+            continue
+        gaps = [pair[first][f"{recipe}: rank-1"] - pair[second][f"{recipe}: rank-1"] for recipe in (before, after)]
+        rows.append(
+            {
+                "dataset": dataset,
+                "fold": fold,
+                "seed": seed,
+                f"{before}: {first} − {second}": gaps[0],
+                f"{after}: {first} − {second}": gaps[1],
+                "change": gaps[1] - gaps[0],
+                f"{before} diverged": pair[first][f"{before} diverged"] or pair[second][f"{before} diverged"],
+            }
+        )
+    return rows
+
+
+def gap_summary(rows: Sequence[Mapping], presets: tuple[str, str] = ("STSRN", "CNN-RNN"), before: str = "fast") -> str:
+    """One sentence on `recipe_gaps` ``rows``: the mean change of the gap, with its 95 % interval,
+    over the folds where no ``before`` run diverged (a diverged run's gap measures no training)."""
+    after = FALLBACK[before]
+    first, second = presets
+    kept = [float(row["change"]) for row in rows if not row[f"{before} diverged"]]
+    head = f"{len(rows)} fold(s) with {first} and {second} filed under both `{before}` and `{after}`"
+    if not kept:
+        return f"{head}; none where no `{before}` run diverged."
+    return (
+        f"{head}; on the {len(kept)} where no `{before}` run diverged, `{after}` changed "
+        f"{first}'s two-camera rank-1 lead over {second} by {_mean_text(kept)}."
     )
