@@ -111,3 +111,13 @@ def test_a_fold_whose_row_was_trained_again_is_named_beside_the_verdict():
         ("STSRN beats the CNN-RNN (Table 1)", "iLIDS-VID")
     ]
     assert line["bench: effect"].endswith(", 3 folds (fold 2: STSRN fast-stable after a divergence)")
+
+
+def test_a_table_trained_with_the_fallback_recipe_from_the_start_has_no_retries():
+    from stsrn_lite.book.tables import retry_text
+
+    table = rows("STSRN", [60, 70, 80], recipe="fast-stable") + rows("CNN-RNN", [50, 61, 69], recipe="fast-stable")
+    assert one({"table1": table}, "stsrn")["retried"] == []
+    assert "trained again" not in verdict_table("table1", {"ours · bench": table})
+    assert retry_text(table) == ""
+    assert "after a divergence" not in report({"bench": {"table1": table}}).iloc[0]["bench: effect"]

@@ -259,6 +259,8 @@ def test_the_gap_between_two_models_is_set_beside_itself_under_both_recipes():
     fold0, fold2 = rows
     assert fold0["fast: STSRN − CNN-RNN"] == -6.0 and fold0["fast-stable: STSRN − CNN-RNN"] == 2.0
     assert fold0["change"] == 8.0 and not fold0["fast diverged"] and fold2["fast diverged"]
+    assert fold2["fast: STSRN − CNN-RNN"] is None and fold2["change"] is None  # no training measured
+    assert fold2["fast-stable: STSRN − CNN-RNN"] == 2.0
     text = gap_summary(rows)
     assert text.startswith("2 fold(s) with STSRN and CNN-RNN filed under both `fast` and `fast-stable`; on the 1 ")
     assert text.endswith("lead over CNN-RNN by +8.0 points on average.")

@@ -129,6 +129,29 @@ def test_labels_and_column_order():
     assert list(ours_sources("smoke", "d", [], {})[0]) == ["ours · smoke"]
 
 
+def test_a_note_and_a_label_say_how_the_rows_trained():
+    from stsrn_lite.book.tables import recipe_text, training_from_provenance
+
+    trained = [{**row("ilids-vid", "STSRN", f, 80), "recipe": "fast-stable"} for f in range(3)]
+    retried = {**row("ilids-vid", "CNN-RNN", 0, 80), "recipe": "fast-stable"}
+    floor = {**row("ilids-vid", "chance", 0, 1), "recipe": ""}
+    mixed = [*trained[:2], {**trained[2], "recipe": "fast"}, retried, floor]
+    assert recipe_text(mixed) == "fast-stable recipe" and recipe_text([floor]) == ""
+    assert recipe_text(trained, epochs=100) == "fast-stable recipe, 100 epochs"
+    meta = {"data": "bench data", "device": "cpu (1 threads)", "epochs": 100, "folds": 3,
+            "recipe": "fast-stable (1 pair per step), Adam learning rate 0.0005 cosine"}  # fmt: skip
+    assert training_from_provenance(meta) == "fast-stable recipe, 100 epochs, 3 folds"
+    label = "ours (bench: bench data; fast-stable recipe, 100 epochs, 3 folds; CPU)"
+    assert label_from_provenance("bench", meta) == label
+    assert training_from_provenance({**meta, "recipe": "none"}) == ""  # a table that trains nothing
+    assert label_from_provenance("bench", {**meta, "recipe": "none"}) == "ours (bench: bench data; CPU)"
+    _, notes = ours_sources("smoke", "live; CPU", trained, {"bench": (trained, meta)})
+    assert notes == {
+        "ours · smoke": "live; CPU; fast-stable recipe; 3 folds",
+        "ours · bench": "bench data; CPU; fast-stable recipe, 100 epochs; 3 folds",
+    }
+
+
 def test_sources_note():
     note = sources_note({"ours · smoke": "tiny; CPU; 1 fold"}, paper="Table 1, real data", cells="mean ± sd")
     assert note == "**paper**: Table 1, real data. **ours · smoke**: tiny; CPU; 1 fold. Cells: mean ± sd."

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import pandas as pd
 from scipy import stats
 
-from stsrn_lite.book.divergence import FALLBACK
+from stsrn_lite.book.divergence import retry_recipes
 from stsrn_lite.book.tables import DATASET_NAMES
 
 CONFIDENCE = 0.95  # of the intervals
@@ -104,6 +104,7 @@ def assess(
     out = []
     for claim in claims:
         rows = tables.get(claim.table, ())
+        retries = retry_recipes(rows)  # the recipes of rows trained again after a divergence
         for dataset in dict.fromkeys(row["dataset"] for row in rows):
             better_rows = _by_fold(rows, dataset, claim.better, claim.trained_on)
             worse_rows = _by_fold(rows, dataset, claim.worse, claim.trained_on)
@@ -116,7 +117,7 @@ def assess(
                 (k, name, found[k]["recipe"])
                 for k in folds
                 for name, found in ((claim.better, better_rows), (claim.worse, worse_rows))
-                if found[k].get("recipe") in FALLBACK.values()
+                if found[k].get("recipe") in retries
             ]
             mean, low, high = interval([better[k] - worse[k] for k in folds], confidence)
             out.append(

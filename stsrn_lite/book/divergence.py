@@ -62,6 +62,15 @@ def fallback_name(name: str, recipe: str) -> str | None:
     return re.sub(rf"-{re.escape(recipe)}(?=-)", f"-{FALLBACK[recipe]}", name, count=1)
 
 
+def retry_recipes(rows: Sequence[Mapping]) -> set[str]:
+    """The recipes that mark a retry among a table's result ``rows``: a `FALLBACK` recipe is a
+    retry's when some row of the table has the recipe it falls back from. A profile that trains
+    the fallback recipe from the start (the bench: "fast-stable") has no row with that one, so its
+    rows are not retries."""
+    found = {str(row.get("recipe") or "") for row in rows}
+    return {after for before, after in FALLBACK.items() if before in found and after in found}
+
+
 def filed_diverged(entries: Sequence[Mapping]) -> list[dict]:
     """One row per diverged run among ledger ``entries`` (`stsrn_lite.book.ledger.entries`): its
     name and seed, the first epoch whose loss passed `BLOW_UP` times the first epoch's, the
@@ -119,7 +128,7 @@ def recipe_pairs(entries: Sequence[Mapping], before: str = "fast") -> list[dict]
 
 def _mean_text(kept: Sequence[float]) -> str:
     """The mean of ``kept`` in points, with its 95 % interval where there are several."""
-    from stsrn_lite.book.claims import interval  # claims reads FALLBACK from here
+    from stsrn_lite.book.claims import interval  # claims reads retry_recipes from here
 
     mean, low, high = interval(kept)
     spread = "" if len(kept) == 1 else f" (95 % interval {low:+.1f} to {high:+.1f})"
@@ -148,7 +157,8 @@ def recipe_gaps(
     seed where both ``presets`` are filed under ``before`` and its `FALLBACK` (`recipe_pairs`), with
     the two-camera rank-1 gap (first preset − second) under each recipe and its change (the
     fallback's gap − ``before``'s, which is the first preset's recipe difference minus the second's),
-    and whether a ``before`` run of the fold diverged; sorted by dataset, fold and seed."""
+    and whether a ``before`` run of the fold diverged, in which case its gap and the change are None
+    (a diverged run's rank-1 measures no training); sorted by dataset, fold and seed."""
     after = FALLBACK[before]
     training = {str(entry["run"]): entry["training"] for entry in entries}
     found: dict[tuple, dict[str, Mapping]] = {}
@@ -162,15 +172,16 @@ def recipe_gaps(
         if first not in pair or second not in pair:
             continue
         gaps = [pair[first][f"{recipe}: rank-1"] - pair[second][f"{recipe}: rank-1"] for recipe in (before, after)]
+        blown = pair[first][f"{before} diverged"] or pair[second][f"{before} diverged"]
         rows.append(
             {
                 "dataset": dataset,
                 "fold": fold,
                 "seed": seed,
-                f"{before}: {first} − {second}": gaps[0],
+                f"{before}: {first} − {second}": None if blown else gaps[0],
                 f"{after}: {first} − {second}": gaps[1],
-                "change": gaps[1] - gaps[0],
-                f"{before} diverged": pair[first][f"{before} diverged"] or pair[second][f"{before} diverged"],
+                "change": None if blown else gaps[1] - gaps[0],
+                f"{before} diverged": blown,
             }
         )
     return rows

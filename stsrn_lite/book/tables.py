@@ -14,12 +14,13 @@ Nothing here is used by the library; the notebooks import it.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from stsrn_lite.book.divergence import FALLBACK
+from stsrn_lite.book.divergence import FALLBACK, retry_recipes
 from stsrn_lite.book.profiles import DATASET_NAMES  # noqa: F401 (the datasets' names, used from here too)
 from stsrn_lite.book.profiles import PROFILE_NAMES as PROFILE_ORDER  # smoke, bench, full, paper
 
@@ -71,9 +72,30 @@ def description_from_provenance(provenance: Mapping) -> str:
     return f"{provenance.get('data', 'unknown data')}; {where}"
 
 
+def training_from_provenance(provenance: Mapping) -> str:
+    """How the runs of stored rows trained: "fast-stable recipe, 100 epochs, 3 folds" (the recipe's
+    name is the first word of the provenance's ``recipe``); "" for a table that trains nothing."""
+    recipe = str(provenance.get("recipe") or "none").split(" ", 1)[0]
+    if recipe == "none":
+        return ""
+    folds = int(provenance.get("folds", 1))
+    return f"{recipe} recipe, {provenance.get('epochs')} epochs, {folds} fold{'s' if folds != 1 else ''}"
+
+
 def label_from_provenance(profile: str, provenance: Mapping) -> str:
-    """The full label of rows read back with `load_results`, in the form of `Session.label`."""
-    return f"ours ({profile}: {description_from_provenance(provenance)})"
+    """The full label of rows read back with `load_results`, in the form of `Session.label`, with
+    how they trained (`training_from_provenance`) before the device."""
+    data, where = description_from_provenance(provenance).rsplit("; ", 1)
+    return f"ours ({profile}: {'; '.join(filter(None, [data, training_from_provenance(provenance), where]))})"
+
+
+def recipe_text(rows: Sequence[Mapping], epochs: int | None = None) -> str:
+    """ "fast-stable recipe" (", 100 epochs" with ``epochs``): the recipe most of the result ``rows``
+    that have one were trained with (the others are retries, `retry_text`); "" when none has one."""
+    recipes = Counter(str(row["recipe"]) for row in rows if row.get("recipe"))
+    if not recipes:
+        return ""
+    return f"{recipes.most_common(1)[0][0]} recipe" + (f", {epochs} epochs" if epochs else "")
 
 
 def short_label(profile: str) -> str:
@@ -100,26 +122,30 @@ def ours_sources(
     """This session's ``rows`` and ``loaded`` (`load_results`' answer) as ({header: rows},
     {header: note}), ordered smoke, full, paper; a profile without results has no column.
 
-    Headers are `short_label`s; a note says data, device and folds (``description`` is this
-    session's, `Session.description`), and which rows were trained again (`retry_text`).
+    Headers are `short_label`s; a note says data, device, recipe (with the epochs of stored rows)
+    and folds (``description`` is this session's, `Session.description`), and which rows were
+    trained again (`retry_text`).
     """
     columns, notes = {}, {}
     for name in PROFILE_ORDER:
         if name == profile:
-            stored, where = rows, description
+            stored, where, epochs = rows, description, None
         elif name in loaded:
-            stored, where = loaded[name][0], description_from_provenance(loaded[name][1])
+            stored, provenance = loaded[name]
+            where, epochs = description_from_provenance(provenance), provenance.get("epochs")
         else:
             continue
         columns[short_label(name)] = stored
-        notes[short_label(name)] = "; ".join(filter(None, [where, folds_text(stored), retry_text(stored)]))
+        parts = [where, recipe_text(stored, epochs), folds_text(stored), retry_text(stored)]
+        notes[short_label(name)] = "; ".join(filter(None, parts))
     return columns, notes
 
 
 def retry_text(rows: Sequence[Mapping]) -> str:
     """Which of a table's result ``rows`` come from a run trained again after its recipe's run
-    diverged (a ``recipe`` column naming a fallback, `stsrn_lite.book.divergence`); "" when none."""
-    fallbacks = set(FALLBACK.values())
+    diverged (a ``recipe`` column naming a fallback of another row's recipe,
+    `stsrn_lite.book.divergence.retry_recipes`); "" when none."""
+    fallbacks = retry_recipes(rows)
     found = [
         f"{DATASET_NAMES.get(row['dataset'], row['dataset'])} {row['preset']} fold {row['fold']}"
         for row in rows
