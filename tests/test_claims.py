@@ -121,3 +121,23 @@ def test_a_table_trained_with_the_fallback_recipe_from_the_start_has_no_retries(
     assert "trained again" not in verdict_table("table1", {"ours · bench": table})
     assert retry_text(table) == ""
     assert "after a divergence" not in report({"bench": {"table1": table}}).iloc[0]["bench: effect"]
+
+
+def test_the_depth_claim_is_judged_at_rank_20_where_the_gallery_is_larger():
+    def ranked(preset, rank1s, rank20s, gallery):
+        return [
+            {"dataset": "ilids-vid", "preset": preset, "fold": k, "rank1": a, "rank20": b, "gallery": str(gallery)}
+            for k, (a, b) in enumerate(zip(rank1s, rank20s))
+        ]
+
+    # DoubleResBlocks is below TripleResBlocks at rank-1 and above it at rank-20
+    bench = ranked("DoubleResBlocks", [60, 61, 62], [97, 98, 99], 150) + ranked(
+        "TripleResBlocks", [65, 66, 67], [90, 91, 92], 150
+    )
+    row = one({"table5": bench}, "depth")
+    assert (row["metric"], row["effect"], row["verdict"]) == ("rank20", 7.0, "supported")
+    table = verdict_table("table5", {"ours · bench": bench})
+    assert table.iloc[0]["at"] == "R20" and table.iloc[0]["effect (points, 95% interval)"].startswith("+7.0 [")
+    smoke = ranked("DoubleResBlocks", [60], [100], 20) + ranked("TripleResBlocks", [65], [100], 20)
+    assert assess({"table5": smoke}) == []  # rank 20 of 20 is 100 % for both: no evidence
+    assert [r["metric"] for r in assess({"table5": smoke}, metric="rank1")] == ["rank1"]

@@ -221,6 +221,17 @@ def test_cmc_curves_plot_the_fold_means():
     assert np.allclose(fig.axes[1].lines[0].get_ydata(), np.minimum(np.arange(20) + 70, 100))
 
 
+def test_cmc_curves_stop_below_the_gallery_size():
+    small = {**row("ilids-vid", "STSRN", 0, 50), "gallery": 20}  # rank 20 of 20 is 100 % by construction
+    tiny = {**row("prid2011", "STSRN", 0, 50), "gallery": "8"}  # as a CSV stores it
+    long = cmc_long([small, tiny, row("mars", "STSRN", 0, 50)])  # MARS: no gallery column value
+    assert sorted(set(long[long["dataset"] == "ilids-vid"]["rank"])) == list(range(1, 20))
+    assert sorted(set(long[long["dataset"] == "prid2011"]["rank"])) == list(range(1, 8))
+    assert sorted(set(long[long["dataset"] == "mars"]["rank"])) == list(range(1, 21))
+    fig = plot_cmc([small])
+    assert fig.axes[0].lines[0].get_xdata().tolist() == list(range(1, 20))
+
+
 def test_versus_paper_plots_the_papers_value_and_our_fold_means():
     paper = paper_rows(TABLE_1, RANKS, presets=["STSRN", "CNN-RNN"])
     ours = {

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
@@ -44,11 +45,16 @@ def _finish(fig: Figure, title: str | None) -> Figure:
 
 
 def cmc_long(rows: Sequence[Mapping]) -> pd.DataFrame:
-    """The CMC of every row as long data: dataset, preset, fold, rank (1-20), value (%)."""
+    """The CMC of every row as long data: dataset, preset, fold, rank (1-20), value (%); without
+    the ranks at or above a row's gallery size (its ``gallery``, where rows have one), which are
+    100 % by construction, as the tables leave them out."""
     frame = _frame(rows, CMC_RANKS)
-    long = frame.melt(id_vars=["dataset", "preset", "fold"], value_vars=list(CMC_RANKS), var_name="rank")
+    sizes = pd.to_numeric(frame["gallery"], errors="coerce") if "gallery" in frame else None
+    frame = frame.assign(_gallery=sizes if sizes is not None else np.nan)
+    long = frame.melt(id_vars=["dataset", "preset", "fold", "_gallery"], value_vars=list(CMC_RANKS), var_name="rank")
     long["rank"] = long["rank"].str.removeprefix("rank").astype(int)
-    return long
+    long = long[~(long["rank"] >= long["_gallery"])]  # NaN (no gallery size) keeps the rank
+    return long.drop(columns="_gallery").reset_index(drop=True)
 
 
 def plot_cmc(rows: Sequence[Mapping], *, title: str | None = None) -> Figure:
