@@ -62,7 +62,7 @@ def test_only_shared_folds_and_the_right_training_set_count():
 def test_every_claim_names_rows_its_table_has():
     from stsrn_lite.book.grid import MODELS, TABLE_5, TABLE_6_ROWS
 
-    rows_of = {"table1": MODELS, "table4": MODELS, "table5": TABLE_5, "table6": TABLE_6_ROWS}
+    rows_of = {"table1": MODELS, "table2": MODELS, "table4": MODELS, "table5": TABLE_5, "table6": TABLE_6_ROWS}
     for claim in CLAIMS:
         assert {claim.better, claim.worse} <= set(rows_of[claim.table]), claim.key
 
@@ -96,7 +96,18 @@ def test_the_report_sets_the_papers_effect_beside_each_profiles_verdict():
     assert table.loc[("STSRN beats the CNN-RNN (Table 1)", "PRID2011"), "status"] == "not run"
     cross = [index for index in table.index if index[0].startswith("STSRN generalises")]
     assert cross == [(cross[0][0], "PRID2011")]  # Table 4 tests on PRID2011 only
-    assert len(table) == 2 * len(CLAIMS) - 1
+    assert len(table) == 2 * len(CLAIMS) - 2  # Table 2 on MARS, Table 4 on PRID2011 alone
+
+
+def test_the_mars_claim_reads_the_papers_reading_of_mars_alone():
+    astpn = rows("STSRN", [40, 45], "mars", reading="astpn") + rows("CNN-RNN", [30, 33], "mars", reading="astpn")
+    official = rows("STSRN", [10], "mars", reading="official") + rows("CNN-RNN", [90], "mars", reading="official")
+    row = one({"table2": astpn + official}, "mars")
+    assert (row["folds"], row["effect"]) == (2, 11.0)  # fold 0 of the official reading left out
+    assert assess({"table2": official}) == []
+    claim = "STSRN beats the CNN-RNN on MARS (ASTPN's reading) (Table 2)"
+    line = report({"bench": {"table2": astpn}}).loc[(claim, "MARS")]
+    assert line["paper (rank-1 points)"] == "+36.7 (76.7 vs 40)" and line["bench: effect"].startswith("+11.0 [")
 
 
 def test_a_fold_whose_row_was_trained_again_is_named_beside_the_verdict():
