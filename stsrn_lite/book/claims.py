@@ -257,7 +257,8 @@ def status(claim: Claim, dataset: str, judged: Mapping[str, Mapping], stored: Ma
     """Where a claim stands on ``dataset``, from the strongest profile that judged it (``judged``:
     {profile: its `assess` result}): the paper profile's verdict is about the real data; the full
     and bench profiles' about our code on synthetic people at the real sizes; the smoke profile's
-    proves only that the code runs. Not judged: why (``stored``: every profile's tables)."""
+    proves only that the code runs. Not judged: why (``stored``: every profile's tables). Short
+    enough for a table cell (pandas cuts a cell at 50 characters)."""
     from stsrn_lite.book.profiles import PROFILES
 
     for profile in EVIDENCE:
@@ -268,19 +269,19 @@ def status(claim: Claim, dataset: str, judged: Mapping[str, Mapping], stored: Ma
         if profile == "paper":
             return f"real data: {result['verdict']} ({folds})"
         if profile == "smoke":
-            return "smoke only: the code runs; no evidence"
+            return "smoke only: no evidence"
         return f"synthetic, {profile}: {result['verdict']} ({folds})"
     ran = [p for p, tables in stored.items() if any(row["dataset"] == dataset for row in tables.get(claim.table, ()))]
     small = [p for p in ran if any(r["dataset"] == dataset for r in assess(stored[p], [claim], metric="rank1"))]
     if small:  # both rows are there, but the claim's rank is not below their gallery
-        return f"not judged: {metric_name(claim.metric)} is at or above the gallery in {', '.join(small)}"
+        return f"not judged: {metric_name(claim.metric)} ≥ gallery in {', '.join(small)}"
     if ran:
-        return f"not judged: one of its rows is missing in {', '.join(ran)}"
+        return f"not judged: a row is missing in {', '.join(ran)}"
     skipped = [
         name
         for name in ("smoke", "bench")
         if claim.table in ("table5", "table6") and dataset not in PROFILES[name].ablation_datasets
     ]
     if skipped:
-        return f"not run: {' and '.join(skipped)} run Tables 5 and 6 on iLIDS-VID only"
+        return f"not run: {', '.join(skipped)} ablate iLIDS-VID only"
     return "not run yet"
