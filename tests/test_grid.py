@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -225,3 +226,53 @@ def test_a_runs_estimate_counts_its_studies(monkeypatch):
     assert alone == pytest.approx(10.0)  # the final test: 1,000 frames at 100 a second
     # the occlusion study: a test on each of the 4 shares, the gate on the 3 with occluded frames
     assert estimate.estimate_seconds(session, spec, 0, 1) == pytest.approx(10.0 + 70.0)
+
+
+def test_a_worker_refuses_runs_once_its_grid_has_stopped(monkeypatch):
+    from stsrn_lite.book import grid
+
+    spec = grid.GridRun("ilids-vid", "STSRN", 0, 1, None)
+    monkeypatch.setattr(grid, "_GRID", os.getppid() + 1)  # a grid that is not this process's parent
+    with pytest.raises(grid.GridStopped, match="ilids-vid STSRN fold 0: not started, the grid"):
+        grid._work({"profile": "smoke"}, spec, 1)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the death signal is Linux's prctl")
+def test_a_worker_gets_sigterm_when_its_grid_dies():
+    code = (
+        "import ctypes, os, signal\n"
+        "from stsrn_lite.book import grid\n"
+        "grid._join_grid(os.getppid())\n"
+        "found = ctypes.c_int()\n"
+        "ctypes.CDLL(None).prctl(2, ctypes.byref(found), 0, 0, 0)  # PR_GET_PDEATHSIG\n"
+        "assert found.value == signal.SIGTERM, found.value\n"
+        "assert grid._GRID == os.getppid()\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a process's parent changes when it dies")
+def test_a_worker_ends_after_its_grid_has_gone(tmp_path):
+    # the grid: a process that starts a worker and exits; the worker must not outlive it for long
+    worker = (
+        "import os, sys, time\n"
+        "from stsrn_lite.book import grid\n"
+        "grid.ORPHAN_GRACE = 0.5\n"
+        "grid._join_grid(os.getppid())\n"
+        "import signal; signal.signal(signal.SIGTERM, signal.SIG_IGN)  # as if busy in a test\n"
+        f"open({str(tmp_path / 'pid')!r}, 'w').write(str(os.getpid()))\n"
+        "time.sleep(60)\n"
+    )
+    parent = (
+        "import subprocess, sys, time\n"
+        f"subprocess.Popen([sys.executable, '-c', {worker!r}])\n"
+        f"while not __import__('os').path.exists({str(tmp_path / 'pid')!r}): time.sleep(0.1)\n"
+    )
+    subprocess.run([sys.executable, "-c", parent], check=True, timeout=120)
+    pid = int((tmp_path / "pid").read_text())
+    for _ in range(100):  # the worker notices within a second or two, waits its grace, and ends
+        if not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"worker {pid} still alive 10 s after its grid ended")

@@ -20,9 +20,11 @@ the same home (`STSRN_HOME`, which must be one shared folder for every node).
 from __future__ import annotations
 
 import argparse
+import ctypes
 import math
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -378,8 +380,46 @@ def plan(
     return rows, "\n".join(lines)
 
 
+class GridStopped(RuntimeError):
+    """A worker was asked for a run after the grid that queued it had stopped."""
+
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_GRID: int | None = None  # in a pool worker: the process id of the grid that started it (`_join_grid`)
+ORPHAN_GRACE = 120.0  # seconds a worker outlives its grid: time to stop its run at a checkpoint
+
+
+def _join_grid(grid: int) -> None:
+    """Pool initializer: remember the grid's process, and have Linux send this worker SIGTERM when
+    that process ends. A stopped or killed grid then stops the run in progress at a checkpoint
+    (`stsrn_lite.training.loop` stops on SIGTERM), and `_work` refuses the runs still queued, instead
+    of the workers going on alone from one run to the next. A worker whose grid is gone ends
+    `ORPHAN_GRACE` seconds later, whatever it is doing (a test in progress is taken again by the
+    next grid: a run trained but not tested is still to do)."""
+    import threading
+
+    global _GRID
+    _GRID = grid
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # `_work` still refuses new runs once the grid is gone
+    threading.Thread(target=_end_after_grid, args=(grid, ORPHAN_GRACE), name="grid-watch", daemon=True).start()
+
+
+def _end_after_grid(grid: int, grace: float) -> None:
+    """End this worker ``grace`` seconds after its grid's process has gone."""
+    while os.getppid() == grid:
+        time.sleep(1.0)
+    time.sleep(grace)
+    os._exit(1)
+
+
 def _work(parameters: dict, spec: GridRun, threads: int) -> tuple[GridRun, float, dict, tuple[str, ...]]:
     """One run in a worker (a process of the pool, or a Ray task): its own session, ``threads`` threads."""
+    if _GRID is not None and os.getppid() != _GRID:
+        raise GridStopped(f"{spec.name}: not started, the grid (process {_GRID}) has stopped")
     import torch
 
     from stsrn_lite.book.session import setup
@@ -463,7 +503,9 @@ def main(argv: list[str] | None = None) -> int:
         return _run_on_ray(args, parameters, specs_todo, threads)
     failures = 0
     # spawned workers: this process has started torch's threads (the estimate), and a fork of it can hang
-    with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    # workers die with the grid: `_join_grid`
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(args.workers, mp_context=spawn, initializer=_join_grid, initargs=(os.getpid(),)) as pool:
         futures = {pool.submit(_work, parameters, spec, threads): spec for spec in specs_todo}
         for future in as_completed(futures):
             failures += _report(futures[future], future)
