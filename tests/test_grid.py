@@ -233,7 +233,7 @@ def test_a_worker_refuses_runs_once_its_grid_has_stopped(monkeypatch):
 
     spec = grid.GridRun("ilids-vid", "STSRN", 0, 1, None)
     monkeypatch.setattr(grid, "_GRID", os.getppid() + 1)  # a grid that is not this process's parent
-    with pytest.raises(grid.GridStopped, match="ilids-vid STSRN fold 0: not started, the grid"):
+    with pytest.raises(grid.GridStopped, match="not started, the grid"):
         grid._work({"profile": "smoke"}, spec, 1)
 
 
@@ -276,3 +276,20 @@ def test_a_worker_ends_after_its_grid_has_gone(tmp_path):
         time.sleep(0.1)
     else:
         pytest.fail(f"worker {pid} still alive 10 s after its grid ended")
+
+
+def test_a_worker_whose_run_was_stopped_takes_no_more_runs(monkeypatch):
+    from stsrn_lite.book import grid
+    from stsrn_lite.training.loop import TrainingInterrupted
+
+    def stopped(session, spec):
+        raise TrainingInterrupted("stopped on request")
+
+    monkeypatch.setattr(grid, "execute", stopped)
+    monkeypatch.setattr(grid, "_GRID", os.getppid())  # a pool worker of a grid that still runs
+    monkeypatch.setattr(grid, "_STOPPED", False)
+    spec = grid.GridRun("ilids-vid", "STSRN", 0, 1, None)
+    with pytest.raises(TrainingInterrupted):
+        grid._work({"profile": "smoke"}, spec, 1)
+    with pytest.raises(grid.GridStopped, match="last run was stopped on request"):
+        grid._work({"profile": "smoke"}, replace(spec, fold=1), 1)

@@ -387,6 +387,7 @@ class GridStopped(RuntimeError):
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 _GRID: int | None = None  # in a pool worker: the process id of the grid that started it (`_join_grid`)
 ORPHAN_GRACE = 120.0  # seconds a worker outlives its grid: time to stop its run at a checkpoint
+_STOPPED = False  # in a pool worker: one of its runs was stopped on request (Ctrl-C, SIGTERM)
 
 
 def _join_grid(grid: int) -> None:
@@ -418,16 +419,24 @@ def _end_after_grid(grid: int, grace: float) -> None:
 
 def _work(parameters: dict, spec: GridRun, threads: int) -> tuple[GridRun, float, dict, tuple[str, ...]]:
     """One run in a worker (a process of the pool, or a Ray task): its own session, ``threads`` threads."""
+    global _STOPPED
     if _GRID is not None and os.getppid() != _GRID:
-        raise GridStopped(f"{spec.name}: not started, the grid (process {_GRID}) has stopped")
+        raise GridStopped(f"not started, the grid (process {_GRID}) has stopped")
+    if _STOPPED:
+        raise GridStopped("not started, this worker's last run was stopped on request")
     import torch
 
     from stsrn_lite.book.session import setup
+    from stsrn_lite.training.loop import TrainingInterrupted
 
     session = setup(**parameters)
     torch.set_num_threads(threads)
     started = time.perf_counter()
-    outcome = execute(session, spec)
+    try:
+        outcome = execute(session, spec)
+    except TrainingInterrupted:
+        _STOPPED = _GRID is not None  # a pool worker takes no more runs; a Ray task is one run anyway
+        raise
     summaries = {p: e.summary for p, e in outcome.evaluations.items()}
     return spec, time.perf_counter() - started, summaries, outcome.diverged_recipes
 
@@ -507,8 +516,13 @@ def main(argv: list[str] | None = None) -> int:
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(args.workers, mp_context=spawn, initializer=_join_grid, initargs=(os.getpid(),)) as pool:
         futures = {pool.submit(_work, parameters, spec, threads): spec for spec in specs_todo}
-        for future in as_completed(futures):
-            failures += _report(futures[future], future)
+        try:
+            for future in as_completed(futures):
+                failures += _report(futures[future], future)
+        except KeyboardInterrupt:  # the workers had the signal too: their runs stop at a checkpoint
+            pool.shutdown(wait=True, cancel_futures=True)
+            print("stopped: the runs in progress stopped at a checkpoint; run again to resume", flush=True)
+            return 130
     return 1 if failures else 0
 
 
