@@ -106,9 +106,9 @@ def test_each_profile_states_its_readings():
     assert "flow resized" in smoke and "flow original" in paper
     for text in (smoke, paper):
         assert "normalisation mclaughlin" in text and "TemRes shortcut" in text and "ω direct" in text
-    # the learning rate is the profile's recipe's: the paper's constant 2e-3, the bench's half-rate cosine
+    # the learning rate is the profile's recipe's: the paper's constant 2e-3, the bench's cosine
     assert smoke.endswith("learning rate 0.002 (constant)")
-    assert setup("bench").readings.endswith("learning rate 0.0005 (cosine)")
+    assert setup("bench").readings.endswith("learning rate 0.001 (cosine)")
 
 
 def test_a_partial_session_never_fills_its_profiles_column(tmp_path, monkeypatch):

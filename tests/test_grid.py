@@ -68,10 +68,10 @@ def test_the_profiles_recipe_reaches_every_run_its_folder_and_its_estimate(tmp_p
         replace(faithful.profile, recipe="slow")
 
 
-def test_the_bench_profile_trains_the_fast_stable_recipe_on_three_folds_with_ten_tests_a_run():
+def test_the_bench_profile_trains_the_fast_recipe_on_three_folds_with_ten_tests_a_run():
     session = setup("bench")
     runs = grid_runs(session, ("table1", "table5", "table6", "readings"))
-    assert {(s.recipe, s.epochs, s.eval_every) for s in runs} == {("fast-stable", RECIPES["fast"]["epochs"], 10)}
+    assert {(s.recipe, s.epochs, s.eval_every) for s in runs} == {("fast", RECIPES["fast"]["epochs"], 10)}
     runs = grid_runs(session, ("table1",))
     assert {s.fold for s in runs} == {0, 1, 2} and {s.dataset for s in runs} == {"ilids-vid", "prid2011"}
     assert session.profile.eval_tta and session.profile.synthetic == setup("full", device="cpu").profile.synthetic
