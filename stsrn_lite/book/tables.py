@@ -73,7 +73,7 @@ def description_from_provenance(provenance: Mapping) -> str:
 
 
 def training_from_provenance(provenance: Mapping) -> str:
-    """How the runs of stored rows trained: "fast-stable recipe, 100 epochs, 3 folds" (the recipe's
+    """How the runs of stored rows trained: "fast recipe, 100 epochs, 3 folds" (the recipe's
     name is the first word of the provenance's ``recipe``); "" for a table that trains nothing."""
     recipe = str(provenance.get("recipe") or "none").split(" ", 1)[0]
     if recipe == "none":
@@ -90,7 +90,7 @@ def label_from_provenance(profile: str, provenance: Mapping) -> str:
 
 
 def recipe_text(rows: Sequence[Mapping], epochs: int | None = None) -> str:
-    """ "fast-stable recipe" (", 100 epochs" with ``epochs``): the recipe most of the result ``rows``
+    """ "fast recipe" (", 100 epochs" with ``epochs``): the recipe most of the result ``rows``
     that have one were trained with (the others are retries, `retry_text`); "" when none has one."""
     recipes = Counter(str(row["recipe"]) for row in rows if row.get("recipe"))
     if not recipes:
