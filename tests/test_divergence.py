@@ -13,10 +13,12 @@ from stsrn_lite.book import grid, ledger
 from stsrn_lite.book.divergence import (
     BLOW_UP,
     FALLBACK,
+    GIVE_UP,
     diverged,
     fallback_name,
     filed_diverged,
     gap_summary,
+    hopeless,
     recipe_gaps,
     recipe_pairs,
     recipe_summary,
@@ -54,6 +56,32 @@ def test_the_bench_runs_filed_so_far_are_judged_as_they_ran():
     assert judged == set(DIVERGED) & set(entries)
     listed = {row["run"]: row["blow-up at epoch"] for row in filed_diverged(list(entries.values()))}
     assert listed == {name: DIVERGED[name] for name in judged}
+
+
+def test_a_run_is_given_up_when_its_loss_stays_up_for_ten_epochs_after_a_blow_up():
+    blown = (11.0, 10.9, 142.9, *(30.0,) * GIVE_UP)
+    assert hopeless(records(*blown[:-1])) is None  # only GIVE_UP - 1 epochs since the blow-up
+    reason = hopeless(records(*blown))
+    assert reason == "diverged: loss 142.9 at epoch 3 against 11.0 at epoch 1, and still 30.0 10 epochs later"
+    assert diverged(records(*blown))  # what it stops counts as diverged, so its fallback follows
+    assert hopeless(records(11.0, 142.9, *(20.0,) * (GIVE_UP - 1), 9.0)) is None  # came back below the first
+    assert hopeless(records(*(11.0, 12.0) * GIVE_UP)) is None  # no blow-up
+    assert hopeless(records(11.0)) is None and hopeless([]) is None
+
+
+# where `hopeless` would have stopped the filed runs that diverged (the first epoch it says so)
+GIVEN_UP_AT = {"ilids-vid-STSRN-fast-fold2": 14, "ilids-vid-DoubleResBlocks-fast-fold0": 27}
+
+
+def test_the_bench_runs_filed_so_far_would_be_given_up_exactly_when_they_diverged():
+    entries = {path.stem: json.loads(path.read_text()) for path in LEDGER.glob("*.json")}
+    if not entries:
+        pytest.skip(f"{LEDGER}: no filed bench run in this checkout")
+    stops = {}
+    for name, entry in entries.items():
+        found = entry["records"]
+        stops[name] = next((n for n in range(1, len(found) + 1) if hopeless(found[:n])), None)
+    assert {name: at for name, at in stops.items() if at} == {k: v for k, v in GIVEN_UP_AT.items() if k in entries}
 
 
 def outcome(spec: grid.GridRun, losses: tuple[float, ...]) -> RunOutcome:
@@ -265,3 +293,25 @@ def test_the_gap_between_two_models_is_set_beside_itself_under_both_recipes():
     assert text.endswith("lead over CNN-RNN by +8.0 points on average.")
     assert gap_summary(rows[1:]).endswith("none where no `fast` run diverged.")
     assert recipe_gaps(filed, presets=("STSRN", "DoubleResBlocks")) == []
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_a_run_is_given_up_only_where_a_fallback_recipe_will_replace_it(tmp_path, monkeypatch):
+    from stsrn_lite.book import experiments
+
+    monkeypatch.setenv("STSRN_HOME", str(tmp_path))
+    session = setup("smoke")
+    asked = []
+
+    def train(config, *args, give_up=None, **kwargs):
+        asked.append(give_up)
+        raise _Stop
+
+    monkeypatch.setattr(experiments, "train", train)
+    for recipe in ("fast", "fast-stable", "faithful"):
+        with pytest.raises(_Stop):
+            experiments.run(session, "ilids-vid", "CNN-RNN", 0, epochs=2, recipe=recipe)
+    assert asked == [hopeless, None, None]

@@ -181,6 +181,23 @@ def test_interrupted_run_resumes_to_the_same_result(tiny, tmp_path):
     assert [int(r["epoch"]) for r in rows] == [1, 2, 3] and list(rows[0]) == list(COLUMNS)
 
 
+def test_a_run_given_up_stops_there_and_resuming_it_trains_nothing_more(tiny, tmp_path):
+    _, _, data = tiny
+
+    def enough(records):
+        return "enough" if len(records) == 2 else None
+
+    result = run(data, tmp_path / "cut", config(), give_up=enough)
+    assert result.given_up == "enough" and [r["epoch"] for r in result.records] == [1, 2]
+    saved = load_checkpoint(tmp_path / "cut" / "checkpoint.pt")
+    assert (saved["epoch"], saved["given_up"]) == (2, "enough")
+    again = run(data, tmp_path / "cut", config(), resume=True)
+    assert again.given_up == "enough" and [r["epoch"] for r in again.records] == [1, 2]
+    assert [int(r["epoch"]) for r in read_records(tmp_path / "cut" / "records.csv")] == [1, 2]
+    whole = run(data, tmp_path / "whole", config(), give_up=lambda records: None)
+    assert whole.given_up is None and len(whole.records) == 3
+
+
 def test_existing_run_is_not_overwritten_and_other_runs_are_refused(tiny, tmp_path):
     _, _, data = tiny
     run(data, tmp_path / "a", config(epochs=1))

@@ -24,6 +24,12 @@ up, and `recipe_gaps` whether it changed two models alike (Table 1's STSRN − C
 fold). It did not: the CNN-RNN lost 3 to 9 points of rank-1, STSRN 0 to 3, so the bench went
 back to "fast", with this rule for the runs that blow up.
 
+A run that blew up is not trained to its last epoch where a fallback will replace it: `hopeless`
+stops it `GIVE_UP` epochs after its blow-up if its loss stayed above its first epoch's all that
+time (`stsrn_lite.book.experiments.run`), and it is tested and filed as it is. Its records then
+meet the rule above, so it counts as diverged; the blown-up runs trained to the end never came
+back below their first epoch's loss either (iLIDS-VID STSRN of fold 2: 29.2 at its 100th epoch).
+
 A run without records (recovered from its weights, `stsrn_lite.book.ledger.recover`) cannot be
 judged and counts as not diverged.
 """
@@ -36,6 +42,7 @@ from collections.abc import Mapping, Sequence
 from stsrn_lite.training.config import TrainConfig
 
 BLOW_UP = 3.0  # a training loss above this many times the first epoch's is a blow-up
+GIVE_UP = 10  # epochs after a blow-up, all with a loss above the first epoch's, before `hopeless` stops a run
 # the recipe a diverged run of a recipe is trained again with (`stsrn_lite.training.config.RECIPES`)
 FALLBACK: dict[str, str] = {"fast": "fast-stable"}
 
@@ -52,6 +59,23 @@ def diverged(records: Sequence[Mapping]) -> bool:
         return False
     first = found[0]
     return max(found) > BLOW_UP * first and found[-1] > first
+
+
+def hopeless(records: Sequence[Mapping], patience: int = GIVE_UP) -> str | None:
+    """Why the run of ``records`` should stop now, or None: its loss blew up (above `BLOW_UP` times
+    its first epoch's) and has stayed above its first epoch's for ``patience`` epochs since. Such
+    records are `diverged`."""
+    found = losses(records)
+    if len(found) < 2:
+        return None
+    first = found[0]
+    blown = next((i for i, value in enumerate(found) if value > BLOW_UP * first), None)
+    if blown is None or len(found) - 1 - blown < patience or min(found[blown:]) <= first:
+        return None
+    return (
+        f"diverged: loss {found[blown]:.1f} at epoch {blown + 1} against {first:.1f} at epoch 1, "
+        f"and still {found[-1]:.1f} {patience} epochs later"
+    )
 
 
 def fallback_name(name: str, recipe: str) -> str | None:

@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 
 from stsrn_lite.atomic import locked, write_atomic
+from stsrn_lite.book.divergence import FALLBACK, hopeless
 from stsrn_lite.book.ledger import FOLDER as LEDGER
 from stsrn_lite.book.ledger import file_run, is_filed, read_run
 from stsrn_lite.book.session import Session
@@ -185,6 +186,7 @@ def run(
             progress=progress,
             evaluate=during if eval_every else None,
             data_label=session.profile.data_for(dataset),
+            give_up=hopeless if recipe in FALLBACK else None,  # its fallback replaces a run that blew up
         )
     outcome = RunOutcome(
         preset=preset,

@@ -67,6 +67,7 @@ class TrainResult:
     model: STSRN
     records: list[dict]  # one per epoch (see stsrn_lite.training.records.COLUMNS)
     checkpoint: Path
+    given_up: str | None = None  # why training stopped before its epochs (``give_up``), None if it did not
 
 
 def epoch_seed(seed: int, epoch: int) -> int:
@@ -263,12 +264,16 @@ def train(
     stop_after_steps: int | None = None,
     run_record: dict | None = None,
     clock: Callable[[], float] = time.monotonic,
+    give_up: Callable[[list[dict]], str | None] | None = None,
 ) -> TrainResult:
     """Train ``config`` on ``data``, writing ``out/checkpoint.pt`` and ``out/records.csv``.
 
     ``evaluate(model, data, config, device) -> dict`` gives the ranks and mAP of the epochs that
     are evaluated (every ``config.eval_every`` and the last); None skips evaluation.
     ``stop_after_steps`` stops like a signal would after that many steps of this call (tests).
+    ``give_up(records)`` is asked after each epoch; a reason (not None) ends the training there:
+    the checkpoint keeps the reason, so resuming the run trains nothing more, and the result's
+    ``given_up`` is it (`stsrn_lite.book.divergence.hopeless` stops a run that blew up).
     ``run_record`` is written to ``out/run.json`` once the run is accepted (not when it is
     refused). ``clock`` (seconds) times ``config.checkpoint_minutes`` (tests inject one). With
     ``resume`` and no checkpoint in ``out`` the run starts afresh (the CLI's --resume refuses
@@ -299,6 +304,7 @@ def train(
             stop_after_steps=stop_after_steps,
             run_record=run_record,
             clock=clock,
+            give_up=give_up,
         )
 
 
@@ -315,6 +321,7 @@ def _train(
     stop_after_steps: int | None,
     run_record: dict | None,
     clock: Callable[[], float],
+    give_up: Callable[[list[dict]], str | None] | None = None,
 ) -> TrainResult:
     device_t = torch.device(device)
     checkpoint_path = out / CHECKPOINT
@@ -332,6 +339,7 @@ def _train(
     optimiser = build_optimiser(config, model)
     epoch, step, records, wall, totals = 0, 0, [], 0.0, [0.0, 0.0, 0.0, 0]
     rng_state = None
+    given_up: str | None = None  # why this run stopped before its epochs (``give_up``)
     saved_at: tuple[int, int, int] | None = None  # (epoch, step, records) of the checkpoint on disk
     if checkpoint_path.exists():
         state = load_checkpoint(checkpoint_path, remedy=ANOTHER_OUT)
@@ -350,6 +358,7 @@ def _train(
             )
         epoch, step, records, wall = state["epoch"], state["step"], list(state["records"]), state["wall_seconds"]
         totals, rng_state = list(state["totals"]), state["rng"]
+        given_up = state.get("given_up")
         saved_at = (epoch, step, len(records))
     # the epoch's loss sums (× pairs) stay on the device: on CUDA they are read once an epoch
     sums = torch.tensor(totals[:3], dtype=torch.float64, device=device_t)
@@ -383,6 +392,7 @@ def _train(
             "wall_seconds": wall + seconds,
             "code_version": version,
             "train_pids": list(schedule.pids),
+            "given_up": given_up,
         }
 
     timer = _CheckpointTimer(config.checkpoint_minutes, clock)
@@ -422,7 +432,7 @@ def _train(
         mininterval=2.0,
     )
     with _StopFlag() as stop:
-        while epoch < config.epochs:
+        while epoch < config.epochs and given_up is None:
             plan = schedule.epoch(epoch)
             steps_in_epoch = math.ceil(len(plan) / config.pairs_per_step)
             if step == 0:
@@ -496,7 +506,8 @@ def _train(
             sums.zero_()
             with _writing(out):
                 write_records(records, out / RECORDS)
-            if epoch % config.checkpoint_every == 0 or epoch == config.epochs or timer.due():
+            given_up = give_up(records) if give_up is not None else None
+            if given_up is not None or epoch % config.checkpoint_every == 0 or epoch == config.epochs or timer.due():
                 save()
     bar.close()
-    return TrainResult(model=model, records=records, checkpoint=checkpoint_path)
+    return TrainResult(model=model, records=records, checkpoint=checkpoint_path, given_up=given_up)
