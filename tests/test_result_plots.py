@@ -130,6 +130,7 @@ def test_labels_and_column_order():
 
 
 def test_a_note_and_a_label_say_how_the_rows_trained():
+    from stsrn_lite.book import experiments
     from stsrn_lite.book.tables import recipe_text, training_from_provenance
 
     trained = [{**row("ilids-vid", "STSRN", f, 80), "recipe": "fast-stable"} for f in range(3)]
@@ -139,8 +140,9 @@ def test_a_note_and_a_label_say_how_the_rows_trained():
     assert recipe_text(mixed) == "fast-stable recipe" and recipe_text([floor]) == ""
     assert recipe_text(trained, epochs=100) == "fast-stable recipe, 100 epochs"
     meta = {"data": "bench data", "device": "cpu (1 threads)", "epochs": 100, "folds": 3,
-            "recipe": "fast-stable (1 pair per step), Adam learning rate 0.0005 cosine"}  # fmt: skip
+            "recipe": experiments.recipe("fast-stable")}  # fmt: skip
     assert training_from_provenance(meta) == "fast-stable recipe, 100 epochs, 3 folds"
+    assert training_from_provenance({**meta, "recipe": experiments.recipe()}).startswith("faithful recipe, ")
     label = "ours (bench: bench data; fast-stable recipe, 100 epochs, 3 folds; CPU)"
     assert label_from_provenance("bench", meta) == label
     assert training_from_provenance({**meta, "recipe": "none"}) == ""  # a table that trains nothing

@@ -14,6 +14,7 @@ Nothing here is used by the library; the notebooks import it.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
@@ -74,8 +75,9 @@ def description_from_provenance(provenance: Mapping) -> str:
 
 def training_from_provenance(provenance: Mapping) -> str:
     """How the runs of stored rows trained: "fast recipe, 100 epochs, 3 folds" (the recipe's
-    name is the first word of the provenance's ``recipe``); "" for a table that trains nothing."""
-    recipe = str(provenance.get("recipe") or "none").split(" ", 1)[0]
+    name opens the provenance's ``recipe``: "fast: 1 pair per step, …", "faithful (1 pair per
+    step), …"); "" for a table that trains nothing."""
+    recipe = re.match(r"[\w-]*", str(provenance.get("recipe") or "none")).group(0) or "none"
     if recipe == "none":
         return ""
     folds = int(provenance.get("folds", 1))
