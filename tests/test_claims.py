@@ -4,10 +4,13 @@ of the mean difference, and a verdict that follows the interval."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
 from stsrn_lite.book.claims import CLAIMS, assess, interval, report, verdict, verdict_table
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def rows(preset, values, dataset="ilids-vid", **extra):
@@ -175,3 +178,26 @@ def test_the_status_says_what_the_strongest_source_found_or_why_there_is_none():
     assert status(depth, "ilids-vid", {}, stored) == "not judged: R20 ≥ gallery in smoke"
     missing = status(depth, "ilids-vid", {}, {"smoke": {"table5": small[:1]}})
     assert missing == "not judged: a row is missing in smoke"
+
+
+def test_the_overview_has_every_table_and_figure_and_where_its_claims_stand():
+    from stsrn_lite.book.report import COMPUTED, DRAWN, FIG_5, ITEMS, overview
+
+    table1 = rows("STSRN", [60, 70, 80]) + rows("CNN-RNN", [50, 61, 69])  # +10 each fold: supported
+    table1 += rows("STSRN", [80, 81, 82], dataset="prid2011") + rows("CNN-RNN", [81, 79, 82], dataset="prid2011")
+    found = {name: {} for name in ("table1", "table2", "table4", "table5", "table6", "fig5", "occlusion")}
+    found["table1"] = {"bench": (table1, {}), "smoke": (rows("STSRN", [50]) + rows("CNN-RNN", [40]), {})}
+    found["table6"] = {"smoke": (rows("Base+TemRes", [50]) + rows("BaseModel", [40]), {})}
+    table = overview(found)
+    assert list(table.index) == [f"Table {n}" for n in range(1, 7)] + [f"Fig. {n}" for n in range(1, 6)]
+    assert len(ITEMS) == 11 and set(table["chapter"]) <= {f.stem for f in (REPO / "notebooks").glob("*.md")}
+    assert table.loc["Table 1", "where its claims stand"] == (
+        "1 × synthetic, bench: supported (3 folds); 1 × synthetic, bench: inconclusive (3 folds)"
+    )
+    assert (table.loc["Table 1", "results"], table.loc["Table 1", "claims"]) == ("smoke, bench", 2)
+    # Table 6: TemRes judged on smoke only; the STSM pair missing; PRID2011 not ablated by smoke
+    assert table.loc["Table 6", "where its claims stand"] == "1 × smoke only; 2 × not run; 1 × not judged"
+    assert table.loc["Table 2", "results"] == "" and table.loc["Table 2", "where its claims stand"] == "1 × not run yet"
+    assert table.loc["Table 3", "where its claims stand"] == COMPUTED
+    stand = table["where its claims stand"]
+    assert stand["Fig. 1"] == DRAWN and stand["Fig. 5"] == FIG_5
