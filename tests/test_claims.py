@@ -66,6 +66,7 @@ def test_every_claim_names_rows_its_table_has():
     from stsrn_lite.book.grid import MODELS, TABLE_5, TABLE_6_ROWS
 
     rows_of = {"table1": MODELS, "table2": MODELS, "table4": MODELS, "table5": TABLE_5, "table6": TABLE_6_ROWS}
+    rows_of["fig5"] = TABLE_6_ROWS  # Fig. 5 plots Table 6's runs
     for claim in CLAIMS:
         assert {claim.better, claim.worse} <= set(rows_of[claim.table]), claim.key
 
@@ -101,7 +102,7 @@ def test_the_report_sets_the_papers_effect_beside_each_profiles_verdict():
     assert all(len(cell) <= 50 for cell in table["status"])  # pandas shows 50 characters of a cell
     cross = [index for index in table.index if index[0].startswith("STSRN generalises")]
     assert cross == [(cross[0][0], "PRID2011")]  # Table 4 tests on PRID2011 only
-    assert len(table) == 2 * len(CLAIMS) - 2  # Table 2 on MARS, Table 4 on PRID2011 alone
+    assert len(table) == 2 * len(CLAIMS) - 3  # Table 2 on MARS, Table 4 on PRID2011, Fig. 5 on iLIDS-VID alone
 
 
 def test_the_mars_claim_reads_the_papers_reading_of_mars_alone():
@@ -181,7 +182,7 @@ def test_the_status_says_what_the_strongest_source_found_or_why_there_is_none():
 
 
 def test_the_overview_has_every_table_and_figure_and_where_its_claims_stand():
-    from stsrn_lite.book.report import COMPUTED, DRAWN, FIG_5, ITEMS, overview
+    from stsrn_lite.book.report import COMPUTED, DRAWN, ITEMS, overview
 
     table1 = rows("STSRN", [60, 70, 80]) + rows("CNN-RNN", [50, 61, 69])  # +10 each fold: supported
     table1 += rows("STSRN", [80, 81, 82], dataset="prid2011") + rows("CNN-RNN", [81, 79, 82], dataset="prid2011")
@@ -200,4 +201,21 @@ def test_the_overview_has_every_table_and_figure_and_where_its_claims_stand():
     assert table.loc["Table 2", "results"] == "" and table.loc["Table 2", "where its claims stand"] == "1 × not run yet"
     assert table.loc["Table 3", "where its claims stand"] == COMPUTED
     stand = table["where its claims stand"]
-    assert stand["Fig. 1"] == DRAWN and stand["Fig. 5"] == FIG_5
+    assert stand["Fig. 1"] == stand["Fig. 2"] == DRAWN and stand["Fig. 5"] == "1 × not run yet"
+
+
+def test_fig5s_claim_averages_each_run_over_the_epochs_both_runs_of_its_fold_tested():
+    def curve(preset, fold, ranks):  # {epoch: rank-1}
+        return [dict(dataset="ilids-vid", preset=preset, fold=fold, epoch=e, rank1=r) for e, r in ranks.items()]
+
+    fig5 = curve("Base+TemRes", 0, {10: 50, 20: 70, 30: 99}) + curve("BaseModel", 0, {10: 40, 20: 50})
+    fig5 += curve("Base+TemRes", 1, {10: 60, 20: 80}) + curve("BaseModel", 1, {10: 50, 20: 62})
+    fig5 += curve("STSRN", 1, {10: 99, 20: 99})  # a row of no claim
+    found = one({"fig5": fig5}, "temres-curve")
+    # fold 0: epoch 30 has no BaseModel test, so (50 + 70) / 2 - (40 + 50) / 2 = 15; fold 1: 70 - 56 = 14
+    assert (found["folds"], found["effect"], found["better"], found["worse"]) == (2, 14.5, 65.0, 50.5)
+    assert found["verdict"] == "supported"  # 14.5 ± 12.7 · 0.5
+    claim = next(c for c in CLAIMS if c.key == "temres-curve")
+    line = report({"bench": {"fig5": fig5}}).loc[(f"{claim.statement} (Fig. 5)", "iLIDS-VID")]
+    assert line["paper (rank-1 points)"] == "+18.4 (46.7 vs 28.3)"
+    assert line["bench: effect"].startswith("+14.5 [+8.1, +20.9]")

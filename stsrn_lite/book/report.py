@@ -84,18 +84,17 @@ ITEMS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("Fig. 2", "the spatial residual extractor", "03_spatial_extractor", ()),
     ("Fig. 3", "three spatial residual blocks", "03_spatial_extractor", ("block-a", "block-b")),
     ("Fig. 4", "CMC curves of Table 5's models", "11_table5_fig4", ("residual", "depth")),
-    ("Fig. 5", "rank-1 over the training epochs (Table 6's models)", "12_table6_fig5", ()),
+    ("Fig. 5", "rank-1 over the training epochs (Table 6's models)", "12_table6_fig5", ("temres-curve",)),
 )  # fmt: skip
 # what stands for the items without a claim
 DRAWN = "drawn from the model's modules"
 COMPUTED = "computed from the models"
-FIG_5 = "no claim judged: two rank-1 values in the text, shown beside ours"
 
 
 def _standing(status: str) -> str:
     """A claim line's status (`stsrn_lite.book.claims.status`) without its reasons: "synthetic,
     bench: inconclusive (3 folds)" stays, "not run: …" becomes "not run"."""
-    head, _, rest = status.partition(":")
+    head = status.partition(":")[0]
     return status if head.startswith(("synthetic", "real data")) else head
 
 
@@ -124,10 +123,8 @@ def overview(found: dict | None = None) -> pd.DataFrame:
             standing = "; ".join(f"{n} × {what}" for what, n in counted.items())
         elif item == "Table 3":
             standing = COMPUTED
-        elif item.startswith("Fig.") and not files:
+        else:  # Figs. 1 and 2
             standing = DRAWN
-        else:
-            standing = FIG_5
         rows.append(
             {
                 "item": item,
