@@ -198,8 +198,8 @@ class TrainConfig:
 # for STSRN and the CNN-RNN on two folds of a synthetic iLIDS-VID (chapter 06, "A fast recipe";
 # stsrn_lite.book.recipe_validation), where batching pairs failed the CNN-RNN. "fast-stable" is
 # "fast" at half its peak learning rate: what a run that diverged with "fast" is trained again
-# with (stsrn_lite.book.divergence), after the bench's iLIDS-VID STSRN of fold 2 blew up at the
-# top of its warm-up with two seeds out of two (chapter 06, "Half the peak rate"; the bench trained
+# with (stsrn_lite.book.divergence), after the bench's iLIDS-VID STSRN of fold 2 blew up soon
+# after its warm-up with two seeds out of two (chapter 06, "Half the peak rate"; the bench trained
 # it throughout for a while, which left the CNN-RNN undertrained in 100 epochs).
 RECIPE_FIELDS = ("mode", "pairs_per_step", "optimiser", "learning_rate", "schedule", "warmup_epochs")
 RECIPES: dict[str, dict] = {

@@ -269,7 +269,8 @@ def train(
     """Train ``config`` on ``data``, writing ``out/checkpoint.pt`` and ``out/records.csv``.
 
     ``evaluate(model, data, config, device) -> dict`` gives the ranks and mAP of the epochs that
-    are evaluated (every ``config.eval_every`` and the last); None skips evaluation.
+    are evaluated (every ``config.eval_every`` and the last of ``config.epochs``, not the last of a
+    run given up before it); None skips evaluation.
     ``stop_after_steps`` stops like a signal would after that many steps of this call (tests).
     ``give_up(records)`` is asked after each epoch; a reason (not None) ends the training there:
     the checkpoint keeps the reason, so resuming the run trains nothing more, and the result's
