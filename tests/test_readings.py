@@ -4,13 +4,16 @@ STSRN, each reaching the run it names, and the paired effects computed fold by f
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from stsrn_lite.book import readings
 from stsrn_lite.book.experiments import run
-from stsrn_lite.book.grid import DEFAULT_READINGS, SENSITIVITY, table_runs
+from stsrn_lite.book.grid import DEFAULT_READINGS, SENSITIVITY, filed, spec_folder, table_runs
 from stsrn_lite.book.session import setup
 from stsrn_lite.model.presets import PRESETS
 from stsrn_lite.training.checkpoint import load_checkpoint
@@ -77,3 +80,79 @@ def test_collect_tests_only_finished_runs_and_the_command_fails_without_any(tmp_
     last = capsys.readouterr().err.splitlines()[-1]
     assert last == "error: no run of the readings study has finished in the bench profile"
     assert not (tmp_path / "results").exists()
+
+
+def test_a_retry_is_paired_with_the_defaults_run_under_its_recipe_and_a_mixed_pair_is_named():
+    first, second = SENSITIVITY[0][0], SENSITIVITY[1][0]
+    found = [
+        {"dataset": "ilids-vid", "reading": DEFAULT_READINGS, "fold": 0, "rank1": 76.0, "recipe": "fast"},
+        {"dataset": "ilids-vid", "reading": DEFAULT_READINGS, "fold": 1, "rank1": 87.0, "recipe": "fast"},
+        {"dataset": "ilids-vid", "reading": first, "fold": 0, "rank1": 70.0, "recipe": "fast-stable"},
+        {"dataset": "ilids-vid", "reading": first, "fold": 1, "rank1": 80.0, "recipe": "fast-stable"},
+        {"dataset": "ilids-vid", "reading": second, "fold": 0, "rank1": 77.0, "recipe": "fast"},
+        # the default's run of fold 0 under the retry's recipe, filed too (collect adds it after the own run)
+        {"dataset": "ilids-vid", "reading": DEFAULT_READINGS, "fold": 0, "rank1": 72.0, "recipe": "fast-stable"},
+    ]
+    table = readings.effects(found).set_index("reading")
+    assert table.loc[first, "recipes"] == "fold 0: both fast-stable; fold 1: fast-stable against fast"
+    assert table.loc[first, "effect"] == pytest.approx(((70 - 72) + (80 - 87)) / 2)
+    assert table.loc[first, "default"] == pytest.approx((72 + 87) / 2)
+    assert (table.loc[second, "recipes"], table.loc[second, "effect"]) == ("–", 1.0)  # the own run, not the retry's
+
+
+def evaluation(rank1: float) -> SimpleNamespace:
+    cmc = [rank1 / 100] + [1.0] * 19
+    return SimpleNamespace(details=SimpleNamespace(cmc=cmc, mAP=0.5), g_indices=range(150))
+
+
+def test_collect_adds_the_defaults_filed_run_under_a_retrys_recipe_and_trains_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("STSRN_HOME", str(tmp_path))
+    session = setup("bench")
+    first = SENSITIVITY[0][0]
+    retried = {label for label, fields in SENSITIVITY[:1]}
+    asked = []
+
+    def execute(session, spec):
+        label = next(label for label, fields in SENSITIVITY if dict(spec.readings) == fields) if spec.readings else None
+        recipe = "fast-stable" if label in retried else "fast"
+        return SimpleNamespace(evaluations={"two-camera": evaluation(60.0)}, recipe=recipe)
+
+    def filed(session, spec):
+        asked.append(spec)
+        return SimpleNamespace(evaluations={"two-camera": evaluation(50.0)})
+
+    monkeypatch.setattr("stsrn_lite.book.estimate.remaining_epochs", lambda session, spec: 0)
+    monkeypatch.setattr(readings, "execute", execute)
+    monkeypatch.setattr(readings, "filed", filed)
+    found, missing = readings.collect(session)
+    assert missing == [] and len(found) == 2 + len(SENSITIVITY)
+    default = next(e.run for e in table_runs("readings", session) if e.label == DEFAULT_READINGS)
+    assert asked == [dataclasses.replace(default, recipe="fast-stable", retry=True)]  # one lookup, the default's
+    added = found[-1]
+    assert (added["reading"], added["recipe"], added["rank1"]) == (DEFAULT_READINGS, "fast-stable", 50.0)
+    table = readings.effects(found).set_index("reading")
+    assert table.loc[first, "recipes"] == "fold 0: both fast-stable" and table.loc[first, "effect"] == 10.0
+
+
+def test_filed_reads_a_committed_bench_run_and_never_trains(tmp_path, monkeypatch):
+    monkeypatch.setenv("STSRN_HOME", str(tmp_path))
+    repository = Path(__file__).resolve().parents[1]
+    monkeypatch.setattr("stsrn_lite.book.experiments.checkout", lambda: repository)  # its committed ledger
+    session = setup("bench")
+    default = next(e.run for e in table_runs("readings", session) if e.label == DEFAULT_READINGS)
+    ledger = repository / "results" / "bench" / "runs"
+    names = {path.stem for path in ledger.glob("*.json")}
+    tried = 0
+    for recipe in ("fast", "fast-stable"):
+        for fold in range(3):
+            spec = dataclasses.replace(default, fold=fold, recipe=recipe, retry=recipe != "fast")
+            name = spec_folder(session, spec).name
+            found = filed(session, spec)
+            assert (found is not None) == (name in names), name
+            if found is not None:
+                tried += 1
+                entry = json.loads((ledger / f"{name}.json").read_text())
+                want = entry["protocols"]["two-camera"]["rank1"]
+                assert 100 * found.evaluations["two-camera"].details.cmc[0] == pytest.approx(want, abs=0.01)
+    assert tried >= 1, f"no bench run of iLIDS-VID STSRN is committed in {ledger}"
+    assert not (tmp_path / "runs").exists()  # nothing was trained

@@ -271,25 +271,31 @@ def current_attempt(session: Session, spec: GridRun) -> GridRun:
     rule as `execute`. What the grid estimates (it executes ``spec``, whose `execute` comes to the
     same attempt), so that a diverged run is not counted as done."""
     from stsrn_lite.book.divergence import diverged
-    from stsrn_lite.book.experiments import final_test_config, ledger_folders
-    from stsrn_lite.book.ledger import read_run
 
     while spec.recipe in FALLBACK:
-        config = spec_config(session, spec)
-        test = final_test_config(session, config)
-        name = spec_folder(session, spec).name
-        filed = next(
-            (
-                found
-                for folder in ledger_folders(session)
-                if (found := read_run(folder, name, config, test, spec.protocols, spec.studies)) is not None
-            ),
-            None,
-        )
-        if filed is None or not diverged(filed.records):
+        found = filed(session, spec)
+        if found is None or not diverged(found.records):
             return spec
         spec = replace(spec, recipe=FALLBACK[spec.recipe], retry=True)
     return spec
+
+
+def filed(session: Session, spec: GridRun):
+    """The run ``spec`` as the first of ``session``'s ledgers files it, tested with every protocol
+    and study the spec asks for (`stsrn_lite.book.ledger.FiledRun`); None where none does. Never
+    trains or tests: how a table reads a run it only compares with, such as the default's run under
+    another recipe (`stsrn_lite.book.readings`)."""
+    from stsrn_lite.book.experiments import final_test_config, ledger_folders
+    from stsrn_lite.book.ledger import read_run
+
+    config = spec_config(session, spec)
+    test = final_test_config(session, config)
+    name = spec_folder(session, spec).name
+    for folder in ledger_folders(session):
+        found = read_run(folder, name, config, test, spec.protocols, spec.studies)
+        if found is not None:
+            return found
+    return None
 
 
 def _data_of(spec: GridRun) -> tuple[str, ...]:

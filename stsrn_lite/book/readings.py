@@ -12,6 +12,12 @@ same folds. They train in the background with the grid; ``collect`` tests every 
 `effects` pairs each reading with the default on the folds both finished: the mean difference in
 rank-1, its interval (`stsrn_lite.book.claims.interval`) and the spread of the default over those
 folds, so that a reader sees whether a reading moves the numbers by more than a fold does.
+
+A reading's run that diverged is trained again with its recipe's fallback (`execute`,
+`stsrn_lite.book.divergence`), and a recipe can move rank-1 by as much as a reading does. So where
+the default's run under that fallback is filed too (same fold and seed), ``collect`` adds it and
+`effects` pairs the retry with it, not with the default's own run; where it is not, the pair mixes
+two recipes, and the ``recipes`` column says which folds do either.
 """
 
 from __future__ import annotations
@@ -20,14 +26,16 @@ import argparse
 import json
 import statistics
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import pandas as pd
 
 from stsrn_lite.book.claims import interval
-from stsrn_lite.book.grid import DEFAULT_READINGS, SENSITIVITY, execute, table_runs
+from stsrn_lite.book.grid import DEFAULT_READINGS, SENSITIVITY, GridRun, execute, filed, table_runs
 from stsrn_lite.book.session import Session
 from stsrn_lite.book.tables import result_row
+from stsrn_lite.evaluation.protocols import Evaluation
 
 TABLE = "readings"  # results/<profile>/readings.csv, and the grid's table of these runs
 NOTEBOOK = "stsrn_lite.book.readings"
@@ -35,62 +43,94 @@ NOTEBOOK = "stsrn_lite.book.readings"
 
 def collect(session: Session) -> tuple[list[dict], list[str]]:
     """(result rows of every finished run of the study, names of the runs not finished yet). A
-    finished run is tested, never trained; each row carries its reading's label and fields."""
+    finished run is tested, never trained; each row carries its reading's label and fields, and its
+    recipe. Where a reading's row is a retry under a recipe the default's row of that fold lacks,
+    the default's run under that recipe is added as a row too when it is filed (never trained)."""
     from stsrn_lite.book.estimate import remaining_epochs
 
-    rows, missing = [], []
+    rows, missing, defaults = [], [], {}
     for entry in table_runs(TABLE, session):
         spec = entry.run
+        if entry.label == DEFAULT_READINGS:
+            defaults[spec.fold] = spec
         if remaining_epochs(session, spec) > 0:
             missing.append(f"{spec.name}: {entry.label}")
             continue
         outcome = execute(session, spec)
-        evaluation = outcome.evaluations["two-camera"]
-        rows.append(
-            result_row(
-                spec.dataset,
-                spec.preset,
-                spec.fold,
-                evaluation.details.cmc,
-                evaluation.details.mAP,
-                reading=entry.label,
-                fields=json.dumps(dict(spec.readings), sort_keys=True),
-                gallery=len(evaluation.g_indices),
-                recipe=outcome.recipe,
-            )
-        )
+        rows.append(_row(spec, entry.label, outcome.evaluations["two-camera"], outcome.recipe))
+    for fold, spec in defaults.items():
+        have = {row["recipe"] for row in rows if row["reading"] == DEFAULT_READINGS and row["fold"] == fold}
+        wanted = {row["recipe"] for row in rows if row["reading"] != DEFAULT_READINGS and row["fold"] == fold}
+        wanted.discard(None)
+        for recipe in sorted(wanted - have):
+            found = filed(session, replace(spec, recipe=recipe, retry=True))
+            if found is not None:
+                rows.append(_row(spec, DEFAULT_READINGS, found.evaluations["two-camera"], recipe))
     return rows, missing
 
 
-def effects(rows: Sequence[dict], metric: str = "rank1") -> pd.DataFrame:
+def _row(spec: GridRun, label: str, evaluation: Evaluation, recipe: str | None) -> dict:
+    return result_row(
+        spec.dataset,
+        spec.preset,
+        spec.fold,
+        evaluation.details.cmc,
+        evaluation.details.mAP,
+        reading=label,
+        fields=json.dumps(dict(spec.readings), sort_keys=True),
+        gallery=len(evaluation.g_indices),
+        recipe=recipe,
+    )
+
+
+def effects(rows: Sequence[Mapping], metric: str = "rank1") -> pd.DataFrame:
     """One row per dataset and reading: the folds it shares with the default, both means, the mean
-    paired difference (reading − default) with its interval, and the default's standard deviation
-    over those folds (NaN with one fold)."""
+    paired difference (reading − default) with its interval, the default's standard deviation over
+    those folds (NaN with one fold), and ``recipes``: "–" where each pair had the default's own
+    recipe, else per fold "both R" (a retry paired with the default's run under R) or "R against
+    S" (a pair of two recipes, where the default's run under R is not filed). A fold's first
+    default row is the default's own run (`collect` adds the others after it)."""
     out = []
-    by = {(r["dataset"], r["reading"], int(r["fold"])): float(r[metric]) for r in rows}
     for dataset in dict.fromkeys(r["dataset"] for r in rows):
-        default = {fold: value for (d, label, fold), value in by.items() if d == dataset and label == DEFAULT_READINGS}
+        here = [r for r in rows if r["dataset"] == dataset]
+        defaults: dict[int, dict[str, float]] = {}  # fold -> {recipe: metric}, its own run first
+        for r in here:
+            if r["reading"] == DEFAULT_READINGS:
+                defaults.setdefault(int(r["fold"]), {}).setdefault(_recipe(r), float(r[metric]))
         for label, _ in SENSITIVITY:
-            mine = {fold: value for (d, name, fold), value in by.items() if d == dataset and name == label}
-            folds = sorted(set(default) & set(mine))
+            mine = {int(r["fold"]): r for r in here if r["reading"] == label}
+            folds = sorted(set(defaults) & set(mine))
             if not folds:
                 continue
-            mean, low, high = interval([mine[k] - default[k] for k in folds])
-            spread = statistics.stdev(default[k] for k in folds) if len(folds) > 1 else float("nan")
+            paired, notes = {}, []
+            for k in folds:
+                recipe, own = _recipe(mine[k]), next(iter(defaults[k]))
+                base = defaults[k].get(recipe, defaults[k][own])
+                if recipe != own:
+                    pair = f"both {recipe}" if recipe in defaults[k] else f"{recipe} against {own}"
+                    notes.append(f"fold {k}: {pair}")
+                paired[k] = (float(mine[k][metric]), base)
+            mean, low, high = interval([reading - default for reading, default in paired.values()])
+            spread = statistics.stdev(default for _, default in paired.values()) if len(folds) > 1 else float("nan")
             out.append(
                 {
                     "dataset": dataset,
                     "reading": label,
                     "folds": len(folds),
-                    "default": statistics.fmean(default[k] for k in folds),
-                    "this reading": statistics.fmean(mine[k] for k in folds),
+                    "default": statistics.fmean(default for _, default in paired.values()),
+                    "this reading": statistics.fmean(reading for reading, _ in paired.values()),
                     "effect": mean,
                     "low": low,
                     "high": high,
                     "default's sd over folds": spread,
+                    "recipes": "; ".join(notes) or "–",
                 }
             )
     return pd.DataFrame(out)
+
+
+def _recipe(row: Mapping) -> str:
+    return str(row.get("recipe") or "")
 
 
 def main(argv: list[str] | None = None) -> int:
