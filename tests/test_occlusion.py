@@ -78,3 +78,30 @@ def test_the_stsm_effect_pairs_the_models_fold_by_fold_at_each_share():
     assert set(effects) == {0.0, 0.5}
     assert effects[0.5]["pair"] == "Double+TemRes+STSM − Double+TemRes" and effects[0.5]["effect"] == 10.0
     assert effects[0.5]["verdict"] == "supported" and effects[0.0]["verdict"] == "inconclusive"
+    assert effects[0.5]["retried"] == ""  # rows without a recipe: nothing to name
+
+
+def test_a_pair_with_a_model_trained_again_after_diverging_names_that_fold():
+    def rows(preset, recipes):
+        return [
+            {"dataset": "ilids-vid", "preset": preset, "fold": k, "fraction": 0.25, "rank1": 50.0, "recipe": r}
+            for k, r in enumerate(recipes)
+        ]
+
+    found = (
+        rows("Double+TemRes+STSM", ["fast", "fast", "fast-stable"])
+        + rows("Double+TemRes", ["fast", "fast-stable", "fast-stable"])
+        + rows("Base+TemRes+STSM", ["fast"] * 3)
+        + rows("Base+TemRes", ["fast"] * 3)
+    )
+    effects = {e["pair"]: e["retried"] for e in occlusion.stsm_effects(found)}
+    assert effects == {
+        "Double+TemRes+STSM − Double+TemRes": (
+            "fold 1: Double+TemRes fast-stable; "
+            "fold 2: Double+TemRes+STSM fast-stable; fold 2: Double+TemRes fast-stable"
+        ),
+        "Base+TemRes+STSM − Base+TemRes": "",
+    }
+    # a profile that trains the fallback recipe from the start has no retries
+    steady = [{**row, "recipe": "fast-stable"} for row in found]
+    assert {e["retried"] for e in occlusion.stsm_effects(steady)} == {""}

@@ -31,7 +31,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from stsrn_lite.book.claims import interval, verdict
+from stsrn_lite.book.claims import interval, retried_text, verdict
+from stsrn_lite.book.divergence import retry_recipes
 from stsrn_lite.book.grid import STSM_PAIRS
 from stsrn_lite.book.session import Session
 from stsrn_lite.evaluation.dispatch import evaluate_protocol
@@ -155,8 +156,12 @@ def study(session: Session, model: STSRN, config: TrainConfig, fractions: Sequen
 def stsm_effects(rows: Sequence[dict], metric: str = "rank1") -> list[dict]:
     """Per STSM pair (`STSM_PAIRS`) and share of occluded frames: the mean over the folds of the
     paired difference with − without the STSM, with its interval and verdict
-    (`stsrn_lite.book.claims`)."""
+    (`stsrn_lite.book.claims`), and ``retried``: the folds where a model of the pair comes from a
+    run trained again after diverging (rows with a ``recipe``; `claims.retried_text`), "" where
+    none does, so that a pair of two recipes is named as the claims name it."""
     values = {(r["preset"], r["dataset"], float(r["fraction"]), int(r["fold"])): float(r[metric]) for r in rows}
+    recipes = {(r["preset"], r["dataset"], int(r["fold"])): str(r.get("recipe") or "") for r in rows}
+    retries = retry_recipes(rows)
     out = []
     for with_stsm, without in STSM_PAIRS:
         for dataset, fraction in dict.fromkeys((d, f) for (p, d, f, _) in values if p == with_stsm):
@@ -168,6 +173,12 @@ def stsm_effects(rows: Sequence[dict], metric: str = "rank1") -> list[dict]:
                 values[with_stsm, dataset, fraction, k] - values[without, dataset, fraction, k] for k in folds
             ]
             mean, low, high = interval(differences)
+            retried = [
+                (k, name, recipes[name, dataset, k])
+                for k in folds
+                for name in (with_stsm, without)
+                if recipes[name, dataset, k] in retries
+            ]
             out.append(
                 {
                     "pair": f"{with_stsm} − {without}",
@@ -178,6 +189,7 @@ def stsm_effects(rows: Sequence[dict], metric: str = "rank1") -> list[dict]:
                     "low": round(low, 2),
                     "high": round(high, 2),
                     "verdict": verdict(low, high) if len(folds) > 1 else "inconclusive",
+                    "retried": retried_text(retried),
                 }
             )
     return out
