@@ -50,6 +50,7 @@ DIVERGED = {
     "ilids-vid-STSRN-fast-fold2": 4,
     "ilids-vid-DoubleResBlocks-fast-fold0": 17,
     "ilids-vid-DoubleResBlocks-fast-fold1": 16,
+    "ilids-vid-TripleResBlocks-fast-fold0": 15,
 }
 
 
@@ -80,6 +81,7 @@ GIVEN_UP_AT = {
     "ilids-vid-STSRN-fast-fold2": 14,
     "ilids-vid-DoubleResBlocks-fast-fold0": 27,
     "ilids-vid-DoubleResBlocks-fast-fold1": 26,
+    "ilids-vid-TripleResBlocks-fast-fold0": 25,
 }
 
 
