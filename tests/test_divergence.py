@@ -51,6 +51,7 @@ DIVERGED = {
     "ilids-vid-DoubleResBlocks-fast-fold0": 17,
     "ilids-vid-DoubleResBlocks-fast-fold1": 16,
     "ilids-vid-TripleResBlocks-fast-fold0": 15,
+    "ilids-vid-STSRN-fast-res_kernel=7-fold0": 10,
 }
 
 
@@ -82,6 +83,7 @@ GIVEN_UP_AT = {
     "ilids-vid-DoubleResBlocks-fast-fold0": 27,
     "ilids-vid-DoubleResBlocks-fast-fold1": 26,
     "ilids-vid-TripleResBlocks-fast-fold0": 25,
+    "ilids-vid-STSRN-fast-res_kernel=7-fold0": 20,
 }
 
 
