@@ -52,6 +52,7 @@ DIVERGED = {
     "ilids-vid-DoubleResBlocks-fast-fold1": 16,
     "ilids-vid-TripleResBlocks-fast-fold0": 15,
     "ilids-vid-STSRN-fast-res_kernel=7-fold0": 10,
+    "ilids-vid-STSRN-fast-normalisation=standard-fold0": 14,
 }
 
 
@@ -84,6 +85,7 @@ GIVEN_UP_AT = {
     "ilids-vid-DoubleResBlocks-fast-fold1": 26,
     "ilids-vid-TripleResBlocks-fast-fold0": 25,
     "ilids-vid-STSRN-fast-res_kernel=7-fold0": 20,
+    "ilids-vid-STSRN-fast-normalisation=standard-fold0": 24,
 }
 
 
