@@ -72,6 +72,19 @@ def test_effects_pair_each_reading_with_the_default_on_the_folds_both_finished()
     assert two["effect"] == -10.0 and math.isnan(two["low"]) and math.isnan(two["default's sd over folds"])
 
 
+def test_fold_spread_is_table_1s_stsrn_over_all_its_folds_on_one_dataset():
+    table1 = [
+        {"dataset": "ilids-vid", "preset": "STSRN", "fold": "0", "rank1": "76.0"},
+        {"dataset": "ilids-vid", "preset": "STSRN", "fold": "1", "rank1": "88.0"},
+        {"dataset": "ilids-vid", "preset": "STSRN", "fold": "2", "rank1": "82.0"},
+        {"dataset": "ilids-vid", "preset": "CNN-RNN", "fold": "0", "rank1": "10.0"},
+        {"dataset": "prid2011", "preset": "STSRN", "fold": "0", "rank1": "99.0"},
+    ]
+    assert readings.fold_spread(table1, "ilids-vid") == (pytest.approx(6.0), 3)
+    spread, folds = readings.fold_spread(table1, "prid2011")
+    assert math.isnan(spread) and folds == 1
+
+
 def test_collect_tests_only_finished_runs_and_the_command_fails_without_any(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("STSRN_HOME", str(tmp_path))
     found, missing = readings.collect(setup("bench"))

@@ -32,7 +32,15 @@ from dataclasses import replace
 import pandas as pd
 
 from stsrn_lite.book.claims import interval
-from stsrn_lite.book.grid import DEFAULT_READINGS, SENSITIVITY, GridRun, execute, filed, table_runs
+from stsrn_lite.book.grid import (
+    DEFAULT_READINGS,
+    READINGS_PRESET,
+    SENSITIVITY,
+    GridRun,
+    execute,
+    filed,
+    table_runs,
+)
 from stsrn_lite.book.session import Session
 from stsrn_lite.book.tables import result_row
 from stsrn_lite.evaluation.protocols import Evaluation
@@ -127,6 +135,14 @@ def effects(rows: Sequence[Mapping], metric: str = "rank1") -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(out)
+
+
+def fold_spread(table1: Sequence[Mapping], dataset: str, metric: str = "rank1") -> tuple[float, int]:
+    """(standard deviation, number of folds) of the default's ``metric`` on ``dataset`` over every
+    fold of Table 1's rows (its STSRN, the study's default): the yardstick for an effect measured
+    on fewer folds than Table 1 has. NaN with fewer than two folds."""
+    values = [float(r[metric]) for r in table1 if r["dataset"] == dataset and r["preset"] == READINGS_PRESET]
+    return (statistics.stdev(values) if len(values) > 1 else float("nan")), len(values)
 
 
 def _recipe(row: Mapping) -> str:
