@@ -147,6 +147,30 @@ def test_collect_adds_the_defaults_filed_run_under_a_retrys_recipe_and_trains_no
     assert table.loc[first, "recipes"] == "fold 0: both fast-stable" and table.loc[first, "effect"] == 10.0
 
 
+def test_a_reading_whose_run_diverged_waits_for_its_retry_and_collect_never_trains_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("STSRN_HOME", str(tmp_path))
+    session = setup("bench")
+    label, fields = SENSITIVITY[1]
+    blown = SimpleNamespace(records=[{"epoch": e, "loss": loss} for e, loss in enumerate((11.0, 10.5, 96.6, 165.9), 1)])
+    executed = []
+
+    def filed(session, spec):  # only that reading's fast run is filed, and it diverged
+        return blown if dict(spec.readings) == fields and spec.recipe == "fast" else None
+
+    def execute(session, spec):
+        executed.append(spec)
+        return SimpleNamespace(evaluations={"two-camera": evaluation(60.0)}, recipe=spec.recipe)
+
+    monkeypatch.setattr("stsrn_lite.book.grid.filed", filed)
+    monkeypatch.setattr(readings, "filed", lambda session, spec: None)
+    # every first attempt has trained; no retry has
+    monkeypatch.setattr("stsrn_lite.book.estimate.remaining_epochs", lambda s, spec: 100 if spec.retry else 0)
+    monkeypatch.setattr(readings, "execute", execute)
+    found, missing = readings.collect(session)
+    assert [name.split(": ", 1)[1] for name in missing] == [label]
+    assert len(found) == len(SENSITIVITY) and all(dict(spec.readings) != fields for spec in executed)
+
+
 def test_filed_reads_a_committed_bench_run_and_never_trains(tmp_path, monkeypatch):
     monkeypatch.setenv("STSRN_HOME", str(tmp_path))
     repository = Path(__file__).resolve().parents[1]

@@ -37,6 +37,7 @@ from stsrn_lite.book.grid import (
     READINGS_PRESET,
     SENSITIVITY,
     GridRun,
+    current_attempt,
     execute,
     filed,
     table_runs,
@@ -51,7 +52,8 @@ NOTEBOOK = "stsrn_lite.book.readings"
 
 def collect(session: Session) -> tuple[list[dict], list[str]]:
     """(result rows of every finished run of the study, names of the runs not finished yet). A
-    finished run is tested, never trained; each row carries its reading's label and fields, and its
+    finished run is tested, never trained (a reading whose run diverged is finished when its retry
+    is); each row carries its reading's label and fields, and its
     recipe. Where a reading's row is a retry under a recipe the default's row of that fold lacks,
     the default's run under that recipe is added as a row too when it is filed (never trained)."""
     from stsrn_lite.book.estimate import remaining_epochs
@@ -61,7 +63,7 @@ def collect(session: Session) -> tuple[list[dict], list[str]]:
         spec = entry.run
         if entry.label == DEFAULT_READINGS:
             defaults[spec.fold] = spec
-        if remaining_epochs(session, spec) > 0:
+        if remaining_epochs(session, current_attempt(session, spec)) > 0:  # a diverged run: its retry
             missing.append(f"{spec.name}: {entry.label}")
             continue
         outcome = execute(session, spec)
