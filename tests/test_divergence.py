@@ -45,7 +45,8 @@ def test_a_blow_up_counts_only_when_the_run_does_not_recover():
 # The bench runs that blew up and did not recover, with the epoch where the loss passed BLOW_UP
 # times its first: the fast recipe's iLIDS-VID STSRN of fold 2 (11.2 to 142.9) and Table 6's
 # DoubleResBlocks of fold 0 (17.7 to 120.8, still 52.9 at epoch 87) and of fold 1 (17.8 to 91.3,
-# given up by `hopeless` at epoch 26 with 138.5)
+# given up by `hopeless` at epoch 26 with 138.5), Table 5's TripleResBlocks of fold 0, and the
+# readings study's STSRN with kernel-7 blocks and with the standard normalisation (fold 0)
 DIVERGED = {
     "ilids-vid-STSRN-fast-fold2": 4,
     "ilids-vid-DoubleResBlocks-fast-fold0": 17,

@@ -125,16 +125,20 @@ def test_collect_adds_the_defaults_filed_run_under_a_retrys_recipe_and_trains_no
     retried = {label for label, fields in SENSITIVITY[:1]}
     asked = []
 
-    def execute(session, spec):
+    def current_attempt(session, spec):  # the first reading's fast run diverged; its retry is the attempt
         label = next(label for label, fields in SENSITIVITY if dict(spec.readings) == fields) if spec.readings else None
-        recipe = "fast-stable" if label in retried else "fast"
-        return SimpleNamespace(evaluations={"two-camera": evaluation(60.0)}, recipe=recipe)
+        return dataclasses.replace(spec, recipe="fast-stable", retry=True) if label in retried else spec
+
+    def execute(session, spec, retries=True):
+        assert not retries
+        return SimpleNamespace(evaluations={"two-camera": evaluation(60.0)}, recipe=spec.recipe, records=[])
 
     def filed(session, spec):
         asked.append(spec)
         return SimpleNamespace(evaluations={"two-camera": evaluation(50.0)})
 
     monkeypatch.setattr("stsrn_lite.book.estimate.remaining_epochs", lambda session, spec: 0)
+    monkeypatch.setattr(readings, "current_attempt", current_attempt)
     monkeypatch.setattr(readings, "execute", execute)
     monkeypatch.setattr(readings, "filed", filed)
     found, missing = readings.collect(session)
@@ -157,9 +161,9 @@ def test_a_reading_whose_run_diverged_waits_for_its_retry_and_collect_never_trai
     def filed(session, spec):  # only that reading's fast run is filed, and it diverged
         return blown if dict(spec.readings) == fields and spec.recipe == "fast" else None
 
-    def execute(session, spec):
-        executed.append(spec)
-        return SimpleNamespace(evaluations={"two-camera": evaluation(60.0)}, recipe=spec.recipe)
+    def execute(session, spec, retries=True):
+        executed.append((spec, retries))
+        return SimpleNamespace(evaluations={"two-camera": evaluation(60.0)}, recipe=spec.recipe, records=[])
 
     monkeypatch.setattr("stsrn_lite.book.grid.filed", filed)
     monkeypatch.setattr(readings, "filed", lambda session, spec: None)
@@ -168,7 +172,31 @@ def test_a_reading_whose_run_diverged_waits_for_its_retry_and_collect_never_trai
     monkeypatch.setattr(readings, "execute", execute)
     found, missing = readings.collect(session)
     assert [name.split(": ", 1)[1] for name in missing] == [label]
-    assert len(found) == len(SENSITIVITY) and all(dict(spec.readings) != fields for spec in executed)
+    assert len(found) == len(SENSITIVITY) and all(dict(spec.readings) != fields for spec, _ in executed)
+    assert not any(retries for _, retries in executed)  # each attempt is only tested, never followed by a retry
+
+
+def test_a_run_that_diverged_in_its_last_epochs_waits_for_its_retry_and_collect_does_not_start_it(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("STSRN_HOME", str(tmp_path))
+    session = setup("bench")
+    label, fields = SENSITIVITY[2]
+    late = [{"epoch": e, "loss": loss} for e, loss in enumerate((11.0, *(2.0,) * 95, 150.0, 140.0, 130.0, 120.0), 1)]
+    executed = []
+
+    def execute(session, spec, retries=True):  # trained to its last epoch, not filed yet: tested here
+        executed.append((spec, retries))
+        records = late if dict(spec.readings) == fields else []
+        return SimpleNamespace(evaluations={"two-camera": evaluation(60.0)}, recipe=spec.recipe, records=records)
+
+    monkeypatch.setattr("stsrn_lite.book.estimate.remaining_epochs", lambda s, spec: 0)
+    monkeypatch.setattr(readings, "execute", execute)
+    monkeypatch.setattr(readings, "filed", lambda session, spec: None)
+    found, missing = readings.collect(session)
+    assert [name.split(": ", 1)[1] for name in missing] == [label]
+    assert len(found) == len(SENSITIVITY) and label not in {row["reading"] for row in found}
+    assert not any(retries for _, retries in executed) and {spec.recipe for spec, _ in executed} == {"fast"}
 
 
 def test_filed_reads_a_committed_bench_run_and_never_trains(tmp_path, monkeypatch):

@@ -232,9 +232,9 @@ def grid_runs(
     return list(merged.values())
 
 
-def execute(session: Session, spec: GridRun, progress: bool = False):
+def execute(session: Session, spec: GridRun, progress: bool = False, *, retries: bool = True):
     """Train (or reuse) and test one run: `experiments.run` with the spec's arguments. A run that
-    diverged is trained again with its recipe's fallback, while there is one
+    diverged is trained again with its recipe's fallback, while there is one and ``retries``
     (`stsrn_lite.book.divergence`); the outcome is the first attempt that did not diverge (or the
     last one), and its ``diverged_recipes`` are the recipes of the attempts before it."""
     from stsrn_lite.book.divergence import diverged
@@ -242,7 +242,7 @@ def execute(session: Session, spec: GridRun, progress: bool = False):
     recipes = []
     while True:
         outcome = _execute_once(session, spec, progress)
-        if not diverged(outcome.records) or spec.recipe not in FALLBACK:
+        if not retries or not diverged(outcome.records) or spec.recipe not in FALLBACK:
             return replace(outcome, diverged_recipes=tuple(recipes))
         recipes.append(spec.recipe)
         spec = replace(spec, recipe=FALLBACK[spec.recipe], retry=True)

@@ -32,6 +32,7 @@ from dataclasses import replace
 import pandas as pd
 
 from stsrn_lite.book.claims import interval
+from stsrn_lite.book.divergence import FALLBACK, diverged
 from stsrn_lite.book.grid import (
     DEFAULT_READINGS,
     READINGS_PRESET,
@@ -52,10 +53,11 @@ NOTEBOOK = "stsrn_lite.book.readings"
 
 def collect(session: Session) -> tuple[list[dict], list[str]]:
     """(result rows of every finished run of the study, names of the runs not finished yet). A
-    finished run is tested, never trained (a reading whose run diverged is finished when its retry
-    is); each row carries its reading's label and fields, and its
-    recipe. Where a reading's row is a retry under a recipe the default's row of that fold lacks,
-    the default's run under that recipe is added as a row too when it is filed (never trained)."""
+    finished run is tested, never trained: a reading whose run diverged is finished when its retry
+    (`grid.current_attempt`) has trained all its epochs and, where a fallback would follow, did not
+    diverge. Each row carries its reading's label and fields, and its recipe. Where a reading's row
+    is a retry under a recipe the default's row of that fold lacks, the default's run under that
+    recipe is added as a row too when it is filed (never trained)."""
     from stsrn_lite.book.estimate import remaining_epochs
 
     rows, missing, defaults = [], [], {}
@@ -63,10 +65,14 @@ def collect(session: Session) -> tuple[list[dict], list[str]]:
         spec = entry.run
         if entry.label == DEFAULT_READINGS:
             defaults[spec.fold] = spec
-        if remaining_epochs(session, current_attempt(session, spec)) > 0:  # a diverged run: its retry
+        attempt = current_attempt(session, spec)  # the retry, where a filed run diverged
+        if remaining_epochs(session, attempt) > 0:
             missing.append(f"{spec.name}: {entry.label}")
             continue
-        outcome = execute(session, spec)
+        outcome = execute(session, attempt, retries=False)  # all its epochs trained: only tests
+        if diverged(outcome.records) and attempt.recipe in FALLBACK:  # its retry is still to train
+            missing.append(f"{spec.name}: {entry.label}")
+            continue
         rows.append(_row(spec, entry.label, outcome.evaluations["two-camera"], outcome.recipe))
     for fold, spec in defaults.items():
         have = {row["recipe"] for row in rows if row["reading"] == DEFAULT_READINGS and row["fold"] == fold}
