@@ -196,7 +196,8 @@ def test_the_cpu_signature_holds_what_decides_the_last_bits():
 
 def test_nbval_compares_outputs_only_on_the_cpu_that_executed_the_notebooks(tmp_path, monkeypatch, capsys):
     stamp = tmp_path / "cpu.json"
-    here = run_notebooks.cpu_signature(CPUINFO)
+    # torch's capability is this machine's, whatever CPUINFO says: fix it, so that `other` differs here too
+    here = {**run_notebooks.cpu_signature(CPUINFO), "torch_capability": "AVX512"}
     other = {**here, "isa": here["isa"][:3], "torch_capability": "AVX2"}
     assert run_notebooks.nbval_mode(stamp, here)[0] == "--nbval-lax"  # no stamp: unknown
     monkeypatch.setattr(run_notebooks, "cpu_signature", lambda: here)
