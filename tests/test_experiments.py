@@ -170,3 +170,35 @@ def test_the_bench_reduces_its_mars_and_every_label_of_mars_numbers_says_so(tmp_
     assert profiles.dataset_root(bench.profile, "mars", tmp_path) == tmp_path / "mars-300"
     assert profiles.dataset_root(setup("full", device="cpu").profile, "mars", tmp_path) == tmp_path / "mars"
     assert made == [(300, tmp_path / "mars-300"), (1259, tmp_path / "mars")]
+
+
+def test_a_home_elsewhere_still_reads_the_results_and_ledger_committed_in_the_checkout(tmp_path, monkeypatch):
+    """With $STSRN_HOME outside the checkout, the book still shows the committed results of the
+    other profiles (where the home has none of its own) and their filed runs."""
+    from stsrn_lite.book import recipe_validation
+    from stsrn_lite.book.ledger import FOLDER
+
+    source, elsewhere = tmp_path / "checkout", tmp_path / "home"
+    committed = source / "results" / "bench"
+    (committed / FOLDER).mkdir(parents=True)
+    (committed / "table1.csv").write_text("preset,rank1\nSTSRN,76.0\n")
+    (committed / "table1.json").write_text(json.dumps({"profile": "bench"}))
+    for name, rank1 in (("a", 1.0), ("b", 2.0)):
+        (committed / FOLDER / f"{name}.json").write_text(json.dumps({"name": name, "rank1": rank1}))
+    (source / "results" / "recipe").mkdir(parents=True)
+    for name in ("validation_curves.csv", "validation_compare.csv"):
+        (source / "results" / "recipe" / name).write_text("preset\nSTSRN\n")
+    monkeypatch.setenv("STSRN_HOME", str(elsewhere))
+    assert experiments.load_results("table1", profiles=("bench",)) == {}  # conftest: no checkout
+    assert experiments.filed_entries("bench") == [] and recipe_validation.stored() is None
+    monkeypatch.setattr(experiments, "checkout", lambda: source)
+    loaded = experiments.load_results("table1", profiles=("bench", "paper"))
+    assert loaded == {"bench": ([{"preset": "STSRN", "rank1": "76.0"}], {"profile": "bench"})}
+    assert [entry["rank1"] for entry in experiments.filed_entries("bench")] == [1.0, 2.0]
+    assert recipe_validation.stored() is not None
+    own = elsewhere / "results" / "bench"  # the home's own file and runs come first
+    (own / FOLDER).mkdir(parents=True)
+    (own / "table1.csv").write_text("preset,rank1\nSTSRN,70.0\n")
+    (own / FOLDER / "b.json").write_text(json.dumps({"name": "b", "rank1": 3.0}))
+    assert experiments.load_results("table1", profiles=("bench",))["bench"][0] == [{"preset": "STSRN", "rank1": "70.0"}]
+    assert [entry["rank1"] for entry in experiments.filed_entries("bench")] == [1.0, 3.0]

@@ -25,7 +25,7 @@ import torch
 from stsrn_lite.atomic import locked, write_atomic
 from stsrn_lite.book.divergence import FALLBACK, hopeless
 from stsrn_lite.book.ledger import FOLDER as LEDGER
-from stsrn_lite.book.ledger import file_run, is_filed, read_run
+from stsrn_lite.book.ledger import entries, file_run, is_filed, read_run
 from stsrn_lite.book.session import Session
 from stsrn_lite.evaluation.dispatch import check_mars_reading, default_protocol, evaluate_protocol
 from stsrn_lite.evaluation.features import TestConfig
@@ -333,6 +333,25 @@ def results_folder(profile: str, *, partial: bool = False) -> Path:
     return home().results / PARTIAL / profile if partial else home().results / profile
 
 
+def results_folders(name: str, *, partial: bool = False) -> tuple[Path, ...]:
+    """Where stored results named ``name`` (a profile, or ``recipe``) are read, the first that has a
+    file winning: the home's (`results_folder`) and, when the home is elsewhere (``$STSRN_HOME``),
+    the folder committed in the checkout the package is imported from, so that a book built with
+    its runs kept elsewhere still shows the committed results of the other profiles."""
+    folders = [results_folder(name, partial=partial)]
+    source = checkout()
+    if source is not None:
+        committed = Home(source, "checkout").results
+        folders.append(committed / PARTIAL / name if partial else committed / name)
+    return tuple(dict.fromkeys(folders))
+
+
+def filed_entries(profile: str) -> list[dict]:
+    """Every run filed for ``profile`` (`ledger.entries`), from the home's ledger and the committed
+    one (`results_folders`); a run filed in both comes from the home's."""
+    return entries(*(folder / LEDGER for folder in results_folders(profile)))
+
+
 def ledger_folder(session: Session) -> Path:
     """Where ``session``'s finished runs are filed (`stsrn_lite.book.ledger`): ``results/<profile>/runs/``."""
     return results_folder(session.profile.name, partial=not session.complete) / LEDGER
@@ -343,11 +362,7 @@ def ledger_folders(session: Session) -> tuple[Path, ...]:
     profile's, whose runs it shares where their training configurations are the same (a session of
     fewer folds trains its folds as the profile does); and the ledger committed in the checkout the
     package is imported from, when the home is elsewhere (``$STSRN_HOME``)."""
-    folders = [ledger_folder(session), results_folder(session.profile.name) / LEDGER]
-    source = checkout()
-    if source is not None:
-        folders.append(Home(source, "checkout").results / session.profile.name / LEDGER)
-    return tuple(dict.fromkeys(folders))
+    return tuple(dict.fromkeys([ledger_folder(session), *(f / LEDGER for f in results_folders(session.profile.name))]))
 
 
 def save_results(
@@ -438,11 +453,13 @@ def load_results(
     name: str, profiles: tuple[str, ...] = ("full", "paper"), *, partial: bool = False
 ) -> dict[str, tuple[list[dict], dict]]:
     """{profile: (rows, provenance)} for every profile with ``results/<profile>/<name>.csv``
-    (``partial``: with ``results/partial/<profile>/<name>.csv``)."""
+    (``partial``: with ``results/partial/<profile>/<name>.csv``) in the home or, failing that, in
+    the checkout (`results_folders`)."""
     found = {}
     for profile in profiles:
-        path = results_folder(profile, partial=partial) / f"{name}.csv"
-        if path.is_file():
+        paths = [folder / f"{name}.csv" for folder in results_folders(profile, partial=partial)]
+        path = next((path for path in paths if path.is_file()), None)
+        if path is not None:
             with open(path, newline="") as handle:
                 rows = list(csv.DictReader(handle))
             meta = path.with_suffix(".json")

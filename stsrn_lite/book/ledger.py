@@ -187,9 +187,13 @@ def read_run(
     )
 
 
-def entries(folder: Path) -> list[dict]:
-    """Every entry filed in ``folder``, by name."""
-    return [json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))]
+def entries(*folders: Path) -> list[dict]:
+    """Every entry filed in ``folders``, by name; a name filed in several comes from the first."""
+    paths: dict[str, Path] = {}
+    for folder in folders:
+        for path in folder.glob("*.json"):
+            paths.setdefault(path.stem, path)
+    return [json.loads(paths[name].read_text()) for name in sorted(paths)]
 
 
 def _filed(folders, name: str, config: TrainConfig, test: TestConfig) -> tuple[Path, FiledRun] | None:

@@ -35,6 +35,7 @@ from matplotlib.ticker import NullFormatter
 
 from stsrn_lite.atomic import write_atomic
 from stsrn_lite.book.curves import STYLE, WIDTH
+from stsrn_lite.book.experiments import results_folders
 from stsrn_lite.home import home
 from stsrn_lite.provenance import code_version
 from stsrn_lite.synthetic.generator import SyntheticConfig, ensure
@@ -200,11 +201,13 @@ def plot(rows: list[dict], names: tuple[str, ...] = tuple(RECIPES)) -> Figure:
 
 
 def stored() -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    """The collected curves and comparison (``results/recipe/`` under the home), or None."""
-    folder = home().results / "recipe"
-    paths = [folder / "validation_curves.csv", folder / "validation_compare.csv"]
-    if not all(path.is_file() for path in paths):
+    """The collected curves and comparison (``results/recipe/`` under the home or, failing that,
+    committed in the checkout: `experiments.results_folders`), or None."""
+    names = ("validation_curves.csv", "validation_compare.csv")
+    folder = next((f for f in results_folders("recipe") if all((f / n).is_file() for n in names)), None)
+    if folder is None:
         return None
+    paths = [folder / name for name in names]
     curves_frame, compare_frame = (pd.read_csv(path) for path in paths)
     return curves_frame, compare_frame
 
