@@ -29,6 +29,9 @@ NB_ENV = $$($(PY) tools/run_notebooks.py --kernel-env)
 # nbval compares the outputs only on a CPU like the one that executed the notebooks (notebooks/cpu.json):
 # training gives other numbers on another instruction set, so there it only executes them (--nbval-lax).
 NBVAL = $$($(PY) tools/run_notebooks.py --nbval-mode)
+# The notebooks as nbval takes them, one whole notebook per worker: the costliest first, so that the
+# workers end together (tools/run_notebooks.py COSTLIEST), in that order (--no-loadscope-reorder).
+NB_ORDER = $$($(PY) tools/run_notebooks.py --nbval-order)
 OPENCV_SAMPLES := data/opencv-samples/vtest.avi
 # Processes side by side, one per core by default, each on one thread: the unit tests (pytest-xdist),
 # the notebooks of `make book` and those nbval checks. WORKERS=0 runs everything one at a time.
@@ -72,8 +75,8 @@ lint: $(STAMP)
 
 test: $(STAMP) $(OPENCV_SAMPLES) lint
 	OMP_NUM_THREADS=1 $(PY) -m pytest -n $(WORKERS) tests -q
-	env $(NB_ENV) $(PY) -m pytest -q -p no:cacheprovider -n $(WORKERS) --dist loadfile $(NBVAL) --nbval-current-env \
-	  --nbval-sanitize-with nbval_sanitize.cfg notebooks
+	env $(NB_ENV) $(PY) -m pytest -q -p no:cacheprovider -n $(WORKERS) --dist loadfile --no-loadscope-reorder $(NBVAL) \
+	  --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg $(NB_ORDER)
 
 synthetic: $(STAMP)
 	$(PY) data_scripts/make_synthetic.py --all-layouts --size $(PROFILE) \

@@ -46,6 +46,7 @@ REPO = Path(__file__).resolve().parents[1]
 CUDA_TESTS = ("tests/test_transforms.py", "tests/test_cuda.py")  # the tests that run on CUDA when it is there
 SEQUENCE = 16  # frames of a training sequence
 STACKED = (1, 4, 8)  # faithful runs sharing the device at once
+STACKED_STEPS = 40  # timed steps of each of them
 PRECISION_PAIRS = 16  # pairs per step of the precision measurement (bf16 on a CPU without bf16 units: ~60 s a step)
 TRAIN_BUDGET = 150.0  # seconds the end-to-end run may train, of the script's 8 minutes
 
@@ -91,7 +92,7 @@ def _stacked_worker(preset: str, device: str, steps: int, barrier, results) -> N
     results.put(time.perf_counter() - started)
 
 
-def stacked(device: str, counts: tuple[int, ...] = STACKED, steps: int = 40, preset: str = "STSRN") -> dict:
+def stacked(device: str, counts: tuple[int, ...] = STACKED, steps: int = STACKED_STEPS, preset: str = "STSRN") -> dict:
     """Frames/s of ``k`` faithful runs sharing the device, each in its own process (the grid's
     ``--workers k``; tests/test_grid.py shows such runs equal separate ones bit for bit), all k
     together: the k processes start their timed steps at once and the slowest sets the time."""
@@ -201,6 +202,12 @@ def main(argv: list[str] | None = None) -> int:
         "--stacked", type=int, nargs="+", default=STACKED, help="how many faithful runs share the device at once"
     )
     parser.add_argument(
+        "--stacked-steps",
+        type=positive,
+        default=STACKED_STEPS,
+        help="timed steps of each stacked run (fewer for the CPU smoke test)",
+    )
+    parser.add_argument(
         "--precision-pairs",
         type=positive,
         default=PRECISION_PAIRS,
@@ -230,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, measure in (
             ("unit_tests", lambda: unit_tests(args.unit_tests)),
             ("throughput_frames_per_second", lambda: throughput(args.device, args.threads, args.presets)),
-            ("stacked_frames_per_second", lambda: stacked(args.device, args.stacked)),
+            ("stacked_frames_per_second", lambda: stacked(args.device, args.stacked, args.stacked_steps)),
             ("precision", lambda: precisions(args.device, args.threads, pairs=args.precision_pairs)),
             (
                 "end_to_end",

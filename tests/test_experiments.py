@@ -202,3 +202,36 @@ def test_a_home_elsewhere_still_reads_the_results_and_ledger_committed_in_the_ch
     (own / FOLDER / "b.json").write_text(json.dumps({"name": "b", "rank1": 3.0}))
     assert experiments.load_results("table1", profiles=("bench",))["bench"][0] == [{"preset": "STSRN", "rank1": "70.0"}]
     assert [entry["rank1"] for entry in experiments.filed_entries("bench")] == [1.0, 3.0]
+
+
+@pytest.mark.long
+def test_the_test_after_the_last_epoch_serves_as_the_final_test_only_where_they_are_the_same(tmp_path, monkeypatch):
+    """In the smoke profile the final test (one centre crop, L = 128) would repeat the test made
+    after the last epoch: `run` takes that one, which equals a test of the finished run made afresh;
+    where the final test is another (here L = 64), it is made."""
+    import dataclasses
+
+    import torch
+
+    monkeypatch.setenv("STSRN_HOME", str(tmp_path))
+    torch.set_num_threads(1)
+    session = setup("smoke", epochs=1)
+    made = []
+    evaluate = experiments.evaluate_protocol
+
+    def counted(protocol, *args, **kwargs):
+        made.append((protocol, args[3].length))  # (protocol, its test length L)
+        return evaluate(protocol, *args, **kwargs)
+
+    monkeypatch.setattr(experiments, "evaluate_protocol", counted)
+    outcome = experiments.run(session, "prid2011", "CNN-RNN", 0, epochs=1, eval_every=1)
+    assert made == [("two-camera", 128)]  # after epoch 1, and not again as the final test
+    assert outcome.records[-1]["rank1"] == outcome.summary("two-camera")["rank1"]
+    again = experiments.run(session, "prid2011", "CNN-RNN", 0, epochs=1, eval_every=1)  # finished: tested afresh
+    assert made == [("two-camera", 128)] * 2 and again.summary("two-camera") == outcome.summary("two-camera")
+    first, fresh = outcome.evaluations["two-camera"].details, again.evaluations["two-camera"].details
+    assert (first.cmc == fresh.cmc).all() and first.mAP == fresh.mAP
+    shorter = experiments.final_test_config
+    monkeypatch.setattr(experiments, "final_test_config", lambda *args: dataclasses.replace(shorter(*args), length=64))
+    experiments.run(session, "prid2011", "CNN-RNN", 1, epochs=1, eval_every=1)  # another final test: made
+    assert made[2:] == [("two-camera", 128), ("two-camera", 64)]

@@ -109,6 +109,19 @@ def test_the_summaries_run_after_the_chapters_whose_results_they_show():
     assert run_notebooks.chapter_paths(None, named) == named[::-1]
 
 
+def test_side_by_side_the_costliest_chapters_start_first_and_the_summaries_still_end(capsys):
+    """Executed two at a time in file order (or pytest-xdist's, by number of cells), chapters 11
+    and 12, which train the most, ran on one worker while the other sat idle for ten minutes."""
+    order = [p.name[:2] for p in run_notebooks.costliest_first(run_notebooks.chapter_paths(None, []))]
+    assert order[: len(run_notebooks.COSTLIEST)] == list(run_notebooks.COSTLIEST) and order[-2:] == ["00", "16"]
+    rest = order[len(run_notebooks.COSTLIEST) : -2]
+    assert rest == sorted(rest) and sorted(order) == sorted(p.name[:2] for p in run_notebooks.NOTEBOOKS.glob("*.ipynb"))
+    assert run_notebooks.main(["--nbval-order"]) == 0
+    printed = capsys.readouterr().out.split()
+    assert [Path(p).name[:2] for p in printed] == order and all((run_notebooks.REPO / p).is_file() for p in printed)
+    assert set(run_notebooks.COSTLIEST) <= set(order)  # every one of them is a chapter
+
+
 def test_another_profiles_book_is_built_from_its_own_copies(tmp_path):
     """The executed copies and the book source land under _build/<profile>/; notebooks/ is untouched."""
     source = tmp_path / "_build" / "full"

@@ -34,7 +34,7 @@ from stsrn_lite.home import Home, checkout, home
 from stsrn_lite.preprocess.crop import evaluation_passes
 from stsrn_lite.preprocess.transforms import PreprocessConfig
 from stsrn_lite.provenance import code_version, device_name
-from stsrn_lite.training.checkpoint import load_checkpoint
+from stsrn_lite.training.checkpoint import digest, load_checkpoint
 from stsrn_lite.training.config import TrainConfig
 from stsrn_lite.training.data import RunData, load_run_data
 from stsrn_lite.training.loop import CHECKPOINT, TrainResult, train
@@ -143,11 +143,13 @@ def run(
     )
     out = run_folder(session, dataset, preset, fold, config.mars_protocol, readings, recipe=recipe, seed=seed)
 
+    latest: dict = {}  # the last test during training here: its protocol, configuration, weights and evaluation
+
     def during(model, run_data: RunData, cfg: TrainConfig, device: torch.device) -> dict:
         protocol = default_protocol(dataset, dataset, mars_protocol=cfg.mars_protocol)
         preprocess = PreprocessConfig(normalisation=cfg.normalisation)
         test_cfg = TestConfig(length=cfg.eval_length, tta=cfg.eval_tta, preprocess=preprocess)
-        return evaluate_protocol(
+        evaluation = evaluate_protocol(
             protocol,
             model,
             run_data.cache,
@@ -156,7 +158,9 @@ def run(
             device,
             pids=run_data.test_pids,
             views=run_data.views,
-        ).summary
+        )
+        latest.update(protocol=protocol, test=test_cfg, weights=digest(model.state_dict()), evaluation=evaluation)
+        return evaluation.summary
 
     if dataset == "mars":  # before training: a test on training identities is refused
         for protocol in protocols:
@@ -196,7 +200,13 @@ def run(
         checkpoint=result.checkpoint,
         recipe=recipe,
     )
-    test, outcome.evaluations = final_tests(session, config, data, result.model, protocols, cross_dataset)
+    # the test after the last epoch, where the final test would repeat it (the same protocol and
+    # configuration, the same weights: one centre crop in the smoke profile), is not made twice
+    known = {}
+    if latest and latest["test"] == final_test_config(session, config):
+        if latest["weights"] == digest(result.model.state_dict()):
+            known = {latest["protocol"]: latest["evaluation"]}
+    test, outcome.evaluations = final_tests(session, config, data, result.model, protocols, cross_dataset, known)
     outcome.studies = run_studies(session, config, result.model, studies)
     if ledger is not None:  # what the entry already holds and this call did not make stays filed
         known = read_run(ledger, out.name, config, test, ()) if is_filed(ledger, out.name, config, test, ()) else None
@@ -260,12 +270,18 @@ def final_tests(
     model: torch.nn.Module,
     protocols: tuple[str, ...],
     cross_dataset: str = "prid2011",
+    known: dict[str, Evaluation] | None = None,
 ) -> tuple[TestConfig, dict[str, Evaluation]]:
     """The final tests of a run's ``model`` (trained with ``config`` on ``data``): its test
-    configuration and {protocol: evaluation}; "cross-dataset" tests on ``cross_dataset``."""
+    configuration and {protocol: evaluation}; "cross-dataset" tests on ``cross_dataset``. The
+    protocols of ``known`` (evaluations of this ``model`` with this test configuration, made
+    already) are taken from it, not tested again."""
     test = final_test_config(session, config)
     evaluations = {}
     for protocol in protocols:
+        if protocol in (known or {}):
+            evaluations[protocol] = known[protocol]
+            continue
         target, pids, views = data, data.test_pids, data.views
         if protocol == "cross-dataset":
             target = load_run_data(
