@@ -36,7 +36,9 @@ OPENCV_SAMPLES := data/opencv-samples/vtest.avi
 # Processes side by side, one per core by default, each on one thread: the unit tests (pytest-xdist),
 # the notebooks of `make book` and those nbval checks. WORKERS=0 runs everything one at a time.
 # A fresh clone's `make test` on 2 cores (2026-12-04): 27 min 45 s, of which the unit tests 8 min 17 s
-# and nbval, which trains the 16 smoke runs, 16 min 30 s (9 min once they are trained).
+# and nbval, which trains the 16 smoke runs, 16 min 30 s (9 min once they are trained). On the slower
+# AMD EPYC (family 23) of 2026-12-06: nbval from a fresh home 27 min 48 s in pytest-xdist's order,
+# 22 min 48 s costliest first (NB_ORDER); the unit tests 10 min 24 s to 13 min 55 s.
 WORKERS ?= auto
 
 # Reproducible CPU numbers need a fixed thread count (book/toolchain notes); tqdm stays quiet.

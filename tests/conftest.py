@@ -16,13 +16,6 @@ MARS_INFO = SHARED / "data" / "mars_info"
 PRID_SPLITS = SHARED / "data" / "prid2011" / "splits_prid2011.json"
 
 
-def pytest_collection_modifyitems(config, items):
-    """The tests marked ``long`` first: pytest-xdist hands the first tests out one by one to its
-    workers in turn, so they start side by side and none of them ends the run alone (on the
-    2-core AMD EPYC of 2026-12-06, in collection order, the workers' CPU came to 1.44 cores of 2)."""
-    items.sort(key=lambda item: item.get_closest_marker("long") is None)  # stable: the rest in their order
-
-
 @pytest.fixture(autouse=True)
 def _no_committed_ledger(monkeypatch):
     """Tests see only the homes they make: the ledger committed in this checkout (results/*/runs/,

@@ -204,7 +204,6 @@ def test_a_home_elsewhere_still_reads_the_results_and_ledger_committed_in_the_ch
     assert [entry["rank1"] for entry in experiments.filed_entries("bench")] == [1.0, 3.0]
 
 
-@pytest.mark.long
 def test_the_test_after_the_last_epoch_serves_as_the_final_test_only_where_they_are_the_same(tmp_path, monkeypatch):
     """In the smoke profile the final test (one centre crop, L = 128) would repeat the test made
     after the last epoch: `run` takes that one, which equals a test of the finished run made afresh;

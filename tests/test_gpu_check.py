@@ -33,7 +33,6 @@ def test_the_end_to_end_run_is_shortened_only_when_the_whole_recipe_would_not_fi
     assert check.fitted_epochs(None, 300, frames_per_second=None) == (None, None)  # nothing measured
 
 
-@pytest.mark.long
 def test_the_gpu_check_runs_on_the_cpu_and_writes_every_figure(tmp_path):
     env = {**os.environ, "OUT": str(tmp_path / "out"), "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
     env["GPU_CHECK_LIMIT"] = "900"  # the script caps itself for a lent GPU; here the test's own timeout does

@@ -176,7 +176,6 @@ def grid(home: Path, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(command, env=env, capture_output=True, text=True, cwd=REPO, timeout=900)
 
 
-@pytest.mark.long
 def test_a_two_run_grid_gives_the_same_results_locally_and_on_ray_side_by_side_or_alone(tmp_path):
     pytest.importorskip("ray")
     local, on_ray = tmp_path / "local", tmp_path / "ray"

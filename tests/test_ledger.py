@@ -106,7 +106,6 @@ def test_a_broken_entry_is_refused_naming_its_file(tmp_path):
         ledger.read_run(tmp_path, meta.stem, CONFIG, TEST, ("two-camera",))
 
 
-@pytest.mark.long
 def test_a_run_whose_folder_is_gone_is_read_from_the_ledger_or_recovered_from_its_weights(tmp_path, monkeypatch):
     """Train a grid run for one epoch on the smoke data in a profile that keeps a ledger, then lose
     the run's folder (a replaced machine): the same call gives the same tests from the ledger, with
@@ -191,7 +190,6 @@ def test_a_run_whose_folder_is_gone_is_read_from_the_ledger_or_recovered_from_it
         ledger.recover(other, weights)
 
 
-@pytest.mark.long
 def test_a_run_files_its_studies_and_recover_makes_those_it_lacks(tmp_path, monkeypatch):
     """A run the grid asks for a study (Table 6's Base+TemRes on iLIDS-VID: the occlusion study,
     here a stand-in that sums the model's weights) files its rows with its tests; filed before

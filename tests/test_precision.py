@@ -59,7 +59,6 @@ def test_tf32_on_the_cpu_trains_exactly_as_float32_and_resumes_it(data, tmp_path
     assert longer[:2] == exact and len(longer) == 3
 
 
-@pytest.mark.long
 def test_bf16_training_follows_float32_closely(data, tmp_path):
     config = TrainConfig(dataset="ilids-vid", preset="STSRN", epochs=1, eval_every=10, precision="float32")
     exact = _losses(config, data, tmp_path / "float32")

@@ -42,7 +42,6 @@ def test_each_reading_changes_one_default_beside_table_1s_stsrn():
     assert config.identity()  # constructible with the last reading too
 
 
-@pytest.mark.long
 def test_a_reading_reaches_the_runs_folder_its_model_and_its_flow(tmp_path, monkeypatch):
     monkeypatch.setenv("STSRN_HOME", str(tmp_path))
     session = setup("smoke", epochs=1)

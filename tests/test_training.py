@@ -287,7 +287,6 @@ def test_truncated_checkpoint_is_reported(tiny, tmp_path):
         run(data, tmp_path / "a", config(epochs=2), resume=True)
 
 
-@pytest.mark.long
 def test_killed_process_resumes_to_the_same_metrics(tiny, tmp_path):
     """SIGKILL at an arbitrary moment after the first checkpoint, then --resume (CPU, 1 thread)."""
     root, cache, _ = tiny
