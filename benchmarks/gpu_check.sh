@@ -2,7 +2,7 @@
 # The GPU check for a lent GPU (the device tool): at most 8 minutes (GPU_CHECK_LIMIT seconds), figures under $OUT.
 #   bash benchmarks/gpu_check.sh                        # on the GPU
 #   bash benchmarks/gpu_check.sh --device cpu --size smoke --epochs 1 --presets STSRN \
-#     --precision-pairs 2 --centre-crop                # CPU smoke test
+#     --stacked-steps 4 --precision-pairs 1 --centre-crop  # CPU smoke test
 # Sets up .venv when it is missing (make venv), then runs benchmarks/gpu_check.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
