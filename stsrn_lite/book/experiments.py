@@ -202,11 +202,11 @@ def run(
     )
     # the test after the last epoch, where the final test would repeat it (the same protocol and
     # configuration, the same weights: one centre crop in the smoke profile), is not made twice
-    known = {}
+    made = {}
     if latest and latest["test"] == final_test_config(session, config):
         if latest["weights"] == digest(result.model.state_dict()):
-            known = {latest["protocol"]: latest["evaluation"]}
-    test, outcome.evaluations = final_tests(session, config, data, result.model, protocols, cross_dataset, known)
+            made = {latest["protocol"]: latest["evaluation"]}
+    test, outcome.evaluations = final_tests(session, config, data, result.model, protocols, cross_dataset, made)
     outcome.studies = run_studies(session, config, result.model, studies)
     if ledger is not None:  # what the entry already holds and this call did not make stays filed
         known = read_run(ledger, out.name, config, test, ()) if is_filed(ledger, out.name, config, test, ()) else None
