@@ -303,9 +303,9 @@ def test_killed_process_resumes_to_the_same_metrics(tiny, tmp_path):
         "--preset",
         "CNN-RNN",
         "--epochs",
-        "8",
+        "4",
         "--eval-every",
-        "3",
+        "2",
         "--eval-length",
         "8",
         "--checkpoint-every",
@@ -326,7 +326,7 @@ def test_killed_process_resumes_to_the_same_metrics(tiny, tmp_path):
     time.sleep(0.3)  # somewhere inside a later epoch
     process.send_signal(signal.SIGKILL)
     assert process.wait() == -signal.SIGKILL, "the run ended before it could be killed"
-    assert load_checkpoint(cut / "checkpoint.pt")["epoch"] < 8
+    assert load_checkpoint(cut / "checkpoint.pt")["epoch"] < 4
     done = subprocess.run(common + ["--out", str(cut), "--resume"], check=True, env=env, capture_output=True, text=True)
     final = json.loads(done.stdout.strip().splitlines()[-1])
     expected = read_records(tmp_path / "whole" / "records.csv")

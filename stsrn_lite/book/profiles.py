@@ -1,7 +1,8 @@
 """Book profiles: which data, device and protocol size a notebook runs with.
 
 - ``smoke`` (the default): the synthetic benchmark at a small size, CPU, one fold, a few epochs;
-  every notebook runs in a couple of minutes on two cores.
+  every notebook runs in a couple of minutes on two cores; two tests during each run (after
+  epochs 2 and 4), since on a CPU a smoke test costs about as much as an epoch of training.
 - ``full``: the synthetic benchmark at the real datasets' sizes, the paper's protocol (ten folds,
   the CNN-RNN's 1000 epochs, 16-pass test augmentation), for a GPU.
 - ``bench``: the synthetic benchmark at the real datasets' sizes (the ``full`` data), the paper's
@@ -107,6 +108,7 @@ PROFILES: dict[str, Profile] = {
         epochs=4,
         eval_tta=False,
         synthetic="smoke",
+        curve_points=2,
         ablation_datasets=("ilids-vid",),
         ledger=False,
     ),
