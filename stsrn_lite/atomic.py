@@ -113,6 +113,24 @@ def locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+def busy(path: Path) -> bool:
+    """Whether another holder has `locked`'s lock on ``path`` now: a glance, taken and let go at
+    once, so the answer may be stale a moment later (a caller that then asks for the lock waits
+    its turn as ever). A lock file that is not there is not held."""
+    path = Path(path)
+    try:
+        handle = open(path.parent / f".{path.name}.lock")  # reading: a glance creates nothing
+    except FileNotFoundError:
+        return False
+    with handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    return False
+
+
 @contextmanager
 def building_dir(path: Path) -> Iterator[Path]:
     """Yield a new, empty hidden sibling of ``path`` to fill; call it under `locked`.

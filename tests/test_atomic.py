@@ -92,3 +92,13 @@ def test_a_cache_and_a_synthetic_dataset_follow_the_umask(tmp_path, umask_022):
     cache, _ = prepare(read_ilidsvid(root), tmp_path / "cache", progress=False)
     modes = _modes(cache.path)
     assert modes["."] == 0o755 and set(modes.values()) == {0o755, 0o644}
+
+
+def test_busy_tells_a_lock_held_elsewhere_without_taking_or_making_one(tmp_path):
+    run = tmp_path / "runs" / "a-run"
+    assert not atomic.busy(run) and not (tmp_path / "runs").exists()  # no lock file: free, and none made
+    with atomic.locked(run):  # another holder (flock: another open file, even in this process)
+        assert atomic.busy(run) and atomic.busy(run)
+    assert not atomic.busy(run)
+    with atomic.locked(run):  # the glance let go of it: the lock can be taken again
+        pass

@@ -206,6 +206,26 @@ def test_a_two_run_grid_gives_the_same_results_locally_and_on_ray_side_by_side_o
     assert "0 still to train or test" in again.stdout  # finished runs are not trained again
 
 
+def test_side_by_side_a_run_held_elsewhere_is_put_off_until_the_others_are_done(tmp_path, monkeypatch):
+    from stsrn_lite import atomic
+    from stsrn_lite.book import grid
+
+    monkeypatch.setenv("STSRN_HOME", str(tmp_path))
+    session = setup("smoke")
+    specs = [entry.run for entry in table_runs("table1", session, ["ilids-vid"])]
+    assert len(specs) == 2
+    specs.append(replace(specs[0], dataset="prid2011"))
+    order = []
+    monkeypatch.setattr(grid, "execute", lambda session, spec, progress=False: order.append(spec) or spec.name)
+    names = [spec.name for spec in specs]
+    assert grid.execute_all(session, specs) == names and order == specs  # nothing held: in order
+    order.clear()
+    first = run_folder(session, specs[0].dataset, specs[0].preset, specs[0].fold, recipe=specs[0].recipe)
+    with atomic.locked(first):  # another chapter is training the first run
+        assert grid.execute_all(session, specs) == names  # outcomes in the order asked
+    assert order == [specs[1], specs[2], specs[0]]  # the held one last, waited for once nothing else was left
+
+
 def test_each_run_has_its_own_name_in_the_progress_lines():
     session = setup("bench", device="cpu")
     runs = grid_runs(session, ("table1", "readings"), folds=[0])

@@ -248,6 +248,29 @@ def execute(session: Session, spec: GridRun, progress: bool = False, *, retries:
         spec = replace(spec, recipe=FALLBACK[spec.recipe], retry=True)
 
 
+def execute_all(session: Session, specs: Sequence[GridRun], progress: bool = False) -> list:
+    """`execute` each of ``specs``; their outcomes, in the order given. A run that another process
+    is training now (its folder's lock held: another chapter executed side by side, as ``make
+    book`` and nbval do) is put off while there are others to do, so that two chapters sharing a
+    run do not leave a core idle waiting for each other; when every run left is held elsewhere,
+    the first is waited for (and then reused, not trained again)."""
+    from stsrn_lite.atomic import busy
+    from stsrn_lite.book.experiments import run_folder
+
+    def folder(spec: GridRun) -> Path:  # where `_execute_once` trains it
+        readings = dict(spec.readings) or None
+        where = (spec.dataset, spec.preset, spec.fold, spec.mars_protocol, readings)
+        return run_folder(session, *where, recipe=spec.recipe, seed=spec.seed)
+
+    outcomes: dict[int, object] = {}
+    left = list(range(len(specs)))
+    while left:
+        index = next((i for i in left if not busy(folder(specs[i]))), left[0])
+        outcomes[index] = execute(session, specs[index], progress)
+        left.remove(index)
+    return [outcomes[i] for i in range(len(specs))]
+
+
 def _execute_once(session: Session, spec: GridRun, progress: bool):
     from stsrn_lite.book.experiments import run
 
