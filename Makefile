@@ -38,7 +38,10 @@ OPENCV_SAMPLES := data/opencv-samples/vtest.avi
 # A fresh clone's `make test` on 2 cores (2026-12-04): 27 min 45 s, of which the unit tests 8 min 17 s
 # and nbval, which trains the 16 smoke runs, 16 min 30 s (9 min once they are trained). On the slower
 # AMD EPYC (family 23) of 2026-12-06: nbval from a fresh home 27 min 48 s in pytest-xdist's order,
-# 22 min 48 s costliest first (NB_ORDER); the unit tests 10 min 24 s to 13 min 55 s.
+# 22 min 48 s costliest first (NB_ORDER); the unit tests 10 min 24 s to 13 min 55 s. With two smoke
+# tests per run instead of four and chapters putting off a run another one is training
+# (grid.execute_all), a fresh clone's `make test` there: 33 min 59 s, of which the unit tests 9 min 26 s
+# and nbval 21 min 37 s (39 min 18 s before).
 WORKERS ?= auto
 
 # Reproducible CPU numbers need a fixed thread count (book/toolchain notes); tqdm stays quiet.
