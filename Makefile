@@ -42,6 +42,9 @@ OPENCV_SAMPLES := data/opencv-samples/vtest.avi
 # tests per run instead of four and chapters putting off a run another one is training
 # (grid.execute_all), a fresh clone's `make test` there: 33 min 59 s, of which the unit tests 9 min 26 s
 # and nbval 21 min 37 s (39 min 18 s before).
+# On an AMD EPYC of family 25 (model 17, AVX-512) the same evening, the same fresh-clone `make test`:
+# 12 min 51 s with `make venv`, of which the unit tests 3 min 53 s and nbval 7 min 27 s (on another CPU
+# than notebooks/cpu.json's, so --nbval-lax: every cell executed, no output compared).
 WORKERS ?= auto
 
 # Reproducible CPU numbers need a fixed thread count (book/toolchain notes); tqdm stays quiet.
