@@ -44,7 +44,8 @@ OPENCV_SAMPLES := data/opencv-samples/vtest.avi
 # and nbval 21 min 37 s (39 min 18 s before).
 # On an AMD EPYC of family 25 (model 17, AVX-512) the same evening, the same fresh-clone `make test`:
 # 12 min 51 s with `make venv`, of which the unit tests 3 min 53 s and nbval 7 min 27 s (on another CPU
-# than notebooks/cpu.json's, so --nbval-lax: every cell executed, no output compared).
+# than notebooks/cpu.json's, so --nbval-lax: every cell executed, no output compared), while a bench
+# run trained beside it at the same scheduling priority: an upper bound for that CPU.
 WORKERS ?= auto
 
 # Reproducible CPU numbers need a fixed thread count (book/toolchain notes); tqdm stays quiet.
