@@ -11,9 +11,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from stsrn_lite.book import readings
+from stsrn_lite.book import grid, readings
 from stsrn_lite.book.experiments import run
-from stsrn_lite.book.grid import DEFAULT_READINGS, SENSITIVITY, filed, spec_folder, table_runs
+from stsrn_lite.book.grid import DEFAULT_READINGS, MORE_FOLDS, SENSITIVITY, filed, spec_folder, table_runs
 from stsrn_lite.book.session import setup
 from stsrn_lite.model.presets import PRESETS
 from stsrn_lite.training.checkpoint import load_checkpoint
@@ -23,10 +23,12 @@ from stsrn_lite.training.config import TrainConfig
 def test_each_reading_changes_one_default_beside_table_1s_stsrn():
     session = setup("bench")
     entries = table_runs("readings", session)
-    assert len(entries) == 1 + len(SENSITIVITY) and {e.run.dataset for e in entries} == {"ilids-vid"}
+    first = [e for e in entries if e.run.fold == 0]
+    assert len(first) == 1 + len(SENSITIVITY) and {e.run.dataset for e in entries} == {"ilids-vid"}
     table1 = {e.run.training for e in table_runs("table1", session) if e.run.preset == "STSRN"}
     defaults = [e for e in entries if e.label == DEFAULT_READINGS]
-    assert {e.run.training for e in defaults} <= table1 and len(defaults) == 1  # the same run, not a new one
+    assert {e.run.training for e in defaults} <= table1  # the same runs, not new ones
+    assert len(defaults) == len({e.run.fold for e in entries})  # one on each fold a reading runs on
     model_defaults = dataclasses.asdict(PRESETS["STSRN"])
     for label, fields in SENSITIVITY:
         config = TrainConfig(dataset="ilids-vid", **fields)  # every field is a training option
@@ -40,6 +42,23 @@ def test_each_reading_changes_one_default_beside_table_1s_stsrn():
     with pytest.raises(ValueError, match="res_kernel must be None or >= 1"):
         TrainConfig(dataset="ilids-vid", res_kernel=0)
     assert config.identity()  # constructible with the last reading too
+
+
+def test_a_reading_close_to_the_fold_spread_runs_on_more_folds_beside_the_defaults_run(monkeypatch):
+    session = setup("bench")
+    assert session.table_folds("readings") == 1
+    folds = {}
+    for entry in table_runs("readings", session):
+        folds.setdefault(entry.label, []).append(entry.run.fold)
+    assert folds == {
+        DEFAULT_READINGS: [0, 1],
+        **{label: [0, 1] if label in MORE_FOLDS else [0] for label, _ in SENSITIVITY},
+    }
+    assert set(MORE_FOLDS) <= {label for label, _ in SENSITIVITY}
+    monkeypatch.setattr(grid, "MORE_FOLDS", {SENSITIVITY[0][0]: 5})  # never more than the profile has
+    assert max(e.run.fold for e in table_runs("readings", session)) == session.folds - 1
+    smoke = table_runs("readings", setup("smoke"))  # one fold in all
+    assert {e.run.fold for e in smoke} == {0} and len(smoke) == 1 + len(SENSITIVITY)
 
 
 def test_a_reading_reaches_the_runs_folder_its_model_and_its_flow(tmp_path, monkeypatch):
@@ -86,6 +105,7 @@ def test_fold_spread_is_table_1s_stsrn_over_all_its_folds_on_one_dataset():
 
 
 def test_collect_tests_only_finished_runs_and_the_command_fails_without_any(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(grid, "MORE_FOLDS", {})  # the study on one fold: what is counted below
     monkeypatch.setenv("STSRN_HOME", str(tmp_path))
     found, missing = readings.collect(setup("bench"))
     assert found == [] and len(missing) == 1 + len(SENSITIVITY)
@@ -119,6 +139,7 @@ def evaluation(rank1: float) -> SimpleNamespace:
 
 
 def test_collect_adds_the_defaults_filed_run_under_a_retrys_recipe_and_trains_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr(grid, "MORE_FOLDS", {})  # the study on one fold: what is counted below
     monkeypatch.setenv("STSRN_HOME", str(tmp_path))
     session = setup("bench")
     first = SENSITIVITY[0][0]
@@ -152,6 +173,7 @@ def test_collect_adds_the_defaults_filed_run_under_a_retrys_recipe_and_trains_no
 
 
 def test_a_reading_whose_run_diverged_waits_for_its_retry_and_collect_never_trains_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(grid, "MORE_FOLDS", {})  # the study on one fold: what is counted below
     monkeypatch.setenv("STSRN_HOME", str(tmp_path))
     session = setup("bench")
     label, fields = SENSITIVITY[1]
@@ -179,6 +201,7 @@ def test_a_reading_whose_run_diverged_waits_for_its_retry_and_collect_never_trai
 def test_a_run_that_diverged_in_its_last_epochs_waits_for_its_retry_and_collect_does_not_start_it(
     tmp_path, monkeypatch
 ):
+    monkeypatch.setattr(grid, "MORE_FOLDS", {})  # the study on one fold: what is counted below
     monkeypatch.setenv("STSRN_HOME", str(tmp_path))
     session = setup("bench")
     label, fields = SENSITIVITY[2]
