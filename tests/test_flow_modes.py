@@ -227,6 +227,7 @@ def test_the_cache_key_differs_between_modes(tmp_path):
     assert len(set(dirs.values())) == len(FLOW_MODES)
 
 
+@pytest.mark.filterwarnings("ignore::stsrn_lite.training.data.SeededSplitWarning")  # the toy tree has no split file
 def test_a_run_prepares_the_cache_of_its_mode(tmp_path):
     root = make_ilids(tmp_path / "ilids", pids=(1, 2, 3, 4), length=4)
     data = load_run_data("ilids-vid", root, fold=0, folds=2, seed=1, cache_dir=tmp_path / "c", flow="original")
