@@ -279,11 +279,11 @@ def test_the_recipe_change_is_summed_up_without_the_diverged_runs():
     assert "interval" not in recipe_summary(rows[:1]) and "-1.5 points" in recipe_summary(rows[:1])
 
 
-def gap_entry(dataset, preset, recipe, fold, rank1, losses=HEALTHY):
+def gap_entry(dataset, preset, recipe, fold, rank1, losses=HEALTHY, **readings):
     from stsrn_lite.training.config import TrainConfig
 
-    config = TrainConfig.for_recipe(recipe, dataset=dataset, preset=preset, fold=fold, seed=1).to_dict()
-    name = f"{dataset}-{preset}-{recipe}-fold{fold}"
+    config = TrainConfig.for_recipe(recipe, dataset=dataset, preset=preset, fold=fold, seed=1, **readings).to_dict()
+    name = f"{dataset}-{preset}-{recipe}{''.join(f'-{k}={v}' for k, v in readings.items())}-fold{fold}"
     return {"run": name, "training": config, "records": records(*losses), "protocols": {"two-camera": {"rank1": rank1}}}
 
 
@@ -313,6 +313,24 @@ def test_the_gap_between_two_models_is_set_beside_itself_under_both_recipes():
     assert text.endswith("lead over CNN-RNN by +8.0 points on average.")
     assert gap_summary(rows[1:]).endswith("none where no `fast` run diverged.")
     assert recipe_gaps(filed, presets=("STSRN", "DoubleResBlocks")) == []
+
+
+def test_a_readings_study_run_of_the_same_fold_does_not_stand_in_for_the_default():
+    default = [
+        gap_entry("ilids-vid", "STSRN", "fast", 0, 76.0),
+        gap_entry("ilids-vid", "CNN-RNN", "fast", 0, 82.0),
+        gap_entry("ilids-vid", "STSRN", "fast-stable", 0, 81.0),
+        gap_entry("ilids-vid", "CNN-RNN", "fast-stable", 0, 79.0),
+    ]
+    kernel7 = [  # the readings study's STSRN with 7x7 block kernels, filed after the default's
+        gap_entry("ilids-vid", "STSRN", "fast", 0, 0.7, BLOWN, res_kernel=7),
+        gap_entry("ilids-vid", "STSRN", "fast-stable", 0, 70.0, res_kernel=7),
+    ]
+    for filed in (default + kernel7, kernel7 + default):
+        (row,) = recipe_gaps(filed)
+        assert row["fast: STSRN − CNN-RNN"] == -6.0 and row["fast-stable: STSRN − CNN-RNN"] == 2.0
+        assert row["change"] == 8.0 and not row["fast diverged"]
+    assert recipe_gaps(kernel7 + default[1::2]) == []  # the study's STSRN has no CNN-RNN partner
 
 
 class _Stop(Exception):
