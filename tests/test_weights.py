@@ -54,3 +54,23 @@ def test_committed_weights_are_found_by_dataset_preset_and_profile(tmp_path, mon
     (tmp_path / "ilids-vid-STSRN-bench.pt").write_bytes(b"")
     assert weights.committed("ilids-vid", "STSRN") == tmp_path / "ilids-vid-STSRN-bench.pt"
     assert weights.committed("prid2011", "STSRN") is None
+
+
+def test_each_committed_weights_file_is_a_filed_bench_run_of_its_name():
+    from stsrn_lite.book.experiments import filed_entries
+    from stsrn_lite.book.profiles import DATASET_NAMES
+    from stsrn_lite.weights import COMMITTED
+
+    files = sorted(COMMITTED.glob("*-bench.pt"))
+    if not files:
+        pytest.skip(f"{COMMITTED}: no committed weights in this checkout")
+    filed = {repr(sorted(entry["training"].items())): entry["run"] for entry in filed_entries("bench")}
+    for path in files:
+        stem = path.name.removesuffix("-bench.pt")
+        dataset = next(d for d in DATASET_NAMES if stem.startswith(f"{d}-"))
+        preset = stem.removeprefix(f"{dataset}-")
+        weights = read_weights(path)
+        assert (weights["preset"], weights["provenance"]["dataset"]) == (preset, dataset), path.name
+        training = weights["provenance"]["training"]
+        assert repr(sorted(training.items())) in filed, f"{path.name}: no filed bench run trained as it was"
+        load_weights(path, preset)  # the weights fit the preset's model
