@@ -230,7 +230,7 @@ def test_the_diverged_runs_of_a_ledger_are_listed_with_the_fallbacks_rank1():
     (row,) = filed_diverged(filed)
     assert row["run"] == "ilids-vid-STSRN-fast-fold2" and row["blow-up at epoch"] == 2
     assert row["trained again with"] == "fast-stable"
-    assert row["its rank-1"] == "not filed yet" and row["rank-1 (two-camera)"] == 0.7
+    assert row["its rank-1"] == "not filed yet" and (row["test"], row["rank-1"]) == ("two-camera", 0.7)
     filed.append(entry("ilids-vid-STSRN-fast-stable-fold2", "fast-stable", HEALTHY, 80.0))
     assert filed_diverged(filed)[0]["its rank-1"] == 80.0
     assert filed_diverged(filed)[0]["loss: first → peak → last"] == "11.0 → 140.0 → 30.0"
@@ -271,6 +271,36 @@ def test_a_run_filed_with_both_recipes_is_set_beside_its_retrain():
     assert recipe_pairs(filed, before="faithful") == []  # no fallback, nothing to pair
 
 
+def official_entry(run, recipe, losses, rank1):
+    """A MARS run of the official split: its table reads MARS's official test, not the two-camera one."""
+    from stsrn_lite.training.config import TrainConfig
+
+    config = TrainConfig.for_recipe(recipe, dataset="mars", fold=0, seed=1, mars_protocol="official").to_dict()
+    protocols = {"mars-standard": {"rank1": rank1}}
+    return {"run": run, "training": config, "records": records(*losses), "protocols": protocols}
+
+
+def test_a_mars_official_run_is_read_on_the_official_test():
+    # Table 2's official-protocol runs have no two-camera test: the diverged list and the recipe
+    # pairs once raised KeyError('two-camera') on them
+    filed = [
+        official_entry("mars-official-STSRN-fast-fold0", "fast", BLOWN, 0.0),
+        official_entry("mars-official-STSRN-fast-stable-fold0", "fast-stable", HEALTHY, 86.1),
+        entry("ilids-vid-CNN-RNN-fast-fold2", "fast", HEALTHY, 86.0),
+        entry("ilids-vid-CNN-RNN-fast-stable-fold2", "fast-stable", HEALTHY, 84.5),
+    ]
+    (row,) = filed_diverged(filed)
+    assert (row["test"], row["rank-1"], row["its rank-1"]) == ("mars-standard", 0.0, 86.1)
+    official, cnn = recipe_pairs(filed)
+    assert (official["test"], official["difference"]) == ("mars-standard", pytest.approx(86.1))
+    assert cnn["test"] == "two-camera"
+    healthy = {**official, "fast diverged": False}  # the official test never enters the two-camera mean
+    assert "on the 1 two-camera ones" in recipe_summary([healthy, cnn]) and "-1.5 points" in recipe_summary([cnn])
+    filed[1]["protocols"] = {"two-camera": {"rank1": 50.0}}
+    with pytest.raises(KeyError, match="mars-official-STSRN-fast-stable-fold0: no mars-standard test filed"):
+        filed_diverged(filed)
+
+
 def test_the_recipe_change_is_summed_up_without_the_diverged_runs():
     rows = [
         {"run": "a", "difference": -1.5, "fast diverged": False},
@@ -278,7 +308,7 @@ def test_the_recipe_change_is_summed_up_without_the_diverged_runs():
         {"run": "c", "difference": 2.5, "fast diverged": False},
     ]
     text = recipe_summary(rows)
-    assert text.startswith("3 run(s) filed with both `fast` and `fast-stable`; on the 2 where")
+    assert text.startswith("3 run(s) filed with both `fast` and `fast-stable`; on the 2 two-camera ones where")
     assert "is +0.5 points on average (95 % interval -24.9 to +25.9)." in text
     assert recipe_summary(rows[1:2]).endswith("none where `fast` did not diverge.")
     assert "interval" not in recipe_summary(rows[:1]) and "-1.5 points" in recipe_summary(rows[:1])

@@ -98,10 +98,27 @@ def retry_recipes(rows: Sequence[Mapping]) -> set[str]:
     return {after for before, after in FALLBACK.items() if before in found and after in found}
 
 
+def table_test(entry: Mapping) -> str:
+    """The test a filed run's table reads: MARS's official one ("mars-standard") for a run trained
+    on MARS's official split, the two-camera protocol for every other (MARS under ASTPN's reading
+    included); book: Table 2."""
+    return "mars-standard" if entry["training"].get("mars_protocol") == "official" else "two-camera"
+
+
+def table_rank1(entry: Mapping) -> float:
+    """A filed run's rank-1 (%) under `table_test`; a one-line error names the run where it is not filed."""
+    test = table_test(entry)
+    try:
+        return float(entry["protocols"][test]["rank1"])
+    except KeyError:
+        raise KeyError(f"{entry['run']}: no {test} test filed (it has {sorted(entry['protocols'])})") from None
+
+
 def filed_diverged(entries: Sequence[Mapping]) -> list[dict]:
     """One row per diverged run among ledger ``entries`` (`stsrn_lite.book.ledger.entries`): its
     name and seed, the first epoch whose loss passed `BLOW_UP` times the first epoch's, the
-    losses, its rank-1, and the rank-1 of its fallback recipe's attempt where that is filed too."""
+    losses, the test its table reads (`table_test`) with its rank-1 there, and the rank-1 of its
+    fallback recipe's attempt where that is filed too."""
     by_name = {str(entry["run"]): entry for entry in entries}
     rows = []
     for entry in entries:
@@ -119,11 +136,10 @@ def filed_diverged(entries: Sequence[Mapping]) -> list[dict]:
                 "seed": int(entry["training"]["seed"]),
                 "blow-up at epoch": blow_up,
                 "loss: first → peak → last": f"{found[0]:.1f} → {peak:.1f} → {found[-1]:.1f}",
-                "rank-1 (two-camera)": entry["protocols"].get("two-camera", {}).get("rank1"),
+                "test": table_test(entry),
+                "rank-1": table_rank1(entry),
                 "trained again with": FALLBACK.get(recipe, "(no fallback)"),
-                "its rank-1": (
-                    retry["protocols"]["two-camera"]["rank1"] if retry else "not filed yet" if after else "—"
-                ),
+                "its rank-1": table_rank1(retry) if retry else "not filed yet" if after else "—",
             }
         )
     return rows
@@ -131,8 +147,9 @@ def filed_diverged(entries: Sequence[Mapping]) -> list[dict]:
 
 def recipe_pairs(entries: Sequence[Mapping], before: str = "fast") -> list[dict]:
     """One row per run among ledger ``entries`` filed with recipe ``before`` whose attempt with
-    its `FALLBACK` is filed too (same data, preset, fold and seed): both two-camera rank-1s, the
-    difference (fallback − before) and whether the ``before`` run diverged; in ledger order."""
+    its `FALLBACK` is filed too (same data, preset, fold and seed): both rank-1s under the test their
+    table reads (`table_test`: two-camera, or MARS's official one), the difference (fallback −
+    before) and whether the ``before`` run diverged; in ledger order."""
     by_name = {str(entry["run"]): entry for entry in entries}
     rows = []
     for entry in entries:
@@ -140,10 +157,11 @@ def recipe_pairs(entries: Sequence[Mapping], before: str = "fast") -> list[dict]
         after = fallback_name(name, before)
         if TrainConfig(**entry["training"]).recipe != before or after not in by_name:
             continue
-        first, second = (by_name[n]["protocols"]["two-camera"]["rank1"] for n in (name, after))
+        first, second = (table_rank1(by_name[n]) for n in (name, after))
         rows.append(
             {
                 "run": name,
+                "test": table_test(entry),
                 f"{before}: rank-1": first,
                 f"{FALLBACK[before]}: rank-1": second,
                 "difference": second - first,
@@ -165,14 +183,19 @@ def _mean_text(kept: Sequence[float]) -> str:
 def recipe_summary(rows: Sequence[Mapping], before: str = "fast") -> str:
     """One sentence on `recipe_pairs` ``rows``: how many runs have both recipes, and the mean
     rank-1 difference (fallback − ``before``) with its 95 % interval over those whose ``before``
-    run did not diverge (a diverged run's rank-1 measures no training)."""
+    run did not diverge (a diverged run's rank-1 measures no training) and whose table reads the
+    two-camera test (MARS's official test ranks another gallery)."""
     after = FALLBACK[before]
-    kept = [float(row["difference"]) for row in rows if not row[f"{before} diverged"]]
+    kept = [
+        float(row["difference"])
+        for row in rows
+        if not row[f"{before} diverged"] and row.get("test", "two-camera") == "two-camera"
+    ]
     head = f"{len(rows)} run(s) filed with both `{before}` and `{after}`"
     if not kept:
         return f"{head}; none where `{before}` did not diverge."
     return (
-        f"{head}; on the {len(kept)} where `{before}` did not diverge, `{after}`'s two-camera "
+        f"{head}; on the {len(kept)} two-camera ones where `{before}` did not diverge, `{after}`'s "
         f"rank-1 minus `{before}`'s is {_mean_text(kept)}."
     )
 
