@@ -139,6 +139,8 @@ def test_a_note_and_a_label_say_how_the_rows_trained():
     mixed = [*trained[:2], {**trained[2], "recipe": "fast"}, retried, floor]
     assert recipe_text(mixed) == "fast-stable recipe" and recipe_text([floor]) == ""
     assert recipe_text(trained, epochs=100) == "fast-stable recipe, 100 epochs"
+    tie = [retried, {**row("ilids-vid", "STSRN", 0, 80), "recipe": "fast"}, floor]  # a retry is not the recipe
+    assert recipe_text(tie) == recipe_text(tie[::-1]) == "fast recipe"
     meta = {"data": "bench data", "device": "cpu (1 threads)", "epochs": 100, "folds": 3,
             "recipe": experiments.recipe("fast-stable")}  # fmt: skip
     assert training_from_provenance(meta) == "fast-stable recipe, 100 epochs, 3 folds"

@@ -93,11 +93,14 @@ def label_from_provenance(profile: str, provenance: Mapping) -> str:
 
 def recipe_text(rows: Sequence[Mapping], epochs: int | None = None) -> str:
     """ "fast recipe" (", 100 epochs" with ``epochs``): the recipe most of the result ``rows``
-    that have one were trained with (the others are retries, `retry_text`); "" when none has one."""
+    that have one were trained with (the others are retries, `retry_text`); on a tie the one that
+    is not a retry's (Table 2's bench: one `fast` row, one `fast-stable` retry); "" when none has one."""
     recipes = Counter(str(row["recipe"]) for row in rows if row.get("recipe"))
     if not recipes:
         return ""
-    return f"{recipes.most_common(1)[0][0]} recipe" + (f", {epochs} epochs" if epochs else "")
+    retries = retry_recipes(rows)
+    most = max(recipes, key=lambda recipe: (recipes[recipe], recipe not in retries))
+    return f"{most} recipe" + (f", {epochs} epochs" if epochs else "")
 
 
 def short_label(profile: str) -> str:
