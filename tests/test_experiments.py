@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+from pathlib import Path
 
 import pytest
 
@@ -234,3 +236,15 @@ def test_the_test_after_the_last_epoch_serves_as_the_final_test_only_where_they_
     monkeypatch.setattr(experiments, "final_test_config", lambda *args: dataclasses.replace(shorter(*args), length=64))
     experiments.run(session, "prid2011", "CNN-RNN", 1, epochs=1, eval_every=1)  # another final test: made
     assert made[2:] == [("two-camera", 128), ("two-camera", 64)]
+
+
+def test_each_committed_bench_result_says_how_many_folds_its_rows_hold():
+    # the column header of a stored table reads its provenance's folds: Table 2's once said 3 for rows of one fold
+    folder = Path(__file__).resolve().parents[1] / "results" / "bench"
+    tables = sorted(folder.glob("*.json"))
+    if not tables:
+        pytest.skip(f"no committed bench results in {folder}")
+    for meta in tables:
+        with (folder / f"{meta.stem}.csv").open() as f:
+            folds = {row["fold"] for row in csv.DictReader(f)}
+        assert json.loads(meta.read_text())["folds"] == len(folds), meta.name
