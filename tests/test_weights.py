@@ -57,14 +57,17 @@ def test_committed_weights_are_found_by_dataset_preset_and_profile(tmp_path, mon
 
 
 def test_each_committed_weights_file_is_a_filed_bench_run_of_its_name():
-    from stsrn_lite.book.experiments import filed_entries
+    from stsrn_lite.book.ledger import FOLDER, entries
     from stsrn_lite.book.profiles import DATASET_NAMES
     from stsrn_lite.weights import COMMITTED
 
     files = sorted(COMMITTED.glob("*-bench.pt"))
     if not files:
         pytest.skip(f"{COMMITTED}: no committed weights in this checkout")
-    filed = {repr(sorted(entry["training"].items())): entry["run"] for entry in filed_entries("bench")}
+    # the ledger committed beside the weights, wherever $STSRN_HOME points (a fresh clone's
+    # `make test` with a home elsewhere once found no run here)
+    ledger = COMMITTED.parent / "results" / "bench" / FOLDER
+    filed = {repr(sorted(entry["training"].items())): entry["run"] for entry in entries(ledger)}
     for path in files:
         stem = path.name.removesuffix("-bench.pt")
         dataset = next(d for d in DATASET_NAMES if stem.startswith(f"{d}-"))
