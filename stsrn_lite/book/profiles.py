@@ -122,8 +122,7 @@ PROFILES: dict[str, Profile] = {
         synthetic="full",
         recipe="fast",  # a run that diverges is trained again with "fast-stable" (book.divergence)
         curve_points=10,
-        # Table 2 (MARS), the last the bench spends its CPU on, on one fold of ASTPN's reading
-        table_folds=(("table5", 1), ("readings", 1), ("table2", 1)),
+        table_folds=(("table5", 1), ("readings", 1)),
         ablation_datasets=("ilids-vid",),
         reduced=(("mars", MARS_BENCH),),
     ),
