@@ -93,9 +93,10 @@ def test_unpark_never_replaces_a_run_that_is_further_along(homes):
     assert load_checkpoint(here)["epoch"] == 55
 
 
-def file_entry(ledger: Path, studies: dict | None) -> None:
+def file_entry(ledger: Path, studies: dict | None, records: list | None = None) -> None:
     """File RUN in ``ledger`` as the bench grid declares it, with both of its tests (Table 1's and
-    Table 4's) and ``studies``; the distances are random, 4 queries against 4 tracklets."""
+    Table 4's), ``studies`` and its epochs' ``records``; the distances are random, 4 queries
+    against 4 tracklets."""
     from stsrn_lite.book.ledger import file_run
     from stsrn_lite.evaluation.protocols import Evaluation
 
@@ -116,7 +117,7 @@ def file_entry(ledger: Path, studies: dict | None) -> None:
         )
         for protocol in protocols
     }
-    file_run(ledger, RUN, config, test, [], tests, code_version="abc", device="cpu", studies=studies)
+    file_run(ledger, RUN, config, test, records or [], tests, code_version="abc", device="cpu", studies=studies)
 
 
 def test_filed_runs_are_not_parked_and_their_parked_copies_are_removed(homes):
@@ -135,6 +136,27 @@ def test_filed_runs_are_not_parked_and_their_parked_copies_are_removed(homes):
     (ledger / f"{RUN}.json").write_text("{}")  # not an entry: an error naming the file, not a guess
     with pytest.raises(park_runs.LedgerError, match=f"{RUN}.json"):
         park_runs.park("bench", repository)
+
+
+def test_a_retry_is_parked_only_once_its_first_attempt_is_filed_as_diverged(homes):
+    home, repository = homes
+    retry = RUN.replace("-fast-", "-fast-stable-")  # what the grid trains when RUN diverged
+    parked = repository / "results" / "bench" / "parked"
+    checkpoint(home / "runs" / "bench" / retry / CHECKPOINT, 30)
+    checkpoint(parked / retry / CHECKPOINT, 20)
+    # RUN not filed yet: the retry was begun under a rule that judged RUN diverged, and is not asked for
+    assert retry not in park_runs.asked("bench")
+    assert park_runs.listing("bench", repository) == [
+        f"{retry}: parked at epoch 20 of 100; in the home: epoch 30 of 100; the grid does not ask for it"
+    ]
+    assert park_runs.unpark("bench", repository) == []
+    assert park_runs.park("bench", repository) == [f"removed {retry}: a run the grid does not ask for"]
+    assert not (parked / retry).exists()
+    studies = {"occlusion": [{"fraction": 0.0, "rank1": 50.0}]}
+    file_entry(home / "results" / "bench" / "runs", studies, records=[{"loss": 4.0}, {"loss": 9.0}, {"loss": 40.0}])
+    assert park_runs.asked("bench")[retry][3] == ("occlusion",)  # the grid trains it in RUN's place
+    assert park_runs.park("bench", repository) == [f"parked {retry}: epoch 30 of 100"]
+    assert park_runs.listing("bench", repository) == [f"{retry}: parked at epoch 30 of 100; in the home: epoch 30 of 100"]
 
 
 def test_a_damaged_parked_checkpoint_is_an_error_naming_it_and_nothing_is_copied(homes, capsys, monkeypatch):

@@ -79,17 +79,20 @@ def parked_folder(profile: str, repository: Path | None = None) -> Path:
 def asked(profile: str) -> dict[str, tuple]:
     """{run name: (training configuration, test configuration, protocols, studies)} of every run
     the grid declares for ``profile``, every table's tests and studies merged
-    (`stsrn_lite.book.grid.grid_runs`): what the run's ledger entry must hold to be complete."""
+    (`stsrn_lite.book.grid.grid_runs`), and of the attempt the grid trains in place of one filed as
+    diverged (`stsrn_lite.book.grid.current_attempt`): what the run's ledger entry must hold to be
+    complete. A retry whose first attempt did not diverge is not among them."""
     from stsrn_lite.book.experiments import final_test_config
-    from stsrn_lite.book.grid import TABLES, grid_runs, spec_config, spec_folder
+    from stsrn_lite.book.grid import TABLES, current_attempt, grid_runs, spec_config, spec_folder
     from stsrn_lite.book.session import setup
 
     session = setup(profile)
     runs = {}
-    for spec in grid_runs(session, TABLES):
-        config = spec_config(session, spec)
-        test = final_test_config(session, config)
-        runs[spec_folder(session, spec).name] = (config, test, spec.protocols, spec.studies)
+    for declared in grid_runs(session, TABLES):
+        for spec in dict.fromkeys((declared, current_attempt(session, declared))):
+            config = spec_config(session, spec)
+            test = final_test_config(session, config)
+            runs[spec_folder(session, spec).name] = (config, test, spec.protocols, spec.studies)
     return runs
 
 
@@ -117,13 +120,17 @@ def _copy(source: Path, destination: Path) -> None:
 
 
 def park(profile: str, repository: Path | None = None) -> list[str]:
-    """Park every unfiled run of ``profile`` in the home that has moved on since it was last parked;
-    remove the parked copies of filed runs. Returns one line per run touched."""
+    """Park every unfiled run of ``profile`` in the home that the grid asks for (`asked`) and that
+    has moved on since it was last parked; remove the parked copies of filed runs and of runs the
+    grid no longer asks for (a retry begun before its first attempt was judged not to have
+    diverged). Returns one line per run touched."""
     target = parked_folder(profile, repository)
     done, grid = [], asked(profile)
     runs = runs_folder(profile)
     for folder in sorted(runs.iterdir()) if runs.is_dir() else ():
-        if not (folder / CHECKPOINT).is_file() or filed(profile, folder.name, repository, grid):
+        if folder.name not in grid or not (folder / CHECKPOINT).is_file():
+            continue
+        if filed(profile, folder.name, repository, grid):
             continue
         position = Position.of(folder / CHECKPOINT)
         parked = target / folder.name / CHECKPOINT
@@ -134,7 +141,10 @@ def park(profile: str, repository: Path | None = None) -> list[str]:
         _copy(folder, target / folder.name)
         done.append(f"parked {folder.name}: {position}")
     for folder in sorted(target.iterdir()) if target.is_dir() else ():
-        if filed(profile, folder.name, repository, grid):
+        if folder.name not in grid:
+            shutil.rmtree(folder)
+            done.append(f"removed {folder.name}: a run the grid does not ask for")
+        elif filed(profile, folder.name, repository, grid):
             shutil.rmtree(folder)
             done.append(f"removed {folder.name}: filed in the ledger")
     return done
@@ -142,11 +152,12 @@ def park(profile: str, repository: Path | None = None) -> list[str]:
 
 def unpark(profile: str, repository: Path | None = None) -> list[str]:
     """Bring every parked run of ``profile`` back into the home unless the home's copy is as far
-    along; filed runs are left where they are. Returns one line per run brought back."""
+    along; filed runs and runs the grid does not ask for are left where they are. Returns one line
+    per run brought back."""
     source = parked_folder(profile, repository)
     done, grid = [], asked(profile)
     for folder in sorted(source.iterdir()) if source.is_dir() else ():
-        if filed(profile, folder.name, repository, grid):
+        if folder.name not in grid or filed(profile, folder.name, repository, grid):
             continue
         position = Position.of(folder / CHECKPOINT)
         destination = runs_folder(profile) / folder.name
@@ -160,13 +171,16 @@ def unpark(profile: str, repository: Path | None = None) -> list[str]:
 
 
 def listing(profile: str, repository: Path | None = None) -> list[str]:
-    """One line per parked run: where it is, and how far the home's copy is."""
+    """One line per parked run: where it is, how far the home's copy is, and whether the grid no
+    longer asks for it (``park`` removes it)."""
     lines = []
     source = parked_folder(profile, repository)
+    grid = asked(profile) if source.is_dir() else {}
     for folder in sorted(source.iterdir()) if source.is_dir() else ():
         here = runs_folder(profile) / folder.name / CHECKPOINT
         home_copy = str(Position.of(here)) if here.is_file() else "none"
-        lines.append(f"{folder.name}: parked at {Position.of(folder / CHECKPOINT)}; in the home: {home_copy}")
+        unasked = "" if folder.name in grid else "; the grid does not ask for it"
+        lines.append(f"{folder.name}: parked at {Position.of(folder / CHECKPOINT)}; in the home: {home_copy}{unasked}")
     return lines
 
 
