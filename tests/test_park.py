@@ -156,7 +156,8 @@ def test_a_retry_is_parked_only_once_its_first_attempt_is_filed_as_diverged(home
     file_entry(home / "results" / "bench" / "runs", studies, records=[{"loss": 4.0}, {"loss": 9.0}, {"loss": 40.0}])
     assert park_runs.asked("bench")[retry][3] == ("occlusion",)  # the grid trains it in RUN's place
     assert park_runs.park("bench", repository) == [f"parked {retry}: epoch 30 of 100"]
-    assert park_runs.listing("bench", repository) == [f"{retry}: parked at epoch 30 of 100; in the home: epoch 30 of 100"]
+    listed = f"{retry}: parked at epoch 30 of 100; in the home: epoch 30 of 100"
+    assert park_runs.listing("bench", repository) == [listed]
 
 
 def test_a_damaged_parked_checkpoint_is_an_error_naming_it_and_nothing_is_copied(homes, capsys, monkeypatch):
