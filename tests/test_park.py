@@ -138,26 +138,32 @@ def test_filed_runs_are_not_parked_and_their_parked_copies_are_removed(homes):
         park_runs.park("bench", repository)
 
 
-def test_a_retry_is_parked_only_once_its_first_attempt_is_filed_as_diverged(homes):
+def test_a_retry_is_parked_only_while_its_first_attempt_is_filed_as_diverged(homes):
     home, repository = homes
     retry = RUN.replace("-fast-", "-fast-stable-")  # what the grid trains when RUN diverged
-    parked = repository / "results" / "bench" / "parked"
+    parked, ledger = repository / "results" / "bench" / "parked", home / "results" / "bench" / "runs"
     checkpoint(home / "runs" / "bench" / retry / CHECKPOINT, 30)
     checkpoint(parked / retry / CHECKPOINT, 20)
-    # RUN not filed yet: the retry was begun under a rule that judged RUN diverged, and is not asked for
-    assert retry not in park_runs.asked("bench")
+    # RUN not filed: the retry is not asked for (begun, say, under an older rule of divergence)
+    assert retry not in park_runs.asked("bench", repository)
     assert park_runs.listing("bench", repository) == [
         f"{retry}: parked at epoch 20 of 100; in the home: epoch 30 of 100; the grid does not ask for it"
     ]
-    assert park_runs.unpark("bench", repository) == []
+    assert park_runs.unpark("bench", repository) == [f"left {retry}: a run the grid does not ask for"]
     assert park_runs.park("bench", repository) == [f"removed {retry}: a run the grid does not ask for"]
     assert not (parked / retry).exists()
-    studies = {"occlusion": [{"fraction": 0.0, "rank1": 50.0}]}
-    file_entry(home / "results" / "bench" / "runs", studies, records=[{"loss": 4.0}, {"loss": 9.0}, {"loss": 40.0}])
-    assert park_runs.asked("bench")[retry][3] == ("occlusion",)  # the grid trains it in RUN's place
+    # RUN filed as diverged, before the occlusion study the grid also asks of it: the retry is asked
+    # for all the same (the grid tests RUN, sees it diverged and trains the retry)
+    file_entry(ledger, None, records=[{"loss": 4.0}, {"loss": 9.0}, {"loss": 40.0}])
+    assert park_runs.asked("bench", repository)[retry][3] == ("occlusion",)
     assert park_runs.park("bench", repository) == [f"parked {retry}: epoch 30 of 100"]
     listed = f"{retry}: parked at epoch 30 of 100; in the home: epoch 30 of 100"
     assert park_runs.listing("bench", repository) == [listed]
+    # RUN filed again, and its records judge it not diverged: the retry's parked copy goes
+    studies = {"occlusion": [{"fraction": 0.0, "rank1": 50.0}]}
+    file_entry(ledger, studies, records=[{"loss": 4.0}, {"loss": 3.0}, {"loss": 2.0}])
+    assert retry not in park_runs.asked("bench", repository)
+    assert park_runs.park("bench", repository) == [f"removed {retry}: a run the grid does not ask for"]
 
 
 def test_a_damaged_parked_checkpoint_is_an_error_naming_it_and_nothing_is_copied(homes, capsys, monkeypatch):

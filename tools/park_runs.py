@@ -11,10 +11,15 @@ the checkout; the checkpoint continues the run exactly (model, optimiser, positi
 records: `stsrn_lite.training.checkpoint`). ``unpark`` copies them back into the home, where the
 grid resumes them as it resumes any interrupted run. A parked copy is rewritten only when its run
 has moved on, since every rewrite adds the checkpoint's size (about 9 MB for STSRN with its Adam
-state) to the repository's history; a run filed in the ledger has its parked copy removed.
-``unpark`` never replaces a checkpoint that is as far along or further.
+state) to the repository's history; a run filed in the ledger has its parked copy removed. A
+diverged run is followed by its retry (`stsrn_lite.book.grid.execute`), which is parked like any
+run once the ledger files its first attempt as diverged, so commit the ledger with the parked
+copies; a retry whose first attempt is not filed as diverged is a run the grid does not ask for,
+and its parked copy is removed. ``unpark`` never replaces a checkpoint that is as far along or
+further.
 
-    python tools/park_runs.py park --profile bench     # before a session ends; git add results/bench/parked
+    python tools/park_runs.py park --profile bench     # before a session ends; then
+    git add results/bench/parked results/bench/runs
     python tools/park_runs.py unpark --profile bench   # on a new machine, before the grid
     python tools/park_runs.py list --profile bench
 
@@ -27,7 +32,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from stsrn_lite.atomic import write_atomic
@@ -76,23 +81,41 @@ def parked_folder(profile: str, repository: Path | None = None) -> Path:
     return repository / "results" / profile / PARKED
 
 
-def asked(profile: str) -> dict[str, tuple]:
+def ledger_folders(profile: str, repository: Path | None = None) -> list[Path]:
+    """The ledgers a run of ``profile`` may be filed in: the home's and the checkout's."""
+    repository = repository or checkout()
+    ledgers = [home().results / profile / LEDGER]
+    if repository is not None:
+        ledgers.append(repository / "results" / profile / LEDGER)
+    return ledgers
+
+
+def asked(profile: str, repository: Path | None = None) -> dict[str, tuple]:
     """{run name: (training configuration, test configuration, protocols, studies)} of every run
     the grid declares for ``profile``, every table's tests and studies merged
-    (`stsrn_lite.book.grid.grid_runs`), and of the attempt the grid trains in place of one filed as
-    diverged (`stsrn_lite.book.grid.current_attempt`): what the run's ledger entry must hold to be
-    complete. A retry whose first attempt did not diverge is not among them."""
+    (`stsrn_lite.book.grid.grid_runs`): what the run's ledger entry must hold to be complete; and
+    of each retry the grid trains in a run's place (`stsrn_lite.book.grid.execute`): the attempt
+    after one that a ledger (the home's or the checkout's, ``repository``) files as diverged,
+    whatever tests that entry holds yet. A retry whose first attempt is not filed, or is filed
+    and did not diverge, is not among them."""
+    from stsrn_lite.book.divergence import FALLBACK, diverged
     from stsrn_lite.book.experiments import final_test_config
-    from stsrn_lite.book.grid import TABLES, current_attempt, grid_runs, spec_config, spec_folder
+    from stsrn_lite.book.grid import TABLES, grid_runs, spec_config, spec_folder
+    from stsrn_lite.book.ledger import filed_entry
     from stsrn_lite.book.session import setup
 
-    session = setup(profile)
+    session, ledgers = setup(profile), ledger_folders(profile, repository)
     runs = {}
-    for declared in grid_runs(session, TABLES):
-        for spec in dict.fromkeys((declared, current_attempt(session, declared))):
+    for spec in grid_runs(session, TABLES):
+        while True:
             config = spec_config(session, spec)
             test = final_test_config(session, config)
-            runs[spec_folder(session, spec).name] = (config, test, spec.protocols, spec.studies)
+            name = spec_folder(session, spec).name
+            runs[name] = (config, test, spec.protocols, spec.studies)
+            entry = filed_entry(ledgers, name, config, test)
+            if spec.recipe not in FALLBACK or entry is None or not diverged(entry.get("records") or []):
+                break
+            spec = replace(spec, recipe=FALLBACK[spec.recipe], retry=True)
     return runs
 
 
@@ -101,11 +124,8 @@ def filed(profile: str, run: str, repository: Path | None = None, grid: dict[str
     of it (``grid``: `asked`, computed when not given): a run filed before another table shared it
     lacks that table's test or study, and still needs its checkpoint to make them. A run the grid
     does not declare is filed when it has an entry."""
-    repository = repository or checkout()
-    ledgers = [home().results / profile / LEDGER]
-    if repository is not None:
-        ledgers.append(repository / "results" / profile / LEDGER)
-    wanted = (asked(profile) if grid is None else grid).get(run)
+    ledgers = ledger_folders(profile, repository)
+    wanted = (asked(profile, repository) if grid is None else grid).get(run)
     if wanted is None:
         return any((ledger / f"{run}.json").is_file() for ledger in ledgers)
     return any(is_filed(ledger, run, *wanted) for ledger in ledgers)
@@ -122,10 +142,10 @@ def _copy(source: Path, destination: Path) -> None:
 def park(profile: str, repository: Path | None = None) -> list[str]:
     """Park every unfiled run of ``profile`` in the home that the grid asks for (`asked`) and that
     has moved on since it was last parked; remove the parked copies of filed runs and of runs the
-    grid no longer asks for (a retry begun before its first attempt was judged not to have
-    diverged). Returns one line per run touched."""
+    grid does not ask for (a retry whose first attempt is not filed as diverged). Returns one line
+    per run touched."""
     target = parked_folder(profile, repository)
-    done, grid = [], asked(profile)
+    done, grid = [], asked(profile, repository)
     runs = runs_folder(profile)
     for folder in sorted(runs.iterdir()) if runs.is_dir() else ():
         if folder.name not in grid or not (folder / CHECKPOINT).is_file():
@@ -153,11 +173,14 @@ def park(profile: str, repository: Path | None = None) -> list[str]:
 def unpark(profile: str, repository: Path | None = None) -> list[str]:
     """Bring every parked run of ``profile`` back into the home unless the home's copy is as far
     along; filed runs and runs the grid does not ask for are left where they are. Returns one line
-    per run brought back."""
+    per run brought back or left for not being asked for."""
     source = parked_folder(profile, repository)
-    done, grid = [], asked(profile)
+    done, grid = [], asked(profile, repository)
     for folder in sorted(source.iterdir()) if source.is_dir() else ():
-        if folder.name not in grid or filed(profile, folder.name, repository, grid):
+        if folder.name not in grid:
+            done.append(f"left {folder.name}: a run the grid does not ask for")
+            continue
+        if filed(profile, folder.name, repository, grid):
             continue
         position = Position.of(folder / CHECKPOINT)
         destination = runs_folder(profile) / folder.name
@@ -175,7 +198,7 @@ def listing(profile: str, repository: Path | None = None) -> list[str]:
     longer asks for it (``park`` removes it)."""
     lines = []
     source = parked_folder(profile, repository)
-    grid = asked(profile) if source.is_dir() else {}
+    grid = asked(profile, repository) if source.is_dir() else {}
     for folder in sorted(source.iterdir()) if source.is_dir() else ():
         here = runs_folder(profile) / folder.name / CHECKPOINT
         home_copy = str(Position.of(here)) if here.is_file() else "none"

@@ -196,6 +196,17 @@ def entries(*folders: Path) -> list[dict]:
     return [json.loads(paths[name].read_text()) for name in sorted(paths)]
 
 
+def filed_entry(folders, name: str, config: TrainConfig, test: TestConfig) -> dict | None:
+    """The JSON of run ``name`` as the first of ``folders`` files it with ``config`` and ``test``,
+    whatever protocols and studies it holds (its records say how the training went); None where
+    none does. Reads no arrays."""
+    for folder in folders:
+        entry = _entry(folder, name, config, test, (), ())
+        if entry is not None:
+            return entry
+    return None
+
+
 def _filed(folders, name: str, config: TrainConfig, test: TestConfig) -> tuple[Path, FiledRun] | None:
     """(its JSON, the run) of run ``name`` as the first of ``folders`` files it with ``config`` and
     ``test``, with every protocol it was tested on; None where none does."""
