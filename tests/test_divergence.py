@@ -59,6 +59,7 @@ DIVERGED = {
     "ilids-vid-STSRN-fast-omega_form=sigmoid-fold0": 6,
     "mars-astpn-STSRN-fast-fold0": 9,
     "mars-official-STSRN-fast-fold0": 6,
+    "mars-astpn-STSRN-fast-fold2": 5,
 }
 
 
@@ -95,6 +96,7 @@ GIVEN_UP_AT = {
     "ilids-vid-STSRN-fast-omega_form=sigmoid-fold0": 16,
     "mars-astpn-STSRN-fast-fold0": 19,
     "mars-official-STSRN-fast-fold0": 16,
+    "mars-astpn-STSRN-fast-fold2": 15,
 }
 
 
