@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 
 from stsrn_lite.book import floors
@@ -43,42 +42,3 @@ def test_on_mars_the_colour_histogram_matches_the_two_cameras_drawn_for_each_ide
     assert row["gallery"] == len(data.test_pids) and 0 < row["rank1"] <= 100
     data.views = {pid: (probe, probe) for pid, (probe, _) in data.views.items()}  # the probes as gallery
     assert floors.colour_histogram_row(data, "mars", 0)["rank1"] == 100.0
-
-
-def test_camera_bias_counts_the_probes_whose_nearest_gallery_tracklet_shares_their_camera():
-    distmat = np.array([[0.5, 0.1, 0.9], [0.2, 0.3, 0.1], [0.4, 0.8, 0.2]])  # nearest: 1, 2, 2
-    match = floors.HistogramMatch(distmat, np.array([0, 2, 1]), np.array([1, 0, 2]), np.array([7, 8, 9]))
-    bias = floors.camera_bias(match, "mars", 1)
-    assert bias == {
-        "dataset": "mars",
-        "fold": 1,
-        "probes": 3,
-        "nearest in the probe's camera": round(100 * 2 / 3, 1),  # probes 0 and 1 (gallery 1 and 2)
-        "gallery in the probe's camera": round(100 * 3 / 9, 1),  # one gallery tracklet per probe's camera
-        "true match in the probe's camera": 0.0,
-        "median rank of the true match": 2.0,  # ranks 2, 3 and 1
-        "rank1": round(100 / 3, 1),  # probe 2
-    }
-    # a tie goes to the lower gallery index, for the nearest item as for the true match's rank
-    tied = floors.HistogramMatch(np.array([[0.2, 0.2], [0.3, 0.3]]), np.array([0, 0]), np.array([0, 1]), np.arange(2))
-    bias = floors.camera_bias(tied, "mars", 0)
-    assert (bias["nearest in the probe's camera"], bias["rank1"], bias["median rank of the true match"]) == (
-        100.0,
-        50.0,
-        1.5,
-    )
-
-
-def test_camera_bias_on_the_two_camera_layouts_and_on_mars(tmp_path):
-    root = generate(SyntheticConfig(layout="ilids-vid", identities=12, seed=4, max_length=20), tmp_path / "d")
-    data = load_run_data("ilids-vid", root, fold=0, folds=10, seed=1, cache_dir=tmp_path / "cache")
-    bias = floors.camera_bias(floors.histogram_match(data), "ilids-vid", 0)
-    assert bias["rank1"] == pytest.approx(floors.colour_histogram_row(data, "ilids-vid", 0)["rank1"], abs=0.05)
-    assert [bias[key] for key in ("nearest in the probe's camera", "gallery in the probe's camera")] == [0.0, 0.0]
-    root = generate(SyntheticConfig(layout="mars", identities=12, seed=4, max_length=20), tmp_path / "m")
-    data = load_run_data("mars", root, fold=0, folds=10, seed=1, cache_dir=tmp_path / "mcache")
-    bias = floors.camera_bias(floors.histogram_match(data), "mars", 0)
-    cameras = [[data.dataset.tracklets[i].camid for i in data.views[pid]] for pid in data.test_pids]
-    probes, gallery = np.array(cameras).T
-    assert bias["probes"] == len(data.test_pids) and bias["true match in the probe's camera"] == 0.0
-    assert bias["gallery in the probe's camera"] == round(100 * float((probes[:, None] == gallery).mean()), 1)

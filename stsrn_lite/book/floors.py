@@ -11,25 +11,17 @@ test identities of the same folds as the trained models (issue "Results worth re
   under ASTPN's reading (the paper's Table 2) the two cameras are those drawn for each identity
   (`RunData.views`); MARS's official protocol, with its distractors and many true matches per
   query, has no floor here.
-- `camera_bias`: where the colour histogram's nearest gallery tracklet is. Under the two-camera
-  protocol of iLIDS-VID and PRID2011 every probe is in camera 0 and every gallery tracklet in
-  camera 1, so the camera alone cannot favour a wrong identity. Under ASTPN's reading of MARS
-  the gallery mixes six cameras and a probe's true match is never in the probe's own camera, so
-  a matcher that sees the camera more than the person ranks a wrong identity first. It gives the
-  share of probes whose nearest gallery tracklet shares their camera, beside the share of the
-  gallery that does (what a random ranking would give), as a plain dict.
 
-The first two return `stsrn_lite.book.tables.result_row` rows, labelled `CHANCE` and
+The two return return `stsrn_lite.book.tables.result_row` rows, labelled `CHANCE` and
 `COLOUR_HISTOGRAM`, with the gallery size; `floor_rows` gives both for a session's fold, and
-`fold_floors` both and the camera bias, from one pass over the tracklets.
+`fold_floors` both and the colour histogram's ranking (`histogram_match`, a
+`stsrn_lite.book.camera_bias.Ranking`, for its camera bias), from one pass over the tracklets.
 
 Shapes: Q queries (probes), G gallery tracklets (Q = G, query i's true match gallery item i),
 T frames, H×W pixels, D histogram bins.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -39,6 +31,7 @@ from stsrn_lite.baselines.colour_histogram import (
     distance_matrix,
     tracklet_histogram,
 )
+from stsrn_lite.book.camera_bias import Ranking
 from stsrn_lite.book.session import Session
 from stsrn_lite.book.tables import CMC_RANKS, result_row
 from stsrn_lite.evaluation.features import select_frames
@@ -64,20 +57,10 @@ def chance_row(dataset: str, fold: int, identities: int) -> dict:
     return result_row(dataset, CHANCE, fold, cmc, harmonic / n, gallery=n)
 
 
-@dataclass(frozen=True)
-class HistogramMatch:
-    """The colour histogram's ranking of a fold's test identities under the two-camera protocol,
-    in the order of the fold's test pids."""
-
-    distmat: np.ndarray  # (Q, G) χ² distances; query i's true match is gallery item i
-    query_cams: np.ndarray  # (Q,) each probe's camera
-    gallery_cams: np.ndarray  # (G,) each gallery tracklet's camera
-    pids: np.ndarray  # (Q,) the test pids, also the gallery's
-
-
-def histogram_match(data: RunData, length: int = LENGTH) -> HistogramMatch:
-    """`HistogramMatch` of ``data``'s test identities: each probe's first min(L, n) frames, each
-    gallery tracklet's last min(L, n)."""
+def histogram_match(data: RunData, length: int = LENGTH) -> Ranking:
+    """The colour histogram's ranking of ``data``'s test identities under the two-camera protocol,
+    in the order of the fold's test pids (query i's true match is gallery item i): each probe's
+    first min(L, n) frames, each gallery tracklet's last min(L, n)."""
     pids = list(data.test_pids)
     features, cameras = [], []
     for view, which in ((0, "first"), (1, "last")):
@@ -91,42 +74,19 @@ def histogram_match(data: RunData, length: int = LENGTH) -> HistogramMatch:
         features.append(np.stack(rows))  # (Q, D), then (G, D)
         cameras.append(np.asarray(camids))
     distmat = distance_matrix(features[0], features[1], METRIC)  # (Q, G)
-    return HistogramMatch(distmat, cameras[0], cameras[1], np.asarray(pids))
+    return Ranking(distmat, np.asarray(pids), np.asarray(pids), cameras[0], cameras[1])
 
 
 def colour_histogram_row(
-    data: RunData, dataset: str, fold: int, length: int = LENGTH, *, match: HistogramMatch | None = None
+    data: RunData, dataset: str, fold: int, length: int = LENGTH, *, match: Ranking | None = None
 ) -> dict:
     """The colour-histogram matcher under the two-camera protocol on ``data``'s test identities
     (``match``: their `histogram_match`, when already made)."""
     match = match or histogram_match(data, length)
-    ids = match.pids
-    cmc, mAP = evaluate_rank(match.distmat, ids, ids, np.zeros(len(ids)), np.ones(len(ids)))
-    return result_row(dataset, COLOUR_HISTOGRAM, fold, cmc, mAP, gallery=len(ids))
-
-
-def camera_bias(match: HistogramMatch, dataset: str, fold: int) -> dict:
-    """Where the colour histogram's nearest gallery tracklet is (module docstring), from
-    ``match``: in %, the probes whose nearest gallery tracklet is in their own camera, the gallery
-    tracklets in a probe's camera (the mean over the probes: what a random ranking puts first),
-    and the probes whose true match is; the median rank of the true match (chance: (G + 1) / 2);
-    and the colour histogram's rank-1. Ties go to the lower gallery index throughout, as in
-    `numpy.argmin`."""
-    distmat, query_cams, gallery_cams = match.distmat, match.query_cams, match.gallery_cams
-    order = np.argsort(distmat, axis=1, kind="stable")  # (Q, G) the gallery, nearest first
-    queries = np.arange(len(query_cams))
-    ranks = np.argmax(order == queries[:, None], axis=1) + 1  # (Q,) the true match's rank
-    same = gallery_cams[None, :] == query_cams[:, None]  # (Q, G): gallery item j in probe i's camera
-    return {
-        "dataset": dataset,
-        "fold": int(fold),
-        "probes": len(query_cams),
-        "nearest in the probe's camera": round(100 * float(same[queries, order[:, 0]].mean()), 1),
-        "gallery in the probe's camera": round(100 * float(same.mean()), 1),
-        "true match in the probe's camera": round(100 * float(np.diag(same).mean()), 1),
-        "median rank of the true match": float(np.median(ranks)),
-        "rank1": round(100 * float((ranks == 1).mean()), 1),
-    }
+    cmc, mAP = evaluate_rank(
+        match.distmat, match.q_pids, match.g_pids, np.zeros(len(match.q_pids)), np.ones(len(match.g_pids))
+    )
+    return result_row(dataset, COLOUR_HISTOGRAM, fold, cmc, mAP, gallery=len(match.g_pids))
 
 
 def _view_indices(data: RunData, pids: list[int], view: int) -> list[int]:
@@ -150,13 +110,13 @@ def fold_data(session: Session, dataset: str, fold: int) -> RunData:
     )
 
 
-def fold_floors(session: Session, dataset: str, fold: int) -> tuple[list[dict], dict]:
-    """`floor_rows` and the colour histogram's `camera_bias` on fold ``fold`` of ``session``'s
-    ``dataset``, from one pass over its tracklets."""
+def fold_floors(session: Session, dataset: str, fold: int) -> tuple[list[dict], Ranking]:
+    """`floor_rows` and the colour histogram's ranking (`histogram_match`) on fold ``fold`` of
+    ``session``'s ``dataset``, from one pass over its tracklets."""
     data = fold_data(session, dataset, fold)
     match = histogram_match(data)
     rows = [chance_row(dataset, fold, len(data.test_pids)), colour_histogram_row(data, dataset, fold, match=match)]
-    return rows, camera_bias(match, dataset, fold)
+    return rows, match
 
 
 def floor_rows(session: Session, dataset: str, fold: int) -> list[dict]:
