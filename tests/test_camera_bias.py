@@ -29,7 +29,7 @@ def test_the_nearest_wrong_identity_is_counted_against_the_wrong_identities_in_t
     assert bias == {
         "dataset": "mars",
         "fold": 1,
-        "matcher": "colour histogram",
+        "preset": "colour histogram",
         "recipe": "fast",
         "probes": 3,
         NEAREST_WRONG: 100.0,  # gallery 1, 2 and 0 are in cameras 0, 2 and 1: each probe's own
@@ -98,9 +98,9 @@ def test_the_colour_histogram_on_the_two_camera_layouts_and_on_mars(tmp_path):
 
 def test_the_summary_averages_each_matcher_over_its_folds():
     rows = [
-        {"fold": "0", "matcher": "STSRN", "probes": "150", NEAREST_WRONG: "20.0", WRONG_SHARE: "17.0"},
-        {"fold": "1", "matcher": "STSRN", "probes": "150", NEAREST_WRONG: "30.0", WRONG_SHARE: "19.0"},
-        {"fold": "0", "matcher": "colour histogram", "probes": "150", NEAREST_WRONG: "100.0", WRONG_SHARE: "17.0"},
+        {"fold": "0", "preset": "STSRN", "probes": "150", NEAREST_WRONG: "20.0", WRONG_SHARE: "17.0"},
+        {"fold": "1", "preset": "STSRN", "probes": "150", NEAREST_WRONG: "30.0", WRONG_SHARE: "19.0"},
+        {"fold": "0", "preset": "colour histogram", "probes": "150", NEAREST_WRONG: "100.0", WRONG_SHARE: "17.0"},
     ]
     for row in rows:
         row.update({TRUE_MATCH: "0.0", MEDIAN_RANK: "1.0", "rank1": "60.0"})

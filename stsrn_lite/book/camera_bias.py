@@ -72,7 +72,7 @@ def camera_bias(ranking: Ranking, dataset: str, fold: int, matcher: str, **extra
     return {
         "dataset": dataset,
         "fold": int(fold),
-        "matcher": matcher,
+        "preset": matcher,  # the key of `stsrn_lite.book.tables.result_row`'s rows
         **extra,
         "probes": len(q_pids),
         NEAREST_WRONG: _percent(same[queries, nearest_wrong].mean()),
@@ -85,8 +85,8 @@ def camera_bias(ranking: Ranking, dataset: str, fold: int, matcher: str, **extra
 
 def bias_summary(rows: Sequence[Mapping]) -> pd.DataFrame:
     """`camera_bias` ``rows`` (as stored, strings allowed) as mean ± std over the folds: one row per
-    matcher, in the order they first appear, one column per measure, with the folds and the probes
-    (each count once: "150" for three folds of 150)."""
+    matcher (their ``preset``), in the order they first appear, one column per measure, with the
+    folds and the probes (each count once: "150" for three folds of 150)."""
     frame = pd.DataFrame(rows)
     frame[list(MEASURES)] = frame[list(MEASURES)].astype(float)
     table = {
@@ -95,7 +95,7 @@ def bias_summary(rows: Sequence[Mapping]) -> pd.DataFrame:
             "folds": int(group["fold"].nunique()),
             "probes": "/".join(dict.fromkeys(str(int(probes)) for probes in group["probes"])),
         }
-        for matcher, group in frame.groupby("matcher", sort=False)
+        for matcher, group in frame.groupby("preset", sort=False)
     }
     return pd.DataFrame.from_dict(table, orient="index").rename_axis("matcher")
 
