@@ -43,8 +43,8 @@ def test_the_nearest_wrong_identity_is_counted_against_the_wrong_identities_in_t
     assert (bias[NEAREST_WRONG], bias[WRONG_SHARE], bias["rank1"]) == (round(200 / 3, 1), 50.0, round(100 / 3, 1))
 
 
-def test_several_true_matches_one_in_the_probe_s_camera_and_ties():
-    # MARS's official protocol: gallery 0 and 1 are the probe's identity, gallery 0 in its camera
+def test_several_true_matches_one_in_the_probe_s_camera_ties_and_medians():
+    # several true matches: gallery 0 and 1 are the probe's identity, gallery 0 in its camera
     ranking = Ranking(np.array([[0.3, 0.2, 0.1, 0.4]]), np.array([1]), np.array([1, 1, 2, 3]), [0], [0, 1, 0, 2])
     bias = camera_bias(ranking, "mars", 0, "CNN-RNN")
     assert (bias[NEAREST_WRONG], bias[WRONG_SHARE], bias[TRUE_MATCH], bias[MEDIAN_RANK], bias["rank1"]) == (
@@ -54,19 +54,35 @@ def test_several_true_matches_one_in_the_probe_s_camera_and_ties():
         2.0,  # gallery 1, after gallery 2
         0.0,
     )
-    # a tie goes to the lower gallery index: the nearest wrong identity is gallery 0, in camera 1
-    tied = Ranking(np.array([[0.2, 0.2, 0.2]]), np.array([5]), np.array([6, 5, 7]), [0], [1, 2, 0])
-    bias = camera_bias(tied, "mars", 0, "STSRN")
-    assert (bias[NEAREST_WRONG], bias[MEDIAN_RANK], bias["rank1"]) == (0.0, 2.0, 0.0)
+    # ties go to the lower gallery index, as in a stable sort: the 20 odd tracklets of 40 are tied
+    # nearest; the nearest wrong identity is gallery 1 (in camera 1, all others in the probe's camera 0)
+    # and the true match, gallery 7, comes 4th (numpy's default sort would put it 3rd)
+    g_pids, g_cams = np.arange(100, 140), np.zeros(40, dtype=int)
+    g_pids[7], g_cams[1] = 5, 1
+    distmat = np.tile([0.3, 0.2], 20)[None, :]  # (1, 40)
+    bias = camera_bias(Ranking(distmat, np.array([5]), g_pids, [0], g_cams), "mars", 0, "STSRN")
+    assert (bias[NEAREST_WRONG], bias[WRONG_SHARE], bias[MEDIAN_RANK], bias["rank1"]) == (
+        0.0,
+        round(100 * 38 / 39, 1),
+        4.0,
+        0.0,
+    )
+    # an even number of probes: the median rank lies between the middle two (ranks 1 and 2)
+    two = Ranking(np.array([[0.1, 0.2], [0.1, 0.2]]), np.array([1, 2]), np.array([1, 2]), [0, 0], [1, 1])
+    assert camera_bias(two, "mars", 0, "STSRN")[MEDIAN_RANK] == 1.5
 
 
-def test_a_probe_without_a_true_match_or_a_wrong_identity_is_refused():
+def test_a_probe_without_a_true_match_or_a_wrong_identity_and_bad_distances_are_refused():
     with pytest.raises(ValueError, match="true match and a wrong identity"):
         camera_bias(Ranking(np.zeros((1, 2)), [1], [2, 3], [0], [1, 1]), "mars", 0, "STSRN")
     with pytest.raises(ValueError, match="true match and a wrong identity"):
         camera_bias(Ranking(np.zeros((1, 2)), [1], [1, 1], [0], [1, 1]), "mars", 0, "STSRN")
     with pytest.raises(ValueError, match=r"expected \(Q, G\) = \(1, 2\)"):
         camera_bias(Ranking(np.zeros((2, 2)), [1], [1, 2], [0], [1, 1]), "mars", 0, "STSRN")
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        camera_bias(Ranking(np.array([[0.1, np.nan]]), [1], [1, 2], [0], [1, 1]), "mars", 0, "STSRN")
+    with pytest.raises(ValueError, match=r"\['probes'\] would overwrite"):
+        camera_bias(Ranking(np.zeros((1, 2)), [1], [1, 2], [0], [1, 1]), "mars", 0, "STSRN", probes=3)
 
 
 def test_a_trained_model_s_test_gives_its_ranking():

@@ -112,7 +112,7 @@ def test_the_bench_runs_filed_so_far_would_be_given_up_exactly_when_they_diverge
 
 
 def outcome(spec: grid.GridRun, losses: tuple[float, ...]) -> RunOutcome:
-    return RunOutcome(spec.preset, spec.dataset, spec.fold, records(*losses))
+    return RunOutcome(spec.preset, spec.dataset, spec.fold, records(*losses), recipe=spec.recipe)
 
 
 BLOWN, HEALTHY = (11.0, 140.0, 30.0), (11.0, 5.0, 1.3)
@@ -132,6 +132,7 @@ def test_execute_trains_a_diverged_run_again_with_its_recipes_fallback(monkeypat
     result = grid.execute(session, spec)
     assert tried == [("fast", spec.seed), ("fast-stable", spec.seed)] and result.diverged_recipes == ("fast",)
     assert result.records == records(*HEALTHY)
+    assert [attempt.records for attempt in result.diverged] == [records(*BLOWN)]  # the attempt, its tests kept
 
     tried.clear()
     monkeypatch.setattr(

@@ -8,10 +8,13 @@ identity of the probe's camera first.
 
 `camera_bias` measures it on any `Ranking` (the colour histogram's, `stsrn_lite.book.floors`, or
 a trained model's test, `Ranking.of`): for each probe, the nearest gallery tracklet of a wrong
-identity, and whether it shares the probe's camera. A ranking blind to the camera picks it in the
-probe's camera as often as the wrong identities' tracklets are there; the row gives both shares,
-in % of the probes, with the median rank of the first true match and rank-1. Ties go to the lower
-gallery index throughout, as in `numpy.argmin`. `bias_summary` averages such rows over the folds.
+identity, and whether it shares the probe's camera. A random ranking picks it in the probe's
+camera as often as the wrong identities' tracklets are there, and so does one that ignores the
+camera, where a person's looks do not depend on the cameras drawn; the row gives both shares, with
+the median rank of the first true match and rank-1. Ties go to the lower gallery index
+throughout, as in a stable sort. It is meant for rankings without junk (the two-camera protocol,
+ASTPN's reading of MARS): a true match in the probe's own camera counts as one, where MARS's
+official protocol discards it. `bias_summary` averages such rows over the folds.
 
 Shapes: Q probes, G gallery tracklets.
 """
@@ -28,7 +31,7 @@ from stsrn_lite.book.tables import mean_std
 from stsrn_lite.evaluation.protocols import Evaluation
 
 NEAREST_WRONG = "nearest wrong identity in the probe's camera"  # % of the probes
-WRONG_SHARE = "wrong identities in the probe's camera"  # % of their gallery tracklets: a blind ranking's
+WRONG_SHARE = "wrong identities' tracklets in the probe's camera"  # % of them: a random ranking's NEAREST_WRONG
 TRUE_MATCH = "true match in the probe's camera"  # % of the probes with one there
 MEDIAN_RANK = "median rank of the true match"  # of the first one; a random ranking's is about (G + 1) / 2
 MEASURES = (NEAREST_WRONG, WRONG_SHARE, TRUE_MATCH, MEDIAN_RANK, "rank1")
@@ -53,21 +56,27 @@ class Ranking:
 
 def camera_bias(ranking: Ranking, dataset: str, fold: int, matcher: str, **extra) -> dict:
     """The camera bias of ``matcher``'s ``ranking`` on fold ``fold`` of ``dataset`` (module
-    docstring), as a plain row; ``extra`` (e.g. the run's recipe) is added to it. Every probe needs
-    a true match and a wrong identity in the gallery."""
+    docstring), as a plain row; ``extra`` (e.g. the run's recipe) is added to it. The distances must
+    be finite, and every probe needs a true match and a wrong identity in the gallery."""
     distmat = np.asarray(ranking.distmat, dtype=np.float64)
     q_pids, g_pids = np.asarray(ranking.q_pids), np.asarray(ranking.g_pids)
     q_cams, g_cams = np.asarray(ranking.q_cams), np.asarray(ranking.g_cams)
     if distmat.shape != (len(q_pids), len(g_pids)):
         raise ValueError(f"distmat has shape {distmat.shape}, expected (Q, G) = ({len(q_pids)}, {len(g_pids)})")
+    if not np.isfinite(distmat).all():
+        raise ValueError("distmat holds NaN or infinite distances; expected finite ones")
+    clash = set(extra) & {"dataset", "fold", "preset", "probes", *MEASURES}
+    if clash:
+        raise ValueError(f"extra fields {sorted(clash)} would overwrite the row's own")
     true = g_pids[None, :] == q_pids[:, None]  # (Q, G)
     if not true.any(axis=1).all() or true.all(axis=1).any():
         raise ValueError("every probe needs a true match and a wrong identity in the gallery")
     same = g_cams[None, :] == q_cams[:, None]  # (Q, G): gallery item j in probe i's camera
     queries = np.arange(len(q_pids))
-    nearest_wrong = np.argmin(np.where(true, np.inf, distmat), axis=1)  # (Q,)
     order = np.argsort(distmat, axis=1, kind="stable")  # (Q, G) the gallery, nearest first
-    ranks = np.argmax(true[queries[:, None], order], axis=1) + 1  # (Q,) the first true match's rank
+    ranked_true = true[queries[:, None], order]  # (Q, G)
+    ranks = np.argmax(ranked_true, axis=1) + 1  # (Q,) the first true match's rank
+    nearest_wrong = order[queries, np.argmax(~ranked_true, axis=1)]  # (Q,) a gallery index
     wrong_share = (same & ~true).sum(axis=1) / (~true).sum(axis=1)  # (Q,)
     return {
         "dataset": dataset,

@@ -52,7 +52,12 @@ class RunOutcome:
     evaluations: dict[str, Evaluation] = field(default_factory=dict)  # protocol -> final test
     studies: dict[str, list[dict]] = field(default_factory=dict)  # study -> its rows (`STUDIES`)
     recipe: str | None = None  # the training recipe it had (a name of `RECIPES`)
-    diverged_recipes: tuple[str, ...] = ()  # recipes of earlier attempts that diverged (`stsrn_lite.book.divergence`)
+    diverged: tuple[RunOutcome, ...] = ()  # earlier attempts that diverged, first first (`book.divergence`)
+
+    @property
+    def diverged_recipes(self) -> tuple[str, ...]:
+        """The recipes of the earlier attempts that diverged."""
+        return tuple(attempt.recipe for attempt in self.diverged)
 
     def summary(self, protocol: str) -> dict:
         return self.evaluations[protocol].summary

@@ -12,7 +12,7 @@ test identities of the same folds as the trained models (issue "Results worth re
   (`RunData.views`); MARS's official protocol, with its distractors and many true matches per
   query, has no floor here.
 
-The two return return `stsrn_lite.book.tables.result_row` rows, labelled `CHANCE` and
+The two return `stsrn_lite.book.tables.result_row` rows, labelled `CHANCE` and
 `COLOUR_HISTOGRAM`, with the gallery size; `floor_rows` gives both for a session's fold, and
 `fold_floors` both and the colour histogram's ranking (`histogram_match`, a
 `stsrn_lite.book.camera_bias.Ranking`, for its camera bias), from one pass over the tracklets.

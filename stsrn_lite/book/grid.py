@@ -245,15 +245,15 @@ def execute(session: Session, spec: GridRun, progress: bool = False, *, retries:
     """Train (or reuse) and test one run: `experiments.run` with the spec's arguments. A run that
     diverged is trained again with its recipe's fallback, while there is one and ``retries``
     (`stsrn_lite.book.divergence`); the outcome is the first attempt that did not diverge (or the
-    last one), and its ``diverged_recipes`` are the recipes of the attempts before it."""
+    last one), and its ``diverged`` are the attempts before it (their tests included)."""
     from stsrn_lite.book.divergence import diverged
 
-    recipes = []
+    attempts = []
     while True:
         outcome = _execute_once(session, spec, progress)
         if not retries or not diverged(outcome.records) or spec.recipe not in FALLBACK:
-            return replace(outcome, diverged_recipes=tuple(recipes))
-        recipes.append(spec.recipe)
+            return replace(outcome, diverged=tuple(attempts))
+        attempts.append(outcome)
         spec = replace(spec, recipe=FALLBACK[spec.recipe], retry=True)
 
 
