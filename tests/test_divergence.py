@@ -253,6 +253,8 @@ def test_a_tables_note_names_the_rows_trained_again():
     text = retry_text(rows)
     assert text.startswith("iLIDS-VID STSRN fold 2 diverged and was trained again with fast-stable (")
     assert retry_text(rows[:1] + rows[2:]) == ""
+    crossed = [{**row, "dataset": "prid2011", "trained_on": "ilids-vid"} for row in rows]  # Table 4's rows
+    assert retry_text(crossed).startswith("STSRN fold 2 (trained on iLIDS-VID) diverged and was trained again")
     _, notes = ours_sources("smoke", "this session", [], {"bench": (rows, {})})
     _, bench = notes.values()  # this session (smoke), then the stored bench
     assert bench.endswith(f"; {text}")

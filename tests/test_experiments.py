@@ -248,3 +248,17 @@ def test_each_committed_bench_result_says_how_many_folds_its_rows_hold():
         with (folder / f"{meta.stem}.csv").open() as f:
             folds = {row["fold"] for row in csv.DictReader(f)}
         assert json.loads(meta.read_text())["folds"] == len(folds), meta.name
+
+
+def test_the_result_matrix_says_when_stored_rows_cover_fewer_folds_than_the_profile_asks():
+    from stsrn_lite.book.report import RESULT_FILES
+
+    found = {name: {} for name in RESULT_FILES}
+    rows = [{"rank1": 1.0}] * 8
+    found["table5"]["bench"] = (rows, {"folds": 1})  # filed when the bench ran Table 5 on one fold
+    found["table1"]["bench"] = (rows, {"folds": 3})
+    found["table5"]["smoke"] = (rows, {"folds": 1})  # the smoke profile has one fold: nothing missing
+    matrix = result_matrix(found, partial={})
+    assert matrix.loc["Table 5 and Fig. 4: spatial residual blocks", "bench"] == "8 rows, on 1 of the profile's 3 folds"
+    assert matrix.loc["Table 1: iLIDS-VID and PRID2011", "bench"] == "8 rows"
+    assert matrix.loc["Table 5 and Fig. 4: spatial residual blocks", "smoke"] == "8 rows"

@@ -10,3 +10,9 @@ The core (`stsrn_lite.data`, `preprocess`, `model`, `training`, `evaluation`, `s
 - `architecture`, `frames`, `flow_check`, `efficiency`, `parameter_counts`: the figures and checks
   of the architecture, data, preprocessing and efficiency chapters.
 """
+
+import pandas as pd
+
+# The chapters show whole cells: pandas cuts a cell at 50 characters by default, which would hide
+# which runs of a comparison were trained again after diverging (`claims.retried_text`).
+pd.set_option("display.max_colwidth", None)

@@ -90,6 +90,11 @@ class Profile:
             return None
         return dict(self.reduced).get(dataset, SIZES[self.synthetic][dataset]["identities"])
 
+    def folds_for(self, table: str) -> int:
+        """How many folds ``table`` (a name of the grid's tables) runs on: ``folds``, or fewer where
+        ``table_folds`` says so."""
+        return min(self.folds, dict(self.table_folds).get(table, self.folds))
+
     def data_for(self, dataset: str | None = None) -> str:
         """What the data of ``dataset`` is, as tables label it: `data`, and the reduced size where
         the profile reduces it ("…; MARS at 300 of 1,259 identities")."""

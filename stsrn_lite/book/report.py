@@ -18,15 +18,15 @@ from stsrn_lite.book import claims
 from stsrn_lite.book.experiments import load_results
 from stsrn_lite.book.profiles import PROFILES
 
-# result file: (what the paper calls it, the chapter that writes it)
+# result file: (what the paper calls it, the chapter that writes it, the grid's table of its runs)
 RESULT_FILES = {
-    "table1": ("Table 1: iLIDS-VID and PRID2011", "07_table1"),
-    "table2": ("Table 2: MARS", "08_table2"),
-    "table4": ("Table 4: cross-dataset", "10_table4"),
-    "table5": ("Table 5 and Fig. 4: spatial residual blocks", "11_table5_fig4"),
-    "table6": ("Table 6: temporal residuals and the STSM", "12_table6_fig5"),
-    "fig5": ("Fig. 5: rank-1 over the epochs", "12_table6_fig5"),
-    "occlusion": ("Beyond the paper: the STSM under controlled occlusion", "12_table6_fig5"),
+    "table1": ("Table 1: iLIDS-VID and PRID2011", "07_table1", "table1"),
+    "table2": ("Table 2: MARS", "08_table2", "table2"),
+    "table4": ("Table 4: cross-dataset", "10_table4", "table4"),
+    "table5": ("Table 5 and Fig. 4: spatial residual blocks", "11_table5_fig4", "table5"),
+    "table6": ("Table 6: temporal residuals and the STSM", "12_table6_fig5", "table6"),
+    "fig5": ("Fig. 5: rank-1 over the epochs", "12_table6_fig5", "table6"),
+    "occlusion": ("Beyond the paper: the STSM under controlled occlusion", "12_table6_fig5", "table6"),
 }
 NOT_YET = "not produced yet"
 
@@ -38,17 +38,21 @@ def found_results(*, partial: bool = False) -> dict[str, dict[str, tuple[list[di
 
 
 def result_matrix(found: dict | None = None, partial: dict | None = None) -> pd.DataFrame:
-    """One row per result file, one column per profile: "N rows", else "partial: N rows (1 of 10
-    folds, ...)" when only a partial session produced it, else `NOT_YET`."""
+    """One row per result file, one column per profile: "N rows", with "on 1 of the profile's 3
+    folds" when the stored rows cover fewer folds than the profile now asks of that table (its
+    provenance predates a change of the profile: the rest are still to run), else "partial: N rows
+    (1 of 10 folds, ...)" when only a partial session produced it, else `NOT_YET`."""
     found = found_results() if found is None else found
     partial = found_results(partial=True) if partial is None else partial
     rows = []
-    for name, (what, chapter) in RESULT_FILES.items():
+    for name, (what, chapter, table) in RESULT_FILES.items():
         row = {"result": what, "chapter": chapter}
         for profile in PROFILES:
             stored, unfinished = found[name].get(profile), partial.get(name, {}).get(profile)
             if stored:
-                row[profile] = f"{len(stored[0]):,} rows"
+                asked, covered = PROFILES[profile].folds_for(table), stored[1].get("folds")
+                short = f", on {covered} of the profile's {asked} folds" if covered and covered < asked else ""
+                row[profile] = f"{len(stored[0]):,} rows{short}"
             elif unfinished:
                 departures = ", ".join(unfinished[1].get("departures", [])) or "departs from the protocol"
                 row[profile] = f"partial: {len(unfinished[0]):,} rows ({departures})"
@@ -112,7 +116,7 @@ def overview(found: dict | None = None) -> pd.DataFrame:
     }
     rows = []
     for item, shows, chapter, keys in ITEMS:
-        files = [name for name, (what, writer) in RESULT_FILES.items() if writer == chapter and name != "occlusion"]
+        files = [name for name, (what, writer, _) in RESULT_FILES.items() if writer == chapter and name != "occlusion"]
         if item == "Fig. 5":
             files = ["fig5"]
         elif chapter == "12_table6_fig5":

@@ -53,7 +53,7 @@ class Session:
     def table_folds(self, table: str) -> int:
         """How many folds ``table`` (a name of the grid's tables) runs on: the session's, or fewer
         where the profile says so (`Profile.table_folds`)."""
-        return min(self.folds, dict(self.profile.table_folds).get(table, self.folds))
+        return min(self.folds, self.profile.folds_for(table))
 
     @property
     def departures(self) -> tuple[str, ...]:

@@ -149,13 +149,10 @@ def ours_sources(
 def retry_text(rows: Sequence[Mapping]) -> str:
     """Which of a table's result ``rows`` come from a run trained again after its recipe's run
     diverged (a ``recipe`` column naming a fallback of another row's recipe,
-    `stsrn_lite.book.divergence.retry_recipes`); "" when none."""
+    `stsrn_lite.book.divergence.retry_recipes`); "" when none. A row tested on another dataset than
+    it was trained on (a ``trained_on`` column, Table 4) is named by the dataset it was trained on."""
     fallbacks = retry_recipes(rows)
-    found = [
-        f"{DATASET_NAMES.get(row['dataset'], row['dataset'])} {row['preset']} fold {row['fold']}"
-        for row in rows
-        if row.get("recipe") in fallbacks
-    ]
+    found = [_trained_run(row) for row in rows if row.get("recipe") in fallbacks]
     if not found:
         return ""
     recipes = ", ".join(
@@ -163,6 +160,16 @@ def retry_text(rows: Sequence[Mapping]) -> str:
     )
     verb = "was" if len(found) == 1 else "were"
     return f"{', '.join(found)} diverged and {verb} trained again with {recipes}"
+
+
+def _trained_run(row: Mapping) -> str:
+    """The run behind a result row, named by the data it was trained on: "iLIDS-VID STSRN fold 2", or
+    "STSRN fold 2 (trained on iLIDS-VID)" for a row tested on another dataset."""
+    trained_on = row.get("trained_on") or row["dataset"]
+    name = DATASET_NAMES.get(trained_on, trained_on)
+    if trained_on == row["dataset"]:
+        return f"{name} {row['preset']} fold {row['fold']}"
+    return f"{row['preset']} fold {row['fold']} (trained on {name})"
 
 
 def sources_note(notes: Mapping[str, str], *, paper: str | None = None, cells: str | None = None) -> str:
