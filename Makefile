@@ -56,7 +56,7 @@ export PYTHONHASHSEED := 0
 
 help:
 	@echo "make book   - set up, execute every notebook with papermill, build the HTML book"
-	@echo "              (PROFILE=smoke|full|paper DATA_ROOT=... DEVICE=cpu|cuda EPOCHS=N FOLDS=N CHAPTERS=07,12)"
+	@echo "              (PROFILE=smoke|bench|full|paper DATA_ROOT=... DEVICE=cpu|cuda EPOCHS=N FOLDS=N CHAPTERS=07,12)"
 	@echo "make test   - set up, run ruff, the unit tests and nbval"
 
 venv: $(STAMP)

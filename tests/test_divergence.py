@@ -254,7 +254,8 @@ def test_a_tables_note_names_the_rows_trained_again():
     assert text.startswith("iLIDS-VID STSRN fold 2 diverged and was trained again with fast-stable (")
     assert retry_text(rows[:1] + rows[2:]) == ""
     crossed = [{**row, "dataset": "prid2011", "trained_on": "ilids-vid"} for row in rows]  # Table 4's rows
-    assert retry_text(crossed).startswith("STSRN fold 2 (trained on iLIDS-VID) diverged and was trained again")
+    assert retry_text(crossed).startswith("PRID2011 STSRN (trained on iLIDS-VID) fold 2 diverged and was trained")
+    assert retry_text(rows + rows) == text  # a run named once, however many rows it has (Fig. 5's epochs)
     _, notes = ours_sources("smoke", "this session", [], {"bench": (rows, {})})
     _, bench = notes.values()  # this session (smoke), then the stored bench
     assert bench.endswith(f"; {text}")
@@ -393,3 +394,26 @@ def test_a_run_is_given_up_only_where_a_fallback_recipe_will_replace_it(tmp_path
         with pytest.raises(_Stop):
             experiments.run(session, "ilids-vid", "CNN-RNN", 0, epochs=2, recipe=recipe)
     assert asked == [hopeless, None, None]
+
+
+def test_blow_ups_are_counted_apart_for_runs_with_two_or_more_blocks_of_fig3c():
+    from stsrn_lite.book.divergence import STOPPED_BY_HAND, blowup_counts, fig3c_blocks
+
+    assert [fig3c_blocks(name) for name in ("CNN-RNN", "SingleResBlock", "STSRN", "TripleResBlocks")] == [0, 1, 2, 3]
+    assert fig3c_blocks("DoubleResBlocks*") == fig3c_blocks("DoubleResBlocks (Fig. 3b)") == 0  # Fig. 3a's and 3b's
+
+    def run(preset, recipe, losses):
+        found = entry(f"ilids-vid-{preset}-{recipe}-fold0", recipe, losses, 1.0)
+        found["training"]["preset"] = preset
+        return found
+
+    filed = [
+        run("STSRN", "fast", BLOWN),
+        run("TripleResBlocks", "fast", HEALTHY),
+        run("DoubleResBlocks*", "fast", BLOWN),  # a blow-up among the others is counted there
+        run("CNN-RNN", "fast", HEALTHY),
+        run("STSRN", "fast-stable", HEALTHY),  # another recipe: not counted
+    ]
+    by_hand = STOPPED_BY_HAND["fast"]
+    assert blowup_counts(filed) == {"two or three blocks of Fig. 3c": (1 + by_hand, 2 + by_hand), "fewer": (1, 2)}
+    assert blowup_counts(filed, recipe="fast-stable") == {"two or three blocks of Fig. 3c": (0, 1), "fewer": (0, 0)}

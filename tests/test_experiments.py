@@ -129,6 +129,9 @@ def test_a_partial_session_never_fills_its_profiles_column(tmp_path, monkeypatch
     assert provenance["command"] == f"make book PROFILE=paper DATA_ROOT={tmp_path / 'reid'} DEVICE=cpu EPOCHS=1 FOLDS=1"
     assert provenance["test"] == "L = 128, 16 pass(es) per sequence pair"
     assert provenance["recipe"].startswith("faithful") and "normalisation" in provenance["readings"]
+    experiments.save_results(session, "fig5", rows, notebook="12_table6_fig5", tta=False)  # tested in training
+    curves = experiments.load_results("fig5", profiles=("paper",), partial=True)["paper"][1]
+    assert curves["test"] == "L = 128, 1 pass(es) per sequence pair"
 
     matrix = result_matrix()
     assert matrix.loc["Table 1: iLIDS-VID and PRID2011", "paper"] == "partial: 1 rows (1 of 1000 epochs, 1 of 10 folds)"

@@ -145,6 +145,41 @@ def filed_diverged(entries: Sequence[Mapping]) -> list[dict]:
     return rows
 
 
+# diverged attempts stopped by hand before their test, so not in any ledger (book: chapter 06, "Half
+# the peak rate"): the bench's iLIDS-VID STSRN of fold 2 with seed 2 and a first attempt of Table
+# 6's Double+TemRes of fold 0, both with two blocks of Fig. 3c, both under "fast"
+STOPPED_BY_HAND = {"fast": 2}
+
+
+def fig3c_blocks(name: str) -> int:
+    """How many spatial residual blocks of Fig. 3c the preset ``name`` has (0 for the other blocks)."""
+    from stsrn_lite.model.presets import preset
+
+    config = preset(name)
+    return LAYOUT_BLOCKS[config.layout] if config.block == "c" else 0
+
+
+LAYOUT_BLOCKS = {"BaseModel": 0, "SingleResBlock": 1, "DoubleResBlocks": 2, "TripleResBlocks": 3}  # Table 5
+
+
+def blowup_counts(entries: Sequence[Mapping], recipe: str = "fast") -> dict[str, tuple[int, int]]:
+    """{"two or three blocks of Fig. 3c" | "fewer": (diverged, attempts)} over the ledger's runs
+    trained with ``recipe`` (``entries``: `stsrn_lite.book.ledger.entries`), the attempts
+    `STOPPED_BY_HAND` counted with the first (all of them had two such blocks)."""
+    counts = {"two or three blocks of Fig. 3c": [0, 0], "fewer": [0, 0]}
+    for entry in entries:
+        if TrainConfig(**entry["training"]).recipe != recipe:
+            continue
+        many = fig3c_blocks(entry["training"]["preset"]) >= 2
+        found = counts["two or three blocks of Fig. 3c" if many else "fewer"]
+        found[0] += diverged(entry.get("records") or [])
+        found[1] += 1
+    by_hand = STOPPED_BY_HAND.get(recipe, 0)
+    counts["two or three blocks of Fig. 3c"][0] += by_hand
+    counts["two or three blocks of Fig. 3c"][1] += by_hand
+    return {key: (int(hit), int(tried)) for key, (hit, tried) in counts.items()}
+
+
 def recipe_pairs(entries: Sequence[Mapping], before: str = "fast") -> list[dict]:
     """One row per run among ledger ``entries`` filed with recipe ``before`` whose attempt with
     its `FALLBACK` is filed too (same data, preset, fold and seed): both rank-1s under the test their

@@ -397,6 +397,7 @@ def save_results(
     epochs: int | None = None,
     folds: int | None = None,
     dataset: str | None = None,
+    tta: bool | None = None,
 ) -> Path:
     """Write ``results/<profile>/<name>.csv`` and its provenance ``<name>.json``; returns the CSV path.
 
@@ -405,7 +406,9 @@ def save_results(
     (L = 128 and its passes), the readings and the device; ``epochs`` is for a study that trains
     its own schedule (`stsrn_lite.book.omega_drift`), not the session's, and ``folds`` for one
     whose rows cover fewer folds than the profile's (`stsrn_lite.book.readings`); ``dataset`` names
-    the one dataset of a table whose data the profile reduces (`Profile.data_for`). A partial
+    the one dataset of a table whose data the profile reduces (`Profile.data_for`), and ``tta``
+    for rows tested otherwise than the profile's final test (the tests during training and the
+    occlusion study use one centre crop: ``tta=False``). A partial
     session (`Session.departures`) writes under ``results/partial/<profile>/`` with
     ``complete: false`` and its departures. The code version is that of `RESULT_SOURCES`. When
     the rows and every provenance field but the date are what the files already hold, nothing is
@@ -429,7 +432,8 @@ def save_results(
         "epochs": epochs or session.epochs,
         "folds": folds or session.folds,
         "recipe": training or recipe(session.profile.recipe),
-        "test": f"L = 128, {len(evaluation_passes(session.profile.eval_tta))} pass(es) per sequence pair",
+        "test": f"L = 128, {len(evaluation_passes(session.profile.eval_tta if tta is None else tta))} pass(es) per "
+        "sequence pair",
         "readings": session.readings,
         "notebook": notebook,
         "command": command or session.command,

@@ -34,6 +34,7 @@ TABLE_2: dict[str, tuple[float, ...]] = {
 
 # Table 3: parameters ("430k", "860k", "6.7M", "≈30M", "590k").
 TABLE_3: dict[str, float] = {"CNN-RNN": 430e3, "TSSCNN": 860e3, "QAN": 6.7e6, "TRL": 30e6, "STSRN": 590e3}
+TABLE_3_PRINTED: dict[str, str] = {"CNN-RNN": "430k", "TSSCNN": "860k", "QAN": "6.7M", "TRL": "≈30M", "STSRN": "590k"}
 
 # Table 4: cross-dataset, trained on iLIDS-VID, tested on PRID2011, ranks 1, 5, 10, 20.
 TABLE_4: dict[str, tuple[float | None, ...]] = {

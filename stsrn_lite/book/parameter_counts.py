@@ -50,8 +50,11 @@ STSRN_READINGS: tuple[tuple[str, dict], ...] = (
     ("kernel 5, padding 2 (block keeps H×W)", {"res_kernel": 5, "res_padding": 2}),
     ("kernel 3, padding 1 (ResNet geometry, no in-block ReLU)", {"res_kernel": 3, "res_padding": 1}),
     ("kernel 5, padding 4, filters 32/32/32", {"filters": (32, 32, 32)}),
-    ("kernel 7, padding 4", {"res_kernel": 7, "res_padding": 4}),
-    ("kernel 7, padding 4, filters 32/32/32", {"res_kernel": 7, "res_padding": 4, "filters": (32, 32, 32)}),
+    ("kernel 7, padding 4 (kernel 7: not in the paper)", {"res_kernel": 7, "res_padding": 4}),
+    (
+        "kernel 7, padding 4, filters 32/32/32 (kernel 7: not in the paper)",
+        {"res_kernel": 7, "res_padding": 4, "filters": (32, 32, 32)},
+    ),
 )
 
 

@@ -215,8 +215,8 @@ def stored() -> tuple[pd.DataFrame, pd.DataFrame] | None:
 def verdicts(table: pd.DataFrame, tolerance: float = 2.0) -> str:
     """One Markdown line per preset and fold of each run in ``table`` (`compare`'s rows) planned for
     the whole budget (a tenth of the faithful recipe's epochs; shorter trials are left out): where
-    the faithful run stopped and its plateau, the run's within the budget, and whether it is
-    within ``tolerance`` points."""
+    the faithful run stopped and its plateau, the run's within the budget, and whether it ends no
+    more than ``tolerance`` points below the faithful run."""
     lines = []
     full = table["planned_epochs"] * 10 >= table["reference_planned_epochs"]
     for row in table[full].sort_values(["name", "preset", "fold"]).itertuples():
@@ -224,7 +224,7 @@ def verdicts(table: pd.DataFrame, tolerance: float = 2.0) -> str:
         if not _given(last):
             continue
         gap = last - row.reference_last_mean_rank1
-        verdict = "within" if gap >= -tolerance else "not within"
+        verdict = "no more than" if gap >= -tolerance else "more than"
         plateaued = "plateaued" if row.reference_plateaued else "still rising"
         so_far = "" if row.epochs >= row.planned_epochs else f" (so far: epoch {row.epochs} of {row.planned_epochs})"
         lines.append(
@@ -232,7 +232,8 @@ def verdicts(table: pd.DataFrame, tolerance: float = 2.0) -> str:
             f"{row.reference_epochs} of {row.reference_planned_epochs} (best {row.reference_best_rank1:g} %, "
             f"last {LAST} tests {row.reference_last_mean_rank1:g} %, the {LAST} before "
             f"{row.reference_previous_mean_rank1:g} %: {plateaued}); `{row.name}` within a tenth of its "
-            f"frames{so_far}: last {LAST} tests {last:g} % ({gap:+.1f} points, **{verdict} {tolerance:g} points**)"
+            f"frames{so_far}: last {LAST} tests {last:g} % "
+            f"({gap:+.1f} points, **{verdict} {tolerance:g} points below**)"
             + (f", trained ω mean {float(row.omega_mean):.3f}" if _given(row.omega_mean) else "")
         )
     return "\n".join(lines)

@@ -109,9 +109,39 @@ def short_label(profile: str) -> str:
 
 
 def folds_text(rows: Sequence[Mapping]) -> str:
-    """ "1 fold", "10 folds": how many folds ``rows`` hold."""
-    count = len({str(row.get("fold", 0)) for row in rows})
-    return f"{count} fold{'s' if count != 1 else ''}"
+    """ "1 fold", "10 folds": how many folds ``rows`` hold, and which rows (a preset on a dataset,
+    under a reading of it or trained on another) hold fewer: "3 folds (iLIDS-VID
+    Double+TemRes+STSM: folds 1 and 2 only)"."""
+    folds = sorted({str(row.get("fold", 0)) for row in rows}, key=_fold_order)
+    held: dict[str, set[str]] = {}
+    for row in rows:
+        held.setdefault(_row_name(row), set()).add(str(row.get("fold", 0)))
+    fewer = [
+        f"{name}: fold{'s' if len(found) > 1 else ''} {_and(sorted(found, key=_fold_order))} only"
+        for name, found in held.items()
+        if len(found) < len(folds)
+    ]
+    count = f"{len(folds)} fold{'s' if len(folds) != 1 else ''}"
+    return f"{count} ({'; '.join(fewer)})" if fewer else count
+
+
+def _fold_order(fold: str) -> tuple[int, str]:
+    return (int(fold), fold) if fold.isdigit() else (0, fold)
+
+
+def _and(items: Sequence[str]) -> str:
+    """ "1", "1 and 2", "0, 1 and 2"."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _row_name(row: Mapping) -> str:
+    """A result row's series: its dataset and preset, with its reading of the dataset or the
+    dataset it was trained on where it has one ("MARS STSRN (official)")."""
+    name = f"{DATASET_NAMES.get(row.get('dataset', ''), row.get('dataset', ''))} {row.get('preset', '')}".strip()
+    extra = [str(row[key]) for key in ("reading",) if row.get(key)]
+    if row.get("trained_on") and row.get("trained_on") != row.get("dataset"):
+        extra.append(f"trained on {DATASET_NAMES.get(row['trained_on'], row['trained_on'])}")
+    return f"{name} ({', '.join(extra)})" if extra else name
 
 
 def other_profiles(profile: str) -> tuple[str, ...]:
@@ -149,10 +179,10 @@ def ours_sources(
 def retry_text(rows: Sequence[Mapping]) -> str:
     """Which of a table's result ``rows`` come from a run trained again after its recipe's run
     diverged (a ``recipe`` column naming a fallback of another row's recipe,
-    `stsrn_lite.book.divergence.retry_recipes`); "" when none. A row tested on another dataset than
-    it was trained on (a ``trained_on`` column, Table 4) is named by the dataset it was trained on."""
+    `stsrn_lite.book.divergence.retry_recipes`), each run once; "" when none. A row tested on
+    another dataset than it was trained on (a ``trained_on`` column, Table 4) says so."""
     fallbacks = retry_recipes(rows)
-    found = [_trained_run(row) for row in rows if row.get("recipe") in fallbacks]
+    found = list(dict.fromkeys(_trained_run(row) for row in rows if row.get("recipe") in fallbacks))  # once a run
     if not found:
         return ""
     recipes = ", ".join(
@@ -163,13 +193,9 @@ def retry_text(rows: Sequence[Mapping]) -> str:
 
 
 def _trained_run(row: Mapping) -> str:
-    """The run behind a result row, named by the data it was trained on: "iLIDS-VID STSRN fold 2", or
-    "STSRN fold 2 (trained on iLIDS-VID)" for a row tested on another dataset."""
-    trained_on = row.get("trained_on") or row["dataset"]
-    name = DATASET_NAMES.get(trained_on, trained_on)
-    if trained_on == row["dataset"]:
-        return f"{name} {row['preset']} fold {row['fold']}"
-    return f"{row['preset']} fold {row['fold']} (trained on {name})"
+    """The run behind a result row: "iLIDS-VID STSRN fold 2", "PRID2011 STSRN (trained on
+    iLIDS-VID) fold 2" (`_row_name`)."""
+    return f"{_row_name(row)} fold {row['fold']}"
 
 
 def sources_note(notes: Mapping[str, str], *, paper: str | None = None, cells: str | None = None) -> str:
