@@ -42,7 +42,7 @@ def test_curves_count_frames_and_compare_within_a_tenth(tmp_path, monkeypatch):
     # the four tests before the last four averaged 90 too: the reference had plateaued
     assert compared["reference_previous_mean_rank1"] == 90.0 and compared["reference_plateaued"]
     [line] = recipe_validation.verdicts(pd.DataFrame([compared])).splitlines()  # in memory ("" cells)
-    assert "stopped at epoch 20 of 40" in line and "+6.8 points, **no more than 2 points below**" in line
+    assert "stopped at epoch 20 of 40" in line and "+6.8 points, **at most 2 points below**" in line
     path = recipe_validation.write_table([compared], "validation_compare", "test", tmp_path / "out")
     assert recipe_validation.verdicts(pd.read_csv(path)) == line  # and read back (NaN cells)
     candidate = [{**row, "name": "candidate"} for row in rows if row["name"] == "fast"]

@@ -335,3 +335,20 @@ def test_pair_table_and_crops():
 def test_fold_summary_label_heads_the_columns():
     table = fold_summary([row("ilids-vid", "STSRN", 0, 50)], ["rank1"], label="ours (x)")
     assert table.columns.tolist() == [("ours (x)", "R1"), ("ours (x)", "folds")]
+
+
+def test_the_folds_note_names_the_rows_that_hold_fewer_folds():
+    from stsrn_lite.book.tables import folds_text
+
+    def row(preset, fold, **extra):
+        return {"dataset": "ilids-vid", "preset": preset, "fold": fold, **extra}
+
+    rows = [row("BaseModel", f) for f in (0, 1, 2)] + [row("STSRN", "1"), row("STSRN", "2")]  # CSV folds are strings
+    assert folds_text(rows) == "3 folds (iLIDS-VID STSRN: folds 1 and 2 only)"
+    assert folds_text(rows[:3]) == "3 folds" and folds_text(rows[:1]) == "1 fold" and folds_text([]) == ""
+    mars = [{"dataset": "mars", "preset": "STSRN", "fold": f, "reading": "astpn"} for f in (0, 1, 2)]
+    mars.append({"dataset": "mars", "preset": "STSRN", "fold": 0, "reading": "official"})
+    assert folds_text(mars) == "3 folds (MARS STSRN (official): fold 0 only)"
+    crossed = [row("CNN-RNN", f, trained_on="ilids-vid") for f in (0, 1)]
+    crossed.append({**row("STSRN", 1, trained_on="ilids-vid"), "dataset": "prid2011"})
+    assert folds_text(crossed) == "2 folds (PRID2011 STSRN (trained on iLIDS-VID): fold 1 only)"

@@ -145,10 +145,10 @@ def filed_diverged(entries: Sequence[Mapping]) -> list[dict]:
     return rows
 
 
-# diverged attempts stopped by hand before their test, so not in any ledger (book: chapter 06, "Half
-# the peak rate"): the bench's iLIDS-VID STSRN of fold 2 with seed 2 and a first attempt of Table
-# 6's Double+TemRes of fold 0, both with two blocks of Fig. 3c, both under "fast"
-STOPPED_BY_HAND = {"fast": 2}
+# diverged attempts stopped by hand before their test, so in no ledger, per (profile, recipe) (book:
+# chapter 06, "Half the peak rate"): the bench's iLIDS-VID STSRN of fold 2 with seed 2 and a first
+# attempt of Table 6's Double+TemRes of fold 0, both with two blocks of Fig. 3c, both under "fast"
+STOPPED_BY_HAND = {("bench", "fast"): 2}
 
 
 def fig3c_blocks(name: str) -> int:
@@ -162,10 +162,11 @@ def fig3c_blocks(name: str) -> int:
 LAYOUT_BLOCKS = {"BaseModel": 0, "SingleResBlock": 1, "DoubleResBlocks": 2, "TripleResBlocks": 3}  # Table 5
 
 
-def blowup_counts(entries: Sequence[Mapping], recipe: str = "fast") -> dict[str, tuple[int, int]]:
-    """{"two or three blocks of Fig. 3c" | "fewer": (diverged, attempts)} over the ledger's runs
-    trained with ``recipe`` (``entries``: `stsrn_lite.book.ledger.entries`), the attempts
-    `STOPPED_BY_HAND` counted with the first (all of them had two such blocks)."""
+def blowup_counts(entries: Sequence[Mapping], profile: str, recipe: str = "fast") -> dict[str, tuple[int, int]]:
+    """{"two or three blocks of Fig. 3c" | "fewer": (diverged, attempts)} over the ``profile``'s
+    ledger runs trained with ``recipe`` (``entries``: `stsrn_lite.book.experiments.filed_entries`),
+    that profile's attempts `STOPPED_BY_HAND` counted with the first (all of them had two such
+    blocks). A run without records (recovered from its weights) counts as not diverged (`diverged`)."""
     counts = {"two or three blocks of Fig. 3c": [0, 0], "fewer": [0, 0]}
     for entry in entries:
         if TrainConfig(**entry["training"]).recipe != recipe:
@@ -174,7 +175,7 @@ def blowup_counts(entries: Sequence[Mapping], recipe: str = "fast") -> dict[str,
         found = counts["two or three blocks of Fig. 3c" if many else "fewer"]
         found[0] += diverged(entry.get("records") or [])
         found[1] += 1
-    by_hand = STOPPED_BY_HAND.get(recipe, 0)
+    by_hand = STOPPED_BY_HAND.get((profile, recipe), 0)
     counts["two or three blocks of Fig. 3c"][0] += by_hand
     counts["two or three blocks of Fig. 3c"][1] += by_hand
     return {key: (int(hit), int(tried)) for key, (hit, tried) in counts.items()}

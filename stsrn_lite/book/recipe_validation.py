@@ -224,7 +224,7 @@ def verdicts(table: pd.DataFrame, tolerance: float = 2.0) -> str:
         if not _given(last):
             continue
         gap = last - row.reference_last_mean_rank1
-        verdict = "no more than" if gap >= -tolerance else "more than"
+        verdict = "at most" if gap >= -tolerance else "more than"
         plateaued = "plateaued" if row.reference_plateaued else "still rising"
         so_far = "" if row.epochs >= row.planned_epochs else f" (so far: epoch {row.epochs} of {row.planned_epochs})"
         lines.append(

@@ -111,7 +111,9 @@ def short_label(profile: str) -> str:
 def folds_text(rows: Sequence[Mapping]) -> str:
     """ "1 fold", "10 folds": how many folds ``rows`` hold, and which rows (a preset on a dataset,
     under a reading of it or trained on another) hold fewer: "3 folds (iLIDS-VID
-    Double+TemRes+STSM: folds 1 and 2 only)"."""
+    Double+TemRes+STSM: folds 1 and 2 only)"; "" for no rows."""
+    if not rows:
+        return ""
     folds = sorted({str(row.get("fold", 0)) for row in rows}, key=_fold_order)
     held: dict[str, set[str]] = {}
     for row in rows:
