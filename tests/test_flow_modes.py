@@ -89,6 +89,24 @@ def test_profiles_and_run_config_carry_the_mode():
     assert PROFILES["smoke"].flow == PROFILES["full"].flow == "resized"  # their stored results' mode
 
 
+def test_a_chapter_loads_the_cache_its_profiles_runs_use(tmp_path, monkeypatch):
+    """`Session.run_data`: the paper profile's chapters read the `original` cache its runs train on,
+    not one of the default mode built for nothing (all of MARS, for chapter 08)."""
+    import stsrn_lite.training.data as training_data
+    from stsrn_lite.book.session import setup
+
+    asked = []
+    monkeypatch.setattr(training_data, "load_run_data", lambda *args, **options: asked.append((args, options)))
+    (tmp_path / "mars").mkdir()
+    setup("paper", str(tmp_path), device="cpu").run_data("mars", 2, mars_protocol="official")
+    setup("paper", str(tmp_path), device="cpu").run_data("mars")
+    (args, paper), (_, default) = asked
+    assert args == ("mars", tmp_path / "mars") and paper["flow"] == "original"
+    assert (paper["fold"], paper["folds"], paper["mars_protocol"]) == (2, 10, "official")
+    assert (default["fold"], default["mars_protocol"]) == (0, TrainConfig.mars_protocol)
+    assert paper["seed"] == default["seed"] == TrainConfig.split_seed
+
+
 # ---------------------------------------------------------------- MATLAB's eigenvalue rule
 
 

@@ -45,6 +45,15 @@ def test_tables_share_their_runs_and_merge_their_tests():
     assert len(runs) == 21  # smoke: 4 (Table 1) + 4 (MARS) + 8 ablation runs not in Table 1 + 5 readings
 
 
+def test_real_data_runs_make_no_occlusion_study():
+    # the study renders the test identities again with their occluders held longer: the real
+    # datasets have no generator, and a run asking for it would fail after training
+    real = grid_runs(setup("paper", "/nonexistent", device="cpu"), TABLES)
+    assert real and all(spec.studies == () for spec in real)
+    synthetic = grid_runs(setup("bench", device="cpu"), ("table6",))
+    assert any(spec.studies == ("occlusion",) for spec in synthetic)
+
+
 def test_the_profiles_recipe_reaches_every_run_its_folder_and_its_estimate(tmp_path, monkeypatch):
     monkeypatch.setenv("STSRN_HOME", str(tmp_path))
     faithful = setup("smoke")

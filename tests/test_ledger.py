@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import torch
 
 from stsrn_lite.book import experiments, ledger
 from stsrn_lite.book.session import setup
@@ -243,3 +244,13 @@ def test_the_list_command_prints_each_filed_run(tmp_path, monkeypatch, capsys):
     assert ledger.main(["list", "--profile", "bench"]) == 0
     rank1 = evaluation(0).summary["rank1"]
     assert f"ilids-vid-STSRN-fast-fold0: 3 epochs, two-camera rank-1 {rank1:.1f} (trained, " in capsys.readouterr().out
+
+
+def test_recover_refuses_in_one_line_what_it_cannot_use(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("STSRN_HOME", str(tmp_path))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert ledger.main(["recover", str(tmp_path / "missing.pt")]) == 2
+    assert capsys.readouterr().err == f"error: {tmp_path / 'missing.pt'}: no weights file here\n"
+    assert ledger.main(["recover", str(tmp_path / "missing.pt"), "--profile", "paper"]) == 2  # no GPU
+    assert capsys.readouterr().err.count("\n") == 1
+    assert ledger.main(["list", "--profile", "paper"]) == 0  # reading the ledger needs no GPU

@@ -92,6 +92,18 @@ def test_a_gpu_profile_without_a_gpu_is_refused_once_before_anything_runs(monkey
     assert "DATA_ROOT=" in capsys.readouterr().err
 
 
+def test_a_relative_data_root_reaches_the_notebooks_absolute(tmp_path, monkeypatch):
+    """papermill runs a notebook in notebooks/: a root relative to where make ran would be looked
+    for there, after the preflight had found it."""
+    for name in run_notebooks.DATASETS:
+        (tmp_path / "reid" / name).mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    args = argparse.Namespace(profile="paper", data_root="reid", device="cpu", epochs=None, folds=None)
+    parameters = run_notebooks.parameters_of(args)
+    assert parameters["data_root"] == str(tmp_path.resolve() / "reid")
+    assert run_notebooks.preflight(parameters) is None
+
+
 def test_chapters_choose_notebooks_and_unknown_ones_are_refused(capsys):
     chosen = run_notebooks.chapter_paths("7,12", [])
     assert [p.name[:2] for p in chosen] == ["07", "12"]

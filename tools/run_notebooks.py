@@ -219,8 +219,10 @@ SHARED_SOURCES = ("book", "stsrn_lite", "_static")  # linked into a profile book
 
 
 def parameters_of(args: argparse.Namespace) -> dict:
-    """The notebooks' parameters: profile and data root always, the overrides only when given."""
-    parameters = {"profile": args.profile, "data_root": args.data_root}
+    """The notebooks' parameters: profile and data root always, the overrides only when given. The
+    data root is made absolute: papermill runs each notebook in its own folder."""
+    data_root = str(Path(args.data_root).expanduser().resolve()) if args.data_root else None
+    parameters = {"profile": args.profile, "data_root": data_root}
     parameters.update({k: getattr(args, k) for k in ("device", "epochs", "folds") if getattr(args, k) is not None})
     return parameters
 

@@ -38,8 +38,7 @@ from stsrn_lite.evaluation.features import select_frames
 from stsrn_lite.evaluation.metrics import evaluate_rank
 from stsrn_lite.evaluation.protocols import two_camera_indices
 from stsrn_lite.preprocess.cache import decode_frame
-from stsrn_lite.training.config import TrainConfig
-from stsrn_lite.training.data import RunData, load_run_data
+from stsrn_lite.training.data import RunData
 
 CHANCE = "chance"
 COLOUR_HISTOGRAM = "colour histogram"
@@ -97,23 +96,10 @@ def _view_indices(data: RunData, pids: list[int], view: int) -> list[int]:
     return two_camera_indices(data.cache, pids, view)
 
 
-def fold_data(session: Session, dataset: str, fold: int) -> RunData:
-    """The data of fold ``fold`` of ``session``'s ``dataset``: the split every run of that fold
-    trains and tests on."""
-    return load_run_data(
-        dataset,
-        session.root(dataset),
-        fold=fold,
-        folds=max(session.folds, fold + 1),
-        seed=TrainConfig.split_seed,
-        flow=session.profile.flow,
-    )
-
-
 def fold_floors(session: Session, dataset: str, fold: int) -> tuple[list[dict], Ranking]:
     """`floor_rows` and the colour histogram's ranking (`histogram_match`) on fold ``fold`` of
     ``session``'s ``dataset``, from one pass over its tracklets."""
-    data = fold_data(session, dataset, fold)
+    data = session.run_data(dataset, fold)
     match = histogram_match(data)
     rows = [chance_row(dataset, fold, len(data.test_pids)), colour_histogram_row(data, dataset, fold, match=match)]
     return rows, match

@@ -178,6 +178,7 @@ def _table_entries(table: str, session: Session, datasets: Sequence[str] | None)
     if table in ("table5", "table6", "fig5"):
         rows = TABLE_5 if table == "table5" else TABLE_6_ROWS
         studied = {name for pair in STSM_PAIRS for name in pair}
+        occluded_frames = session.profile.synthetic is not None  # the study needs the generator's record
         return [
             TableRun(
                 name,
@@ -187,7 +188,7 @@ def _table_entries(table: str, session: Session, datasets: Sequence[str] | None)
                     fold,
                     epochs,
                     curve,
-                    studies=OCCLUSION if dataset == "ilids-vid" and name in studied else (),
+                    studies=OCCLUSION if dataset == "ilids-vid" and name in studied and occluded_frames else (),
                 ),
             )
             for dataset in datasets

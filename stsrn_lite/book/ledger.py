@@ -302,8 +302,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     recovering.add_argument("weights", type=Path)
     recovering.add_argument("--profile", choices=PROFILE_NAMES, default="bench")
+    recovering.add_argument("--data-root", default=None, help="the real datasets' folder (the paper profile)")
+    recovering.add_argument("--device", choices=("cpu", "cuda"), default=None, help="default: the profile's")
     args = parser.parse_args(argv)
-    session = setup(profile=args.profile)
+    # listing reads files only: no device needed
+    where = {"data_root": args.data_root, "device": args.device} if args.command == "recover" else {"device": "cpu"}
+    try:
+        session = setup(profile=args.profile, **where)
+    except (RuntimeError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     try:
         if args.command == "recover":
             print(recover(session, args.weights))
@@ -311,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         for entry in entries(ledger_folder(session)):
             ranks = ", ".join(f"{p} rank-1 {r['rank1']:.1f}" for p, r in entry["protocols"].items())
             print(f"{entry['run']}: {entry['epochs']} epochs, {ranks} ({entry['source']}, {entry['date']})")
-    except LedgerError as error:
+    except (LedgerError, ValueError) as error:  # ValueError: WeightsError, a weights file that cannot be used
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -16,11 +16,16 @@ import dataclasses
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from stsrn_lite.book.profiles import Profile, data_ready, dataset_root, eval_interval, get_profile
+from stsrn_lite.training.config import TrainConfig
+
+if TYPE_CHECKING:
+    from stsrn_lite.training.data import RunData
 
 CPU_THREADS = 1  # torch's threads in a book session on the CPU
 FIGURE_DPI = 150  # a 7-inch figure is about 1,000 px: sharp at the book's ~750 px column, small enough to store
@@ -39,6 +44,22 @@ class Session:
     def root(self, dataset: str) -> Path:
         """The dataset's folder for this profile (synthetic data is generated on first use)."""
         return dataset_root(self.profile, dataset, self.data_root)
+
+    def run_data(self, dataset: str, fold: int = 0, *, mars_protocol: str | None = None) -> RunData:
+        """Fold ``fold`` of ``dataset`` as this session's runs load it (`stsrn_lite.book.experiments.run`):
+        the profile's flow mode (its cache) and the runs' split seed; ``mars_protocol`` is MARS's
+        reading (default `TrainConfig.mars_protocol`)."""
+        from stsrn_lite.training.data import load_run_data
+
+        return load_run_data(
+            dataset,
+            self.root(dataset),
+            fold=fold,
+            folds=max(self.folds, fold + 1),
+            seed=TrainConfig.split_seed,
+            flow=self.profile.flow,
+            mars_protocol=mars_protocol or TrainConfig.mars_protocol,
+        )
 
     def ready(self, dataset: str) -> bool:
         """Whether `root` would find ``dataset`` without generating it."""

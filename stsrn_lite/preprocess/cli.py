@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=None,
         help="folder of caches, one subfolder per dataset and flow mode "
-        "(default: $STSRN_CACHE or data/cache of the checkout, see default_cache_dir)",
+        "(default: $STSRN_CACHE, else data/cache of the home: $STSRN_HOME or the checkout; see default_cache_dir)",
     )
     parser.add_argument(
         "--flow",
