@@ -254,3 +254,9 @@ def test_recover_refuses_in_one_line_what_it_cannot_use(tmp_path, monkeypatch, c
     assert ledger.main(["recover", str(tmp_path / "missing.pt"), "--profile", "paper"]) == 2  # no GPU
     assert capsys.readouterr().err.count("\n") == 1
     assert ledger.main(["list", "--profile", "paper"]) == 0  # reading the ledger needs no GPU
+    missing = str(tmp_path / "missing.pt")
+    real = ["--profile", "paper", "--device", "cpu", "--data-root", str(tmp_path)]  # on the CPU, as asked
+    assert ledger.main(["recover", missing, *real]) == 2
+    assert capsys.readouterr().err == f"error: {missing}: no weights file here\n"
+    assert ledger.main(["recover", missing, "--data-root", str(tmp_path)]) == 2  # the bench: synthetic data
+    assert "--data-root is for the real datasets" in capsys.readouterr().err

@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 MAX_BYTES = 2_000_000  # figures are PNGs at modest dpi
 PARAMETERS = ("profile", "data_root", "device", "folds", "epochs", "seed")
-HEAD_LINES = 23  # Colab set-up (clone, install), the six parameters, the session (a chapter's own parameters add)
+HEAD_LINES = 24  # Colab set-up (clone, install), the six parameters, the session (a chapter's own parameters add)
 
 
 def cells(path: Path) -> list[dict]:

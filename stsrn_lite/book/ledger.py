@@ -37,6 +37,7 @@ import torch
 from stsrn_lite.atomic import write_atomic
 from stsrn_lite.evaluation.features import TestConfig
 from stsrn_lite.evaluation.protocols import Evaluation
+from stsrn_lite.preprocess.cache import StaleCacheError
 from stsrn_lite.provenance import device_name
 from stsrn_lite.training.config import TrainConfig
 
@@ -312,6 +313,9 @@ def main(argv: list[str] | None = None) -> int:
     except (RuntimeError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if where.get("data_root") and session.profile.synthetic is not None:  # its runs would be filed apart
+        print(f"error: --data-root is for the real datasets (--profile paper), not {args.profile}", file=sys.stderr)
+        return 2
     try:
         if args.command == "recover":
             print(recover(session, args.weights))
@@ -319,7 +323,8 @@ def main(argv: list[str] | None = None) -> int:
         for entry in entries(ledger_folder(session)):
             ranks = ", ".join(f"{p} rank-1 {r['rank1']:.1f}" for p, r in entry["protocols"].items())
             print(f"{entry['run']}: {entry['epochs']} epochs, {ranks} ({entry['source']}, {entry['date']})")
-    except (LedgerError, ValueError) as error:  # ValueError: WeightsError, a weights file that cannot be used
+    # ValueError: WeightsError, weights that cannot be used; FileNotFoundError: no dataset under --data-root
+    except (LedgerError, ValueError, FileNotFoundError, StaleCacheError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

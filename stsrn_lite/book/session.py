@@ -55,7 +55,7 @@ class Session:
             dataset,
             self.root(dataset),
             fold=fold,
-            folds=max(self.folds, fold + 1),
+            folds=max(self.profile.folds, fold + 1),  # as `experiments.train_config` has it
             seed=TrainConfig.split_seed,
             flow=self.profile.flow,
             mars_protocol=mars_protocol or TrainConfig.mars_protocol,
@@ -124,7 +124,6 @@ class Session:
     def readings(self) -> str:
         """The readings behind this profile's runs (book: Design decisions, part 2), one line."""
         from stsrn_lite.model.config import ModelConfig
-        from stsrn_lite.training.config import TrainConfig
 
         train = TrainConfig.for_recipe(self.profile.recipe, dataset="ilids-vid")  # what every run here uses
         model = {f.name: f.default for f in dataclasses.fields(ModelConfig)}
