@@ -94,18 +94,22 @@ def read_weights(path: str | Path) -> dict:
     return weights
 
 
-def load_weights(path: str | Path, preset: str, device: str | torch.device = "cpu") -> STSRN:
+def load_weights(path: str | Path, preset: str, device: str | torch.device = "cpu", **overrides) -> STSRN:
     """The model in weights file ``path``, in eval mode on ``device``, after checking that it is
-    the preset ``preset`` (its configuration is the preset's, its number of classes aside)."""
+    the preset ``preset`` with ``overrides`` (ModelConfig fields a run set, `TrainConfig.model_overrides`,
+    e.g. ``res_kernel=3``): its configuration is that one, its number of classes aside."""
     weights = read_weights(path)
     saved = model_config_from_dict(weights["model_config"])
-    expected = preset_config(preset, num_classes=saved.num_classes)
+    expected = preset_config(preset, **{**overrides, "num_classes": saved.num_classes})
     if weights["preset"] != preset or saved != expected:
         differ = sorted(k for k, v in asdict(expected).items() if asdict(saved)[k] != v)
+        stored = ", ".join(f"{k}={asdict(saved)[k]!r}" for k in differ)
+        asked = f"the preset {preset!r}" + (f" with {overrides}" if overrides else "")
         raise WeightsError(
             f"{path}: these are weights of {weights['preset']!r}"
-            + (f" (differing in {', '.join(differ)})" if differ else "")
-            + f", not of the preset {preset!r}"
+            + (f" with {stored}" if differ else "")
+            + f", not of {asked}"
+            + (" (pass those values as load_weights' overrides)" if differ and weights["preset"] == preset else "")
         )
     model = STSRN(saved)
     model.load_state_dict(weights["model"])

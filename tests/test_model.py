@@ -38,6 +38,28 @@ def test_config_rejects_unknown_strings():
         preset("NoSuchModel")
 
 
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"temres": "no"}, "temres must be True or False, got 'no'"),  # a non-empty string is true
+        ({"input_hw": (0, 0)}, r"input_hw must be two positive ints \(H, W\), got \(0, 0\)"),
+        ({"dropout": "0.5"}, "dropout must be a number in"),
+        ({"embedding": 0}, "embedding must be a positive int, got 0"),
+        ({"in_channels": 0}, "in_channels must be a positive int"),
+    ],
+)
+def test_config_names_the_field_it_refuses(fields, message):
+    with pytest.raises(ValueError, match=message):
+        replace(preset("STSRN"), **fields)
+
+
+def test_frames_of_another_size_are_refused_before_the_layers():
+    model = STSRN(preset("STSRN")).eval()
+    uncropped = torch.zeros(1, 2, 5, 64, 48)  # model_input's frames, before the crop
+    with pytest.raises(ValueError, match="frames are 64x48, the model expects 56x40: crop"):
+        model(uncropped)
+
+
 def test_preset_overrides_and_paper_choice():
     config = preset("STSRN", num_classes=150)
     assert config.num_classes == 150 and PRESETS["STSRN"].num_classes is None

@@ -134,6 +134,29 @@ def test_config_rejects_bad_values():
         TrainConfig(dataset="ilids-vid", mode="fast")
 
 
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"dataset": "ilidsvid"}, "dataset must be one of"),  # would have trained, and been filed
+        ({"preset": "stsrn"}, "preset must be one of"),  # failed only in train(), its folder made
+        ({"grad_clip": -1.0}, "grad_clip must be > 0, got -1.0"),  # clamp_(1, -1) set every gradient to 1
+        ({"learning_rate": 0.0}, "learning_rate must be > 0"),
+        ({"margin": -2.0}, "margin must be > 0"),
+        ({"momentum": 1.5}, r"momentum must lie in \[0, 1\), got 1.5"),
+        ({"seed": -1}, "seed must be >= 0, got -1"),
+        ({"split_seed": -1}, "split_seed must be >= 0"),
+    ],
+)
+def test_config_names_the_field_it_refuses(fields, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**{"dataset": "ilids-vid", **fields})
+
+
+def test_a_recipes_warm_up_longer_than_the_run_says_so():
+    with pytest.raises(ValueError, match=r"warmup_epochs must lie in \[0, epochs = 1\], got 2 \(a recipe's warm-up"):
+        TrainConfig.for_recipe("fast", dataset="ilids-vid", epochs=1)
+
+
 # --- frames ------------------------------------------------------------------------------------
 
 

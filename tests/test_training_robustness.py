@@ -383,3 +383,15 @@ def test_each_refusal_of_a_used_folder_names_a_way_forward_that_works(tiny, tmp_
         assert main(cli(root, cache, damaged, *extra)) == 2
         line = one_error_line(capsys, damaged / "checkpoint.pt", "use another --out")
         assert "--resume" not in line
+
+
+def test_a_sequence_longer_than_every_tracklet_is_refused_before_the_run_folder_is_made(tiny, tmp_path, capsys):
+    """With skip_short every pair would be dropped: epochs of no steps, a loss of 0 and a checkpoint."""
+    root, cache, data = tiny
+    out = tmp_path / "run"
+    with pytest.raises(ValueError, match="no training tracklet has sequence_length=64 frames.*skip_short=False"):
+        run(data, out, config(sequence_length=64))
+    assert not out.exists()
+    assert main(cli(root, cache, out, "--sequence-length", "64")) == 2
+    one_error_line(capsys, "sequence_length=64")
+    assert not out.exists()

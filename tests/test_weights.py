@@ -77,3 +77,20 @@ def test_each_committed_weights_file_is_a_filed_bench_run_of_its_name():
         training = weights["provenance"]["training"]
         assert repr(sorted(training.items())) in filed, f"{path.name}: no filed bench run trained as it was"
         load_weights(path, preset)  # the weights fit the preset's model
+
+
+def test_weights_of_a_run_with_overrides_load_with_those_overrides(run, tmp_path):
+    """A run that set ModelConfig fields (`TrainConfig.model_overrides`, e.g. the kernel reading)
+    exports weights that differ from its preset; they load when the same overrides are asked for."""
+    from dataclasses import asdict
+
+    from stsrn_lite.model import STSRN, preset
+
+    folder, _ = run
+    weights = torch.load(export_weights(folder, tmp_path / "stsrn.pt"), weights_only=True)
+    config = preset("STSRN", res_kernel=3, res_padding=2, num_classes=weights["model_config"]["num_classes"])
+    torch.save({**weights, "model_config": asdict(config), "model": STSRN(config).state_dict()}, tmp_path / "k3.pt")
+    with pytest.raises(WeightsError, match=r"weights of 'STSRN' with res_kernel=3, res_padding=2, not of the preset"):
+        load_weights(tmp_path / "k3.pt", "STSRN")
+    model = load_weights(tmp_path / "k3.pt", "STSRN", res_kernel=3, res_padding=2)
+    assert model.config == config

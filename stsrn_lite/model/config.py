@@ -58,10 +58,16 @@ class ModelConfig:
             raise ValueError(
                 f"use_flow=False needs flow channels after the 3 colour ones; in_channels={self.in_channels}"
             )
-        if self.embedding < 1 or self.in_channels < 1:
-            raise ValueError("embedding and in_channels must be positive")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must lie in [0, 1), got {self.dropout}")
+        for name in ("temres", "stsm", "use_flow"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        for name in ("embedding", "in_channels"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive int, got {getattr(self, name)!r}")
+        if len(self.input_hw) != 2 or not all(isinstance(n, int) and n > 0 for n in self.input_hw):
+            raise ValueError(f"input_hw must be two positive ints (H, W), got {self.input_hw!r}")
+        if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be a number in [0, 1), got {self.dropout!r}")
         if self.num_classes is not None and self.num_classes < 1:
             raise ValueError(f"num_classes must be positive or None, got {self.num_classes}")
         if self.res_kernel < 1 or 2 * self.res_padding < self.res_kernel - 1:

@@ -58,6 +58,12 @@ class STSRN(nn.Module):
         B, T, C, H, W = frames.shape
         if C != self.config.in_channels:
             raise ValueError(f"frames have {C} channels, the model expects {self.config.in_channels}")
+        if (H, W) != tuple(self.config.input_hw):
+            h, w = self.config.input_hw
+            raise ValueError(
+                f"frames are {H}x{W}, the model expects {h}x{w}: crop the 64x48 frames first "
+                "(stsrn_lite.preprocess.crop.crop_sequences)"
+            )
         if not self.config.use_flow:
             frames = torch.cat(
                 [frames[:, :, :3], torch.zeros_like(frames[:, :, 3:])], dim=2

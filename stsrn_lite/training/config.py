@@ -7,6 +7,8 @@ import math
 from dataclasses import asdict, dataclass, fields
 
 from stsrn_lite.data.mars_astpn import MARS_PROTOCOLS
+from stsrn_lite.data.read import DATASETS
+from stsrn_lite.model.presets import PRESETS
 from stsrn_lite.model.stsm import OMEGA_FORMS
 from stsrn_lite.model.temporal import TEMRES_READINGS
 from stsrn_lite.preprocess.flow import DEFAULT_FLOW, FLOW_MODES
@@ -72,6 +74,10 @@ class TrainConfig:
     mars_protocol: str = "astpn"
 
     def __post_init__(self) -> None:
+        if self.dataset not in DATASETS:
+            raise ValueError(f"dataset must be one of {DATASETS}, got {self.dataset!r}")
+        if self.preset not in PRESETS:
+            raise ValueError(f"preset must be one of {tuple(PRESETS)}, got {self.preset!r}")
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
         if self.mode == "faithful" and self.pairs_per_step != 1:
@@ -96,8 +102,11 @@ class TrainConfig:
             raise ValueError(f"optimiser must be one of {OPTIMISERS}, got {self.optimiser!r}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
-        if not 0 <= self.warmup_epochs <= self.epochs:
-            raise ValueError(f"warmup_epochs must lie in [0, epochs], got {self.warmup_epochs}")
+        if not 0 <= self.warmup_epochs <= self.epochs:  # the fast recipes warm up for 2 epochs
+            raise ValueError(
+                f"warmup_epochs must lie in [0, epochs = {self.epochs}], got {self.warmup_epochs:g} "
+                "(a recipe's warm-up: train more epochs or pass warmup_epochs)"
+            )
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         if self.positive_cost not in POSITIVE_COSTS:
@@ -113,6 +122,14 @@ class TrainConfig:
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("learning_rate", "grad_clip", "margin"):  # grad_clip is a clamp's bound
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        if not 0 <= self.momentum < 1:
+            raise ValueError(f"momentum must lie in [0, 1), got {self.momentum}")
+        for name in ("seed", "split_seed"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if not self.checkpoint_minutes > 0:
             raise ValueError(f"checkpoint_minutes must be > 0, got {self.checkpoint_minutes}")
         if not 0 <= self.fold < self.folds:

@@ -290,12 +290,14 @@ def train(
     """
     out = Path(out)
     check_out(out)
+    schedule = _pair_schedule(config, data)  # refuses data it cannot train on before ``out`` is made
     with _writing(out):
         out.mkdir(parents=True, exist_ok=True)
     with _exclusive(out):
         return _train(
             config,
             data,
+            schedule,
             out,
             device=device,
             resume=resume,
@@ -309,9 +311,24 @@ def train(
         )
 
 
+def _pair_schedule(config: TrainConfig, data: RunData) -> PairSchedule:
+    """The pairs of ``data``'s training tracklets that ``config`` trains on, epoch by epoch."""
+    cache = data.cache
+    return PairSchedule(
+        cache.pids,
+        cache.camids,
+        cache.offsets[1:] - cache.offsets[:-1],
+        data.train_indices,
+        seed=config.seed,
+        sequence_length=config.sequence_length,
+        skip_short=config.skip_short,
+    )
+
+
 def _train(
     config: TrainConfig,
     data: RunData,
+    schedule: PairSchedule,
     out: Path,
     *,
     device: str,
@@ -327,15 +344,6 @@ def _train(
     device_t = torch.device(device)
     checkpoint_path = out / CHECKPOINT
     cache = data.cache
-    schedule = PairSchedule(
-        cache.pids,
-        cache.camids,
-        cache.offsets[1:] - cache.offsets[:-1],
-        data.train_indices,
-        seed=config.seed,
-        sequence_length=config.sequence_length,
-        skip_short=config.skip_short,
-    )
     model = build_model(config, schedule.num_identities, device_t)
     optimiser = build_optimiser(config, model)
     epoch, step, records, wall, totals = 0, 0, [], 0.0, [0.0, 0.0, 0.0, 0]

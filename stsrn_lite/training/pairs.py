@@ -56,6 +56,11 @@ class PairSchedule:
         pids = sorted({int(tracklet_pids[i]) for i in train_indices})
         if len(pids) < 2:
             raise ValueError(f"training needs at least 2 identities, got {len(pids)}")
+        if skip_short and not (self.lengths[list(train_indices)] >= sequence_length).any():
+            raise ValueError(
+                f"no training tracklet has sequence_length={sequence_length} frames, so every pair would be "
+                "dropped (skip_short=True): use a shorter sequence_length, or skip_short=False to pad"
+            )
         self.pids = pids  # label k is pids[k]
         self.by_camera: list[dict[int, list[int]]] = [dict() for _ in pids]
         label_of = {pid: k for k, pid in enumerate(pids)}
