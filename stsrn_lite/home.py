@@ -17,6 +17,7 @@ Under the home:
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from collections.abc import Mapping
@@ -84,7 +85,10 @@ def describe(where: Home) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(
+        description="Print where the project's data, caches, runs and results live ($STSRN_HOME, $STSRN_CACHE)."
+    ).parse_args(argv)
     print(describe(home()))
     return 0
 

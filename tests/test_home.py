@@ -144,3 +144,11 @@ def test_data_scripts_are_wrappers_of_the_package_commands(script):
         timeout=60,
     )
     assert done.returncode == 0 and "usage:" in done.stdout, done.stderr
+
+
+def test_the_home_command_refuses_arguments_it_does_not_know(capsys):
+    from stsrn_lite.home import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--bogus"])
+    assert stopped.value.code == 2 and "unrecognized arguments: --bogus" in capsys.readouterr().err

@@ -235,3 +235,17 @@ def test_a_full_disk_while_generating_is_one_line_and_leaves_nothing(tmp_path, m
     _one_line_error(status, stderr)
     assert f"{tmp_path / 'd'}: disk full" in stderr and "--root" in stderr
     assert [p.name for p in tmp_path.iterdir()] == [".d.lock"]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--layout", "prid2011", "--size", "full", "--identities", "5"], "--size goes with --all-layouts"),
+        (["--all-layouts", "--identities", "5"], "--all-layouts takes its sizes from --size"),
+    ],
+)
+def test_size_options_that_would_be_ignored_are_refused(argv, message, tmp_path, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        synthetic_main([*argv, "--root", str(tmp_path / "out")])
+    assert stopped.value.code == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -15,7 +15,7 @@
   flow on the 64×48 frames (``"resized"``), with which their stored results were made (book:
   Design decisions, "Optical flow: where and how LK runs").
 
-Synthetic data is generated on first use (`stsrn_lite.synthetic.ensure`); real data must be
+Synthetic data is generated on first use (`stsrn_lite.synthetic.generator.ensure`); real data must be
 where ``data_root`` says (``data_root/ilids-vid``, ``data_root/prid2011``, ``data_root/mars``).
 """
 

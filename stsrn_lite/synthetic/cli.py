@@ -33,7 +33,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--layout", choices=LAYOUTS)
     parser.add_argument("--all-layouts", action="store_true", help="all three layouts, sized by --size")
-    parser.add_argument("--size", "--profile", dest="size", choices=tuple(SIZES), default="smoke")
+    parser.add_argument(
+        "--size",
+        "--profile",
+        dest="size",
+        choices=tuple(SIZES),
+        default=None,
+        help="with --all-layouts (default: smoke)",
+    )
     parser.add_argument("--root", type=Path, required=True)
     parser.add_argument("--identities", type=int, help="persons in both cameras (MARS: identities)")
     parser.add_argument("--seed", type=int, default=0)
@@ -49,10 +56,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give exactly one of --layout or --all-layouts")
     if args.mars_info is not None and args.layout != "mars":
         parser.error("--mars-info goes with --layout mars only")
+    if args.all_layouts and (args.identities is not None or args.max_length is not None):
+        parser.error("--all-layouts takes its sizes from --size; --identities and --max-length go with --layout")
+    if args.layout and args.size is not None:
+        parser.error("--size goes with --all-layouts; with --layout give --identities (and --max-length)")
     try:
         if args.all_layouts:
             for layout in LAYOUTS:
-                config = SyntheticConfig(layout=layout, seed=args.seed, **SIZES[args.size][layout])
+                config = SyntheticConfig(layout=layout, seed=args.seed, **SIZES[args.size or "smoke"][layout])
                 root, made = ensure(config, args.root / layout, workers=args.workers)
                 print(f"{layout}: {'generated' if made else 'up to date'} at {root}")
         else:
