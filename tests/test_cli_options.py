@@ -40,6 +40,7 @@ def _other_value(field: dataclasses.Field, hint) -> tuple[list[str], object]:
         "schedule": "cosine",
         "precision": "bf16",
         "fold": 3,
+        "momentum": 0.5,  # below 1
     }
     if field.name in other:
         value = other[field.name]

@@ -162,7 +162,9 @@ def test_astpn_training_data_is_the_train_half_of_the_reduction(mars_tree):
 def test_an_astpn_run_trains_and_tests_on_the_reduction(mars_tree, tmp_path, capsys):
     root, cache = mars_tree
     data = load_run_data("mars", root, fold=0, folds=10, seed=1, cache_dir=cache)
-    config = TrainConfig(dataset="mars", preset="CNN-RNN", epochs=1, eval_every=1, eval_length=4, checkpoint_every=1)
+    config = TrainConfig(  # tracklets of 2-4 frames: padded, not dropped
+        dataset="mars", preset="CNN-RNN", epochs=1, eval_every=1, eval_length=4, checkpoint_every=1, skip_short=False
+    )
     torch.set_num_threads(1)
     result = train(config, data, tmp_path / "run", progress=False, evaluate=periodic_evaluation)
     assert result.checkpoint.is_file() and len(data.test_pids) == 3  # 5 identities: 2 train, 3 test
