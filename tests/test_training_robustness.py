@@ -366,7 +366,7 @@ def test_each_refusal_of_a_used_folder_names_a_way_forward_that_works(tiny, tmp_
     # this run again without --resume: --resume continues it
     assert main(cli(root, cache, out, "--epochs", "2")) == 2
     line = one_error_line(capsys, out / "checkpoint.pt", "this run is already here (1 epochs trained)")
-    assert "pass --resume to continue it" in line
+    assert "pass --resume (resume=True) to continue it" in line
     assert main(cli(root, cache, out, "--epochs", "2", "--resume")) == 0
     capsys.readouterr()
     # another run, with --resume or without: another --out, never the other flag (no going round)

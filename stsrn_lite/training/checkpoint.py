@@ -83,7 +83,7 @@ def save_checkpoint(state: dict, path: str | Path) -> None:
     path = Path(path)
     state = {"format": FORMAT, **state}
     state[DIGEST] = digest(state)
-    again = "continue with --resume" if path.is_file() else "run again"
+    again = "continue with --resume (resume=True)" if path.is_file() else "run again"
     try:
         with open_atomic(path, "wb") as handle:
             torch.save(state, handle)

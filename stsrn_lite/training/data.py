@@ -50,7 +50,7 @@ def fold_split(dataset: VideoReIDDataset, fold: int, folds: int, seed: int) -> t
         file = dataset.root / SPLIT_FILE if dataset.name == "ilids-vid" else f"{dataset.root}: the split file"
         raise ValueError(
             f"{file}: holds {len(dataset.splits)} splits, but {folds} folds were asked for; "
-            f"pass --folds {len(dataset.splits)} (the file's splits are used as they are)"
+            f"pass --folds {len(dataset.splits)} (folds={len(dataset.splits)}; the file's splits are used as they are)"
         )
     if dataset.name == "ilids-vid" and dataset.splits:
         source, splits = f"official split file ({len(dataset.splits)} splits)", dataset.splits

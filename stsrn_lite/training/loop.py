@@ -177,7 +177,7 @@ def output_error(error: OSError, out: Path) -> OutputError:
     """`OutputError` for an OSError met while writing into ``out``, with what to do about it."""
     where, reason = error.filename or out, error.strerror or str(error)
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
-        again = "continue with --resume" if (out / CHECKPOINT).is_file() else "run again"
+        again = "continue with --resume (resume=True)" if (out / CHECKPOINT).is_file() else "run again"
         return OutputError(f"{where}: {reason}; free space on its disk and {again}")
     return OutputError(f"{where}: {reason}; choose a writable folder for --out")
 
@@ -214,7 +214,9 @@ def require_checkpoint(out: str | Path) -> None:
     wrong folder) instead of silently starting from epoch 0; raises `CheckpointError`."""
     path = Path(out) / CHECKPOINT
     if not path.is_file():
-        raise CheckpointError(f"{path}: nothing to resume (no checkpoint here); run without --resume to start this run")
+        raise CheckpointError(
+            f"{path}: nothing to resume (no checkpoint here); run without --resume (resume=False) to start this run"
+        )
 
 
 @contextmanager
@@ -363,7 +365,7 @@ def _train(
         if not resume:  # this very run, sound: --resume continues it (anything else was refused above)
             raise CheckpointError(
                 f"{checkpoint_path}: this run is already here ({state['epoch']} epochs trained); "
-                "pass --resume to continue it, or use another --out to train it anew"
+                "pass --resume (resume=True) to continue it, or use another --out to train it anew"
             )
         epoch, step, records, wall = state["epoch"], state["step"], list(state["records"]), state["wall_seconds"]
         totals, rng_state = list(state["totals"]), state["rng"]
