@@ -87,12 +87,9 @@ test: $(STAMP) $(OPENCV_SAMPLES) lint
 	env $(NB_ENV) $(PY) -m pytest -q -p no:cacheprovider -n $(WORKERS) --dist loadfile --no-loadscope-reorder $(NBVAL) \
 	  --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg $(NB_ORDER)
 
-# the profile's synthetic size (bench: the full size), in the folder its runs read
+# the profile's synthetic datasets, in the folders its runs read (the bench's MARS: mars-300)
 synthetic: $(STAMP)
-	@size=$$($(PY) -c 'from stsrn_lite.book.profiles import get_profile; print(get_profile("$(PROFILE)").synthetic or "")') \
-	  && test -n "$$size" || { echo "make synthetic: the $(PROFILE) profile has no synthetic data" >&2; exit 2; }; \
-	$(PY) data_scripts/make_synthetic.py --all-layouts --size $$size \
-	  --root $$($(PY) -c "from stsrn_lite.home import home; print(home().synthetic('$$size'))")
+	$(PY) -m stsrn_lite.book.profiles --generate $(PROFILE)
 
 # The committed book builds with -W (a warning fails it); another profile's book may hold only some
 # chapters, whose links to the others Sphinx warns about, so it builds without.

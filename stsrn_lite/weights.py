@@ -16,13 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 
 import torch
 
 from stsrn_lite.atomic import open_atomic
-from stsrn_lite.model.config import model_config_from_dict
+from stsrn_lite.model.config import ModelConfig, model_config_from_dict
 from stsrn_lite.model.network import STSRN
 from stsrn_lite.model.presets import preset as preset_config
 from stsrn_lite.training.checkpoint import CheckpointError, load_checkpoint
@@ -98,6 +98,9 @@ def load_weights(path: str | Path, preset: str, device: str | torch.device = "cp
     """The model in weights file ``path``, in eval mode on ``device``, after checking that it is
     the preset ``preset`` with ``overrides`` (ModelConfig fields a run set, `TrainConfig.model_overrides`,
     e.g. ``res_kernel=3``): its configuration is that one, its number of classes aside."""
+    unknown = sorted(set(overrides) - {f.name for f in fields(ModelConfig)})
+    if unknown:
+        raise WeightsError(f"{path}: {', '.join(unknown)} is not a ModelConfig field (load_weights' overrides)")
     weights = read_weights(path)
     saved = model_config_from_dict(weights["model_config"])
     expected = preset_config(preset, **{**overrides, "num_classes": saved.num_classes})

@@ -61,6 +61,7 @@ def test_a_training_step_on_cuda_never_waits_for_the_device(tmp_path):
         data.train_indices,
         seed=1,
         sequence_length=16,
+        skip_short=config.skip_short,
     )
     device = torch.device("cuda")
     frames = TrainingFrames(data.cache, data.train_indices, device)

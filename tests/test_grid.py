@@ -328,3 +328,12 @@ def test_a_worker_whose_run_was_stopped_takes_no_more_runs(monkeypatch):
         grid._work({"profile": "smoke"}, spec, 1)
     with pytest.raises(grid.GridStopped, match="last run was stopped on request"):
         grid._work({"profile": "smoke"}, replace(spec, fold=1), 1)
+
+
+def test_generating_a_profiles_data_refuses_the_real_data_profile(capsys):
+    from stsrn_lite.book.profiles import main
+
+    assert main(["--generate", "paper"]) == 2
+    assert capsys.readouterr().err == "error: the paper profile reads the real datasets; it has nothing to generate\n"
+    with pytest.raises(SystemExit):
+        main(["--generate", "nonsense"])

@@ -242,6 +242,7 @@ def test_a_full_disk_while_generating_is_one_line_and_leaves_nothing(tmp_path, m
     [
         (["--layout", "prid2011", "--size", "full", "--identities", "5"], "--size goes with --all-layouts"),
         (["--all-layouts", "--identities", "5"], "--all-layouts takes its sizes from --size"),
+        (["--all-layouts", "--force"], "--force and --no-gallery-only go with --layout"),
     ],
 )
 def test_size_options_that_would_be_ignored_are_refused(argv, message, tmp_path, capsys):

@@ -94,3 +94,10 @@ def test_weights_of_a_run_with_overrides_load_with_those_overrides(run, tmp_path
         load_weights(tmp_path / "k3.pt", "STSRN")
     model = load_weights(tmp_path / "k3.pt", "STSRN", res_kernel=3, res_padding=2)
     assert model.config == config
+
+
+def test_an_override_that_is_no_model_field_is_refused_naming_it(run, tmp_path):
+    folder, _ = run
+    path = export_weights(folder, tmp_path / "stsrn.pt")
+    with pytest.raises(WeightsError, match=r"stsrn\.pt: res_kernal is not a ModelConfig field"):
+        load_weights(path, "STSRN", res_kernal=3)

@@ -255,7 +255,7 @@ def recover(session, weights: Path) -> Path:
     unmade = tuple(s for s in spec.studies if known is None or s not in known.studies)
     if found and not missing and not unmade:
         return found[0]
-    model = load_weights(weights, spec.preset, session.device)
+    model = load_weights(weights, spec.preset, session.device, **config.model_overrides())  # a reading's fields
     data = load_run_data(
         spec.dataset,
         session.root(spec.dataset),

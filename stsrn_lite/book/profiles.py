@@ -21,9 +21,12 @@ where ``data_root`` says (``data_root/ilids-vid``, ``data_root/prid2011``, ``dat
 
 from __future__ import annotations
 
+import argparse
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from stsrn_lite.data.read import DATASETS
 from stsrn_lite.home import home
 from stsrn_lite.preprocess.flow import DEFAULT_FLOW
 from stsrn_lite.synthetic.generator import SIZES, SyntheticConfig, ensure, generated
@@ -189,3 +192,22 @@ def data_ready(profile: Profile, dataset: str, data_root: str | Path | None = No
     if profile.synthetic is None:
         return data_root is not None and (Path(data_root) / dataset).is_dir()
     return generated(*_synthetic(profile, dataset, data_root))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m stsrn_lite.book.profiles --generate PROFILE``: generate the profile's synthetic
+    datasets where its runs read them (`dataset_root`) and print their folders (``make synthetic``)."""
+    parser = argparse.ArgumentParser(description="Generate a profile's synthetic datasets where its runs read them.")
+    parser.add_argument("--generate", metavar="PROFILE", choices=PROFILE_NAMES, required=True)
+    args = parser.parse_args(argv)
+    profile = get_profile(args.generate)
+    if profile.synthetic is None:
+        print(f"error: the {profile.name} profile reads the real datasets; it has nothing to generate", file=sys.stderr)
+        return 2
+    for dataset in DATASETS:
+        print(f"{dataset}: {dataset_root(profile, dataset, progress=True)}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

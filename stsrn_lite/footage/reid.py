@@ -27,6 +27,7 @@ from stsrn_lite.footage.track import Track
 from stsrn_lite.model.network import STSRN
 from stsrn_lite.preprocess.cache import PreprocessedCache
 from stsrn_lite.preprocess.transforms import PreprocessConfig
+from stsrn_lite.training.config import TrainConfig
 from stsrn_lite.weights import WeightsError, export_weights, load_weights, read_weights
 
 
@@ -51,11 +52,15 @@ def load_model(path: str | Path, preset: str, device: str | torch.device = "cpu"
         else:
             path_to_load = path
         weights = read_weights(path_to_load)
+        training = weights["provenance"].get("training", {})
+        try:  # a run that set model fields (a reading) is loaded with them
+            overrides = TrainConfig(**training).model_overrides() if training else {}
+        except (TypeError, ValueError):
+            overrides = {}
         try:
-            model = load_weights(path_to_load, preset, device)
+            model = load_weights(path_to_load, preset, device, **overrides)
         except WeightsError as error:
             raise WeightsError(str(error).replace(str(path_to_load), str(path))) from None
-    training = weights["provenance"].get("training", {})
     return TrainedModel(
         model=model,
         flow=training.get("flow", "resized"),

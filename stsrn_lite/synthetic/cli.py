@@ -58,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--mars-info goes with --layout mars only")
     if args.all_layouts and (args.identities is not None or args.max_length is not None):
         parser.error("--all-layouts takes its sizes from --size; --identities and --max-length go with --layout")
+    if args.all_layouts and (args.force or args.no_gallery_only):
+        parser.error("--force and --no-gallery-only go with --layout (--all-layouts keeps an up-to-date dataset)")
     if args.layout and args.size is not None:
         parser.error("--size goes with --all-layouts; with --layout give --identities (and --max-length)")
     try:
