@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import re
+from dataclasses import replace
 from pathlib import Path
 
 import nbformat
@@ -102,6 +104,54 @@ def test_a_relative_data_root_reaches_the_notebooks_absolute(tmp_path, monkeypat
     parameters = run_notebooks.parameters_of(args)
     assert parameters["data_root"] == str(tmp_path.resolve() / "reid")
     assert run_notebooks.preflight(parameters) is None
+
+
+def test_the_paper_preflight_asks_only_for_the_datasets_of_the_chapters_asked_for(tmp_path, monkeypatch, capsys):
+    """It asked for all three datasets whichever chapters were asked for: a user with iLIDS-VID and
+    PRID2011 could not run Table 1 without downloading MARS (about 7 GiB)."""
+    for name in ("ilids-vid", "prid2011"):
+        (tmp_path / name).mkdir()
+    deleted = []
+    monkeypatch.setattr(run_notebooks, "run_one", lambda *a, **k: deleted.append(a))
+    common = ["--profile", "paper", "--device", "cpu", "--data-root", str(tmp_path), "--preflight"]
+    assert run_notebooks.main([*common, "--chapters", "02,07,10,12,13,16"]) == 0
+    assert run_notebooks.main([*common, "--chapters", "07,08"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no mars/ here, which chapter(s) 08 read" in err and "CHAPTERS=" in err
+    assert run_notebooks.main(common) == 2  # every chapter: 01 and 08 read MARS
+    assert "which chapter(s) 01, 08 read" in capsys.readouterr().err and not deleted
+    (tmp_path / "ilids-vid").rmdir()
+    assert run_notebooks.main([*common, "--chapters", "15"]) == 0  # the committed weights
+    monkeypatch.setattr(run_notebooks, "committed", lambda dataset, preset: None)
+    assert run_notebooks.main([*common, "--chapters", "15"]) == 2  # trains them on iLIDS-VID
+    assert "no ilids-vid/ here, which chapter(s) 15 read" in capsys.readouterr().err
+
+
+LOADERS = re.compile(
+    r"(session\.root|(?<![.\w])(?:run_data|read_dataset|floor_rows|fold_floors|table_runs|default_datasets|plan|run|execute))\("
+    r"([^()]*(?:\([^()]*\)[^()]*)*)\)"
+)
+
+
+def test_the_preflight_knows_every_dataset_a_chapter_reads(monkeypatch):
+    """`READS` is a list kept by hand: each chapter's calls that load data or runs name only
+    datasets and tables it lists, and a chapter that lists none makes no such call."""
+    numbers = {p.name[:2] for p in run_notebooks.chapter_paths(None, [])}
+    assert set(run_notebooks.READS) == numbers
+    monkeypatch.setattr(run_notebooks, "committed", lambda dataset, preset: None)  # 15 trains
+    every = replace(run_notebooks.get_profile("paper"), ablation_datasets=run_notebooks.DATASETS)
+    for number in sorted(numbers):
+        (text,) = [p.read_text() for p in run_notebooks.NOTEBOOKS.glob(f"{number}_*.md")]
+        code = "\n".join(re.findall(r"```\{code-cell\}[^\n]*\n(.*?)```", text, flags=re.S))
+        calls = LOADERS.findall(code)
+        reads = set(run_notebooks.chapter_datasets(number, every))
+        for function, arguments in calls:
+            names = set(re.findall(r'"(ilids-vid|prid2011|mars)"', arguments))
+            tables = set(re.findall(r'"(table\d)"', arguments))
+            assert names <= reads, f"chapter {number}: {function}({arguments}) reads {names - reads}"
+            if tables and not names:  # a table's own datasets
+                assert tables <= set(run_notebooks.READS[number]), f"chapter {number}: {function}({arguments})"
+        assert reads or not calls, f"chapter {number} loads data ({calls[0][0]}) but READS lists none"
 
 
 def test_chapters_choose_notebooks_and_unknown_ones_are_refused(capsys):

@@ -54,8 +54,10 @@ import papermill
 import yaml
 
 from stsrn_lite.atomic import write_atomic
-from stsrn_lite.book.profiles import PROFILE_NAMES, get_profile
+from stsrn_lite.book.grid import TABLES, table_datasets
+from stsrn_lite.book.profiles import PROFILE_NAMES, Profile, get_profile
 from stsrn_lite.book.session import CPU_THREADS
+from stsrn_lite.weights import committed
 
 REPO = Path(__file__).resolve().parents[1]
 # Chapters that show the results the others store (the introduction's verdicts, the report): they
@@ -68,6 +70,29 @@ SUMMARIES = ("00", "16")
 # that all sixteen took; the others took under 60 s each. Left to pytest-xdist's own order (by
 # number of cells), 11 and 12 ran on one worker while the other idled for ten of nbval's 28 minutes.
 COSTLIEST = ("12", "11", "07", "15", "06", "08")
+# What each chapter reads of the datasets, for the preflight of a profile on the real ones: dataset
+# names, or tables of the grid, whose datasets depend on the profile (`table_datasets`). Chapter 15
+# loads the committed STSRN weights and reads iLIDS-VID only where none are committed (it trains
+# them there); the summaries read the stored results. tests/test_run_notebooks.py checks each
+# chapter's code against this list.
+READS = {
+    "00": (),
+    "01": ("ilids-vid", "prid2011", "mars"),
+    "02": ("ilids-vid",),
+    "03": (),
+    "04": ("ilids-vid",),
+    "05": ("ilids-vid",),
+    "06": ("ilids-vid", "prid2011"),
+    "07": ("table1",),
+    "08": ("table2",),
+    "09": (),
+    "10": ("table4",),
+    "11": ("table5",),
+    "12": ("table6",),
+    "13": ("ilids-vid",),
+    "15": (),
+    "16": (),
+}
 NOTEBOOKS = REPO / "notebooks"
 SCRATCH = REPO / "_build" / "papermill"
 KERNEL_ENV = {
@@ -235,8 +260,17 @@ def book_source(parameters: dict) -> Path:
     return REPO / "_build" / parameters["profile"]
 
 
-def preflight(parameters: dict) -> str | None:
-    """Why the book cannot execute with ``parameters`` here (one line), or None when it can."""
+def chapter_datasets(number: str, profile: Profile) -> tuple[str, ...]:
+    """The datasets chapter ``number`` reads in ``profile`` (`READS`), in `DATASETS`' order."""
+    reads = {name for item in READS[number] for name in (table_datasets(item, profile) if item in TABLES else [item])}
+    if number == "15" and committed("ilids-vid", "STSRN") is None:
+        reads.add("ilids-vid")
+    return tuple(d for d in DATASETS if d in reads)
+
+
+def preflight(parameters: dict, paths: list[Path] | None = None) -> str | None:
+    """Why the book cannot execute the chapters ``paths`` (default: all) with ``parameters`` here
+    (one line), or None when it can."""
     profile = get_profile(parameters["profile"])
     device = parameters.get("device") or profile.device
     make = f"make book PROFILE={profile.name}"
@@ -254,9 +288,15 @@ def preflight(parameters: dict) -> str | None:
         if not root:
             folders = ", ".join(f"{d}/" for d in DATASETS)
             return f"{make}: the {profile.name} profile reads the real datasets; pass DATA_ROOT=<folder with {folders}>"
-        missing = [d for d in DATASETS if not (Path(root) / d).is_dir()]
+        numbers = [p.name[:2] for p in (paths if paths is not None else chapter_paths(None, []))]
+        needs = {n: chapter_datasets(n, profile) for n in numbers}
+        missing = [d for d in DATASETS if any(d in reads for reads in needs.values()) and not (Path(root) / d).is_dir()]
         if missing:
-            return f"{root}: no {', '.join(missing)} here; download them (stsrn-download) or pass another DATA_ROOT"
+            readers = [n for n in numbers if set(needs[n]) & set(missing)]
+            return (
+                f"{root}: no {', '.join(f'{d}/' for d in missing)} here, which chapter(s) {', '.join(readers)} "
+                f"read; download them (stsrn-download), pass another DATA_ROOT, or leave those chapters out (CHAPTERS=)"
+            )
     return None
 
 
@@ -441,17 +481,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.where:
         print(source.relative_to(REPO) if source != REPO else ".")
         return 0
-    problem = preflight(parameters)
-    if problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
-    if args.preflight:
-        return 0
     try:
         paths = chapter_paths(args.chapters, args.notebooks)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    problem = preflight(parameters, paths)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    if args.preflight:
+        return 0
     into = None if source == REPO else source / "notebooks"
     os.environ.update(KERNEL_ENV)  # the kernels inherit it
     failures = run_all(paths, parameters, into, args.workers)

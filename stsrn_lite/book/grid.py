@@ -34,7 +34,7 @@ from pathlib import Path
 
 from stsrn_lite.book.divergence import FALLBACK
 from stsrn_lite.book.paper import TABLE_6
-from stsrn_lite.book.profiles import PROFILE_NAMES
+from stsrn_lite.book.profiles import PROFILE_NAMES, Profile
 from stsrn_lite.book.session import Session
 from stsrn_lite.training.config import TrainConfig
 
@@ -129,13 +129,18 @@ class TableRun:
 
 
 def default_datasets(table: str, session: Session) -> tuple[str, ...]:
-    """The datasets a table covers in ``session``'s profile (the ablations: `Profile.ablation_datasets`)."""
+    """The datasets a table covers in ``session``'s profile (`table_datasets`)."""
+    return table_datasets(table, session.profile)
+
+
+def table_datasets(table: str, profile: Profile) -> tuple[str, ...]:
+    """The datasets a table covers in ``profile`` (the ablations: `Profile.ablation_datasets`)."""
     if table == "table2":
         return ("mars",)
     if table == "readings":
         return ("ilids-vid",)
     if table in ("table5", "table6"):
-        return session.profile.ablation_datasets
+        return profile.ablation_datasets
     return ("ilids-vid", "prid2011")
 
 
