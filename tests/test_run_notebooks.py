@@ -152,6 +152,16 @@ def test_the_preflight_knows_every_dataset_a_chapter_reads(monkeypatch):
             if tables and not names:  # a table's own datasets
                 assert tables <= set(run_notebooks.READS[number]), f"chapter {number}: {function}({arguments})"
         assert reads or not calls, f"chapter {number} loads data ({calls[0][0]}) but READS lists none"
+    # the README and the introduction's Colab steps name the chapters that need MARS
+    paper = run_notebooks.get_profile("paper")
+    mars = [n for n in sorted(numbers) if "mars" in run_notebooks.chapter_datasets(n, paper)]
+    assert mars == ["01", "08"]
+    readme, introduction = (
+        " ".join(p.read_text().split())
+        for p in (run_notebooks.REPO / "README.md", run_notebooks.NOTEBOOKS / "00_introduction.md")
+    )
+    assert "chapters 01 and 08 need `mars/`" in readme and "only chapters 01 and 08 read MARS" in introduction
+    assert run_notebooks.chapter_datasets("99", paper) == run_notebooks.DATASETS  # not listed: all
 
 
 def test_chapters_choose_notebooks_and_unknown_ones_are_refused(capsys):

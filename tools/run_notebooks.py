@@ -261,8 +261,10 @@ def book_source(parameters: dict) -> Path:
 
 
 def chapter_datasets(number: str, profile: Profile) -> tuple[str, ...]:
-    """The datasets chapter ``number`` reads in ``profile`` (`READS`), in `DATASETS`' order."""
-    reads = {name for item in READS[number] for name in (table_datasets(item, profile) if item in TABLES else [item])}
+    """The datasets chapter ``number`` reads in ``profile`` (`READS`; a notebook it does not list:
+    all of them), in `DATASETS`' order."""
+    listed = READS.get(number, DATASETS)
+    reads = {name for item in listed for name in (table_datasets(item, profile) if item in TABLES else [item])}
     if number == "15" and committed("ilids-vid", "STSRN") is None:
         reads.add("ilids-vid")
     return tuple(d for d in DATASETS if d in reads)
