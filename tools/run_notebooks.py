@@ -18,7 +18,8 @@ profile, a data root, a device, epochs or folds) writes its own book source unde
 chapters it has executed), which ``make book`` then builds into ``_build/<profile>/_build/html``.
 ``--where`` prints that source folder (``.`` for the committed book). ``--preflight`` checks, before
 anything is deleted or executed, that the profile can run here (a GPU when its device is cuda, the
-data root of the real datasets), and exits 2 with one line saying what to do when it cannot.
+real datasets that the chosen chapters read, `READS`), and exits 2 with one line saying what to do
+when it cannot.
 Progress bars are switched off through ``TQDM_DISABLE``; nbval runs with the same environment
 (`KERNEL_ENV`, which ``--kernel-env`` prints for the Makefile), so the outputs it compares were
 produced the same way.
@@ -260,6 +261,11 @@ def book_source(parameters: dict) -> Path:
     return REPO / "_build" / parameters["profile"]
 
 
+def chapter_label(path: Path) -> str:
+    """A notebook as messages name it: its chapter number, or its file name if it is no chapter."""
+    return path.name[:2] if path.name[:2] in READS else path.name
+
+
 def chapter_datasets(number: str, profile: Profile) -> tuple[str, ...]:
     """The datasets chapter ``number`` reads in ``profile`` (`READS`; a notebook it does not list:
     all of them), in `DATASETS`' order."""
@@ -286,15 +292,16 @@ def preflight(parameters: dict, paths: list[Path] | None = None) -> str | None:
                 f"or on this CPU with DEVICE=cpu EPOCHS=1 FOLDS=1 (a partial run, labelled as such)"
             )
     if profile.synthetic is None:
+        chosen = paths if paths is not None else chapter_paths(None, [])
+        needs = {chapter_label(path): chapter_datasets(path.name[:2], profile) for path in chosen}
+        wanted = [d for d in DATASETS if any(d in reads for reads in needs.values())]
         root = parameters.get("data_root")
-        if not root:
-            folders = ", ".join(f"{d}/" for d in DATASETS)
-            return f"{make}: the {profile.name} profile reads the real datasets; pass DATA_ROOT=<folder with {folders}>"
-        numbers = [p.name[:2] for p in (paths if paths is not None else chapter_paths(None, []))]
-        needs = {n: chapter_datasets(n, profile) for n in numbers}
-        missing = [d for d in DATASETS if any(d in reads for reads in needs.values()) and not (Path(root) / d).is_dir()]
+        if wanted and not root:
+            folders = ", ".join(f"{d}/" for d in wanted)
+            return f"{make}: the chapters asked for read the real datasets; pass DATA_ROOT=<folder with {folders}>"
+        missing = [d for d in wanted if not (Path(root) / d).is_dir()]
         if missing:
-            readers = [n for n in numbers if set(needs[n]) & set(missing)]
+            readers = [label for label, reads in needs.items() if set(reads) & set(missing)]
             return (
                 f"{root}: no {', '.join(f'{d}/' for d in missing)} here, which chapter(s) {', '.join(readers)} "
                 f"read; download them (stsrn-download), pass another DATA_ROOT, or leave those chapters out (CHAPTERS=)"
